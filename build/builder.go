@@ -1,0 +1,319 @@
+// Package build turns a cdnserve.yaml manifest and its sources into the
+// in-memory files of one version: plain and minified bundles, single files,
+// and sourcemaps. It reads sources only through an afero.Fs and writes
+// nothing; package dist publishes the result.
+package build
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/evanw/esbuild/pkg/api"
+	"github.com/spf13/afero"
+)
+
+// Options configure one build.
+type Options struct {
+	// Manifest is the decoded cdnserve.yaml. Required.
+	Manifest *Manifest
+	// Src holds the sources, rooted at the manifest's src_dir, so that the
+	// manifest's file names are paths in it. Required.
+	Src afero.Fs
+	// Version overrides Manifest.Version when not empty (`build --version`).
+	Version string
+}
+
+// Validate reports missing options and an invalid version, naming the
+// field or manifest line at fault.
+func (o Options) Validate() error {
+	if o.Manifest == nil {
+		return fmt.Errorf("build.Options.Manifest is nil")
+	}
+	if o.Src == nil {
+		return fmt.Errorf("build.Options.Src is nil")
+	}
+	_, err := o.version()
+	return err
+}
+
+func (o Options) version() (*semver.Version, error) {
+	if o.Version != "" {
+		v, err := versioning.Parse(o.Version)
+		if err != nil {
+			return nil, fmt.Errorf("--version: %w", err)
+		}
+		return v, nil
+	}
+	if o.Manifest.Version == "" {
+		return nil, o.Manifest.errAt("version", `is missing: set "version" in the manifest or pass --version`)
+	}
+	v, err := versioning.Parse(o.Manifest.Version)
+	if err != nil {
+		return nil, o.Manifest.errAt("version", "%w", err)
+	}
+	return v, nil
+}
+
+// Artifact is one output file of a build: its path inside a version
+// directory and its bytes. It is the file type package dist publishes.
+type Artifact = dist.File
+
+// Result is everything a build produced for one version.
+type Result struct {
+	// Version is the version that was built.
+	Version *semver.Version
+	// Dirs are the directories below the dist root it belongs in
+	// (versioning.Dirs).
+	Dirs []string
+	// Artifacts are the output files in manifest order: each bundle's plain
+	// file, minified file and sourcemap, then each single file.
+	Artifacts []Artifact
+	// Report has one row per bundle or file, for the summary table.
+	Report Report
+	// Warnings are esbuild warnings, located like errors.
+	Warnings []string
+}
+
+// Build runs a whole build. It stops at the first bundle or file that
+// fails; every error names the manifest field or the source file, line and
+// column at fault.
+func Build(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	v, _ := o.version()
+	b := &builder{opts: o, m: o.Manifest, subs: newSubstituter(o.Manifest.Substitutions, v.Original())}
+	res := &Result{Version: v, Dirs: versioning.Dirs(v)}
+	for _, bundle := range b.m.Bundles {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		arts, warns, err := b.bundle(bundle)
+		if err != nil {
+			return nil, err
+		}
+		res.add(bundle.Name, arts, warns)
+	}
+	for i, f := range b.m.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		arts, warns, err := b.file(i, f)
+		if err != nil {
+			return nil, err
+		}
+		res.add(f.To, arts, warns)
+	}
+	res.Report.Duration = time.Since(start)
+	return res, nil
+}
+
+func (r *Result) add(output string, arts []Artifact, warns []string) {
+	r.Artifacts = append(r.Artifacts, arts...)
+	r.Warnings = append(r.Warnings, warns...)
+	r.Report.Rows = append(r.Report.Rows, reportRow(output, arts))
+}
+
+type builder struct {
+	opts Options
+	m    *Manifest
+	subs substituter
+}
+
+// source is one input file after substitution, with the path it is
+// reported under.
+type source struct {
+	display string // path from the manifest's directory, for messages
+	data    []byte
+}
+
+// read loads a source named by a manifest field and applies a
+// substitution set. A missing file names the field and its line.
+func (b *builder) read(field, name string, subst func([]byte) []byte) (source, error) {
+	data, err := afero.ReadFile(b.opts.Src, name)
+	if err != nil {
+		if isNotExist(err) {
+			return source{}, b.m.errAt(field, "file %q does not exist in src_dir %q", name, b.m.SrcDir)
+		}
+		return source{}, b.m.errAt(field, "reading %q: %w", name, err)
+	}
+	return source{display: path.Join(b.m.SrcDir, name), data: subst(data)}, nil
+}
+
+// bundle builds one entry of "bundles": plain, minified and, if asked,
+// the minified file's sourcemap.
+func (b *builder) bundle(bd Bundle) ([]Artifact, []string, error) {
+	field := "bundles." + bd.Name
+	var arts []Artifact
+	var warns []string
+	for _, minify := range []bool{false, true} {
+		subst := b.subs.plain
+		if minify {
+			subst = b.subs.min
+		}
+		var license []byte
+		if bd.License != "" {
+			lic, err := b.read(field+".license", bd.License, subst)
+			if err != nil {
+				return nil, nil, err
+			}
+			license = lic.data
+		}
+		j := compile(b.m, bd, minify)
+		var out output
+		var err error
+		if bd.Entry != "" {
+			out, err = b.bundleEntry(j, field, subst)
+		} else {
+			out, err = b.concatenate(j, field, bd.Files, subst)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		arts = append(arts, out.artifacts(j, license)...)
+		warns = append(warns, out.warnings...)
+	}
+	return arts, warns, nil
+}
+
+// file builds one entry of "files": .js and .css like a one-file bundle
+// without a license, anything else copied byte for byte.
+func (b *builder) file(i int, f File) ([]Artifact, []string, error) {
+	field := fmt.Sprintf("files[%d]", i)
+	if !IsBuilt(f.To) {
+		src, err := b.read(field, f.From, func(d []byte) []byte { return d })
+		if err != nil {
+			return nil, nil, err
+		}
+		return []Artifact{{Name: f.To, Data: src.data}}, nil, nil
+	}
+	return b.bundle(Bundle{Name: f.To, Files: []string{f.From}})
+}
+
+// output is what one esbuild job produced, before the license is added.
+type output struct {
+	code      []byte
+	sourceMap []byte
+	warnings  []string
+}
+
+// concatenate joins files as JBundle did, each followed by "\n". The plain
+// output is that text. The minified output runs the same text through
+// esbuild's transform; its errors are mapped back from the joined text to
+// the source file and line they came from.
+func (b *builder) concatenate(j job, field string, files []string, subst func([]byte) []byte) (output, error) {
+	var joined strings.Builder
+	srcs := make([]source, len(files))
+	starts := make([]int, len(files)) // first line of each file in joined
+	line := 1
+	for i, name := range files {
+		src, err := b.read(fmt.Sprintf("%s.files[%d]", field, i), name, subst)
+		if err != nil {
+			return output{}, err
+		}
+		srcs[i], starts[i] = src, line
+		joined.Write(src.data)
+		joined.WriteByte('\n')
+		line += strings.Count(string(src.data), "\n") + 1
+	}
+	if !j.minify {
+		return output{code: []byte(joined.String())}, nil
+	}
+	locate := func(_ string, l int) (string, int) {
+		i := len(starts) - 1
+		for i > 0 && starts[i] > l {
+			i--
+		}
+		return srcs[i].display, l - starts[i] + 1
+	}
+	r := api.Transform(joined.String(), j.transformOptions())
+	if len(r.Errors) > 0 {
+		return output{}, fmt.Errorf("%s: %w", field, messagesError(r.Errors, locate))
+	}
+	return output{code: r.Code, sourceMap: r.Map, warnings: warningTexts(r.Warnings, locate)}, nil
+}
+
+// bundleEntry bundles an ES module entry point with esbuild, reading every
+// module from the source file system.
+func (b *builder) bundleEntry(j job, field string, subst func([]byte) []byte) (output, error) {
+	if _, err := b.opts.Src.Stat(j.entry); err != nil {
+		return output{}, b.m.errAt(field+".entry", "file %q does not exist in src_dir %q", j.entry, b.m.SrcDir)
+	}
+	locate := func(file string, l int) (string, int) {
+		return path.Join(b.m.SrcDir, strings.TrimPrefix(file, srcNamespace+":")), l
+	}
+	r := api.Build(j.buildOptions(b.opts.Src, subst))
+	if len(r.Errors) > 0 {
+		return output{}, fmt.Errorf("%s: %w", field, messagesError(r.Errors, locate))
+	}
+	var out output
+	for _, f := range r.OutputFiles {
+		if strings.HasSuffix(f.Path, ".map") {
+			out.sourceMap = []byte(strings.ReplaceAll(string(f.Contents), `"`+srcNamespace+`:`, `"`))
+		} else {
+			out.code = f.Contents
+		}
+	}
+	out.warnings = warningTexts(r.Warnings, locate)
+	return out, nil
+}
+
+func warningTexts(msgs []api.Message, locate func(string, int) (string, int)) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, "warning: "+messagesError([]api.Message{m}, locate).Error())
+	}
+	return out
+}
+
+// artifacts lays out an output as JBundle did: the license followed by
+// "\n", then the code. A sourcemap is shifted down by the license's lines
+// and linked from the end of the minified file.
+func (o output) artifacts(j job, license []byte) []Artifact {
+	name := j.outName()
+	var data []byte
+	if license != nil {
+		data = append(append(data, license...), '\n')
+	}
+	data = append(data, o.code...)
+	if o.sourceMap == nil {
+		return []Artifact{{Name: name, Data: data}}
+	}
+	mapName := name + ".map"
+	link := "//# sourceMappingURL=" + path.Base(mapName) + "\n"
+	if j.lang == "css" {
+		link = "/*# sourceMappingURL=" + path.Base(mapName) + " */\n"
+	}
+	if !strings.Contains(string(o.code), "sourceMappingURL=") {
+		data = append(data, link...)
+	}
+	shift := 0
+	if license != nil {
+		shift = strings.Count(string(license), "\n") + 1
+	}
+	return []Artifact{{Name: name, Data: data}, {Name: mapName, Data: shiftMappings(o.sourceMap, shift)}}
+}
+
+// shiftMappings prepends n empty generated lines to a source map's
+// "mappings", which is how a map accounts for lines added above the code
+// (Source Map Revision 3, "mappings": each ';' starts a generated line).
+func shiftMappings(sm []byte, n int) []byte {
+	if n == 0 {
+		return sm
+	}
+	const key = `"mappings": "`
+	s := string(sm)
+	i := strings.Index(s, key)
+	if i < 0 {
+		return sm
+	}
+	i += len(key)
+	return []byte(s[:i] + strings.Repeat(";", n) + s[i:])
+}

@@ -1,0 +1,7 @@
+/*!
+ * Pusher JavaScript Library v<VERSION>
+ * http://pusherapp.com/
+ *
+ * Copyright 2013, Pusher
+ * Released under the MIT licence.
+ */
