@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/cdnserve/cdnserve/build"
+	"github.com/spf13/afero"
+)
+
+const initExamples = `  cdnserve init mylib        # writes cdnserve.yaml, src/mylib.js, src/license.txt here
+  cdnserve init -C web mylib # the same inside ./web
+`
+
+func runInit(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "init", "[-C dir] NAME", initExamples)
+	dir := fs.String("C", ".", "`directory` to scaffold into (created if missing)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(e.stderr, "cdnserve init: need exactly one library NAME")
+		fs.Usage()
+		return errUsage
+	}
+	root := *dir
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(e.dir, root)
+	}
+	osFs := afero.NewOsFs()
+	if err := osFs.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	wrote, err := build.Scaffold(afero.NewBasePathFs(osFs, root), fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	for _, p := range wrote {
+		fmt.Fprintf(e.stdout, "created %s\n", p)
+	}
+	fmt.Fprintln(e.stdout, "\nNext: cdnserve build --dry-run, then cdnserve build")
+	return nil
+}

@@ -1,0 +1,114 @@
+// Command cdnserve publishes and serves versioned front-end assets.
+//
+// It is a thin layer over the packages: each subcommand parses its flags
+// into the packages' own options and calls them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a command may touch, so tests can run main in-process.
+type env struct {
+	stdout, stderr io.Writer
+	dir            string // working directory
+}
+
+// errUsage marks a command-line mistake: usage was printed, exit code 2.
+var errUsage = errors.New("usage")
+
+func commands() []command {
+	return []command{
+		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
+		{"init", "scaffold a new library project (cdnserve.yaml and src/)", runInit},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cdnserve:", err)
+		os.Exit(1)
+	}
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code:
+// 0 success, 1 failure, 2 usage error.
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		}
+		fmt.Fprintln(e.stderr, "cdnserve "+c.name+":", err)
+		return 1
+	}
+	fmt.Fprintf(e.stderr, "cdnserve: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: cdnserve <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'cdnserve <command> -h' for a command's flags and examples.")
+}
+
+// newFlags makes a flag set that prints usage with examples and reports
+// errors instead of exiting.
+func newFlags(e *env, name, args, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: cdnserve %s %s\n\nFlags:\n", name, args)
+		fs.PrintDefaults()
+		fmt.Fprintf(e.stderr, "\nExamples:\n%s", examples)
+	}
+	return fs
+}
+
+// parse parses flags and maps a parse failure to errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
