@@ -1,17 +1,26 @@
 // Package dist owns the published tree: the directories below a dist root,
 // one per published version or alias, on an afero.Fs. All writing of
 // artifacts goes through this package, so that the rules for publishing
-// live in one place.
+// live in one place:
 //
-// This version writes files in place. It is not yet atomic or immutable;
-// see the README's "Publishing guarantees" for what is promised today.
+//   - a version directory appears whole or not at all (staged in a
+//     temporary directory, then renamed into place);
+//   - a published version never changes, unless forced;
+//   - a major.minor alias only moves forward, and switching it never
+//     hides a file that both the old and the new content hold;
+//   - one publisher at a time holds the tree's lock file;
+//   - every version and alias directory has an integrity manifest, and
+//     compressible files get .br and .gz sidecars.
+//
+// Names that start with "." (temporary directories, the lock, journals)
+// and the integrity manifest are internal and never public files.
 package dist
 
 import (
 	"errors"
-	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/spf13/afero"
 )
@@ -26,10 +35,28 @@ type File struct {
 
 // Tree is a dist root on a file system.
 type Tree struct {
-	// Fs is the storage the tree lives on. Required.
+	// Fs is the storage the tree lives on. Required. A DiskFs (or any Fs
+	// that is an Exchanger) switches aliases in one atomic step.
 	Fs afero.Fs
 	// Root is the dist root's path in Fs, such as "dist". Required.
 	Root string
+
+	// PID and Host identify this publisher in the lock file; defaults are
+	// the process's PID and the host name.
+	PID  int
+	Host string
+	// Clock gives the time for the lock and the provenance; default
+	// time.Now.
+	Clock func() time.Time
+	// StaleAfter is the age after which another host's lock is taken over;
+	// default DefaultStaleAfter.
+	StaleAfter time.Duration
+	// PollInterval is how often a waiting publisher retries the lock;
+	// default 200ms.
+	PollInterval time.Duration
+	// ProcessAlive reports whether a PID on this host still runs; default
+	// kill(pid, 0).
+	ProcessAlive func(pid int) bool
 }
 
 // Paths lists every file path that Write would create, in order: for each
@@ -42,34 +69,6 @@ func (t Tree) Paths(dirs []string, files []File) []string {
 		}
 	}
 	return out
-}
-
-// Write writes every file into every directory below the root, creating
-// directories as needed and replacing files that exist. Every name is
-// checked before anything is written.
-func (t Tree) Write(dirs []string, files []File) error {
-	for _, d := range dirs {
-		if err := CheckPath(d); err != nil {
-			return fmt.Errorf("version directory %q: %w", d, err)
-		}
-	}
-	for _, f := range files {
-		if err := CheckPath(f.Name); err != nil {
-			return fmt.Errorf("file %q: %w", f.Name, err)
-		}
-	}
-	for _, d := range dirs {
-		for _, f := range files {
-			p := path.Join(t.Root, d, f.Name)
-			if err := t.Fs.MkdirAll(path.Dir(p), 0o755); err != nil {
-				return fmt.Errorf("creating %s: %w", path.Dir(p), err)
-			}
-			if err := afero.WriteFile(t.Fs, p, f.Data, 0o644); err != nil {
-				return fmt.Errorf("writing %s: %w", p, err)
-			}
-		}
-	}
-	return nil
 }
 
 // CheckPath accepts a slash-separated path that stays below its root: not

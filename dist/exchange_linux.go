@@ -1,0 +1,32 @@
+package dist
+
+import (
+	"errors"
+
+	"github.com/spf13/afero"
+	"golang.org/x/sys/unix"
+)
+
+// DiskFs is the local file system with one extra power: it swaps two
+// directories atomically with renameat2(RENAME_EXCHANGE) (Linux 3.15+),
+// so an alias directory changes from old to new content with no moment in
+// between. Paths are host paths, as with afero.OsFs.
+type DiskFs struct {
+	afero.OsFs
+}
+
+var (
+	_ afero.Fs  = (*DiskFs)(nil)
+	_ Exchanger = (*DiskFs)(nil)
+)
+
+// Exchange atomically swaps the directories a and b, which must both
+// exist on the same file system. It returns ErrExchangeUnsupported where
+// the file system refuses.
+func (DiskFs) Exchange(a, b string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
+		return ErrExchangeUnsupported
+	}
+	return err
+}

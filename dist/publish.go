@@ -1,0 +1,411 @@
+package dist
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+// tmpPrefix starts the names of staging directories in the root. Like
+// every dot-name there, they are never served, and the next publish
+// removes any that a killed publisher left.
+const tmpPrefix = ".tmp-"
+
+// Request is one version to publish.
+type Request struct {
+	// Version is the exact version. Required.
+	Version *semver.Version
+	// Files are the version's public files. Required.
+	Files []File
+	// Provenance is recorded in the integrity manifest; BuiltAt defaults
+	// to the tree's clock.
+	Provenance Provenance
+	// Force replaces a published version whose content differs.
+	Force bool
+	// Wait waits for another publisher's lock instead of failing.
+	Wait bool
+}
+
+// Action says what publishing did to one directory.
+type Action string
+
+// The actions a publish reports.
+const (
+	Created   Action = "created"   // a new directory
+	Unchanged Action = "unchanged" // identical content was already there
+	Replaced  Action = "replaced"  // a published version, replaced with --force
+	Moved     Action = "moved"     // an alias now holds the new version
+	Kept      Action = "kept"      // an alias holds a newer version and stays
+)
+
+// Result reports what a publish did.
+type Result struct {
+	// Version is the exact version's directory and what happened to it.
+	Version string
+	Action  Action
+	// Aliases are the alias directories considered (none for prereleases).
+	Aliases []AliasResult
+	// Files and Sidecars count what the version holds.
+	Files, Sidecars int
+	// Cleaned lists leftovers of interrupted publishes that were removed,
+	// and Recovered the alias switches they had left half done.
+	Cleaned, Recovered []string
+}
+
+// AliasResult is what happened to one alias directory.
+type AliasResult struct {
+	Dir    string
+	Action Action
+	// Was is the version the alias held before ("" if none); Holds is the
+	// version it holds now.
+	Was, Holds string
+}
+
+// ImmutableError says a version is published with other content.
+type ImmutableError struct {
+	Version string
+	// File is the first file, in path order, whose content differs, and
+	// Detail says how.
+	File, Detail string
+}
+
+func (e *ImmutableError) Error() string {
+	return fmt.Sprintf("version %s is published and immutable: %s %s; publish a new version, or pass --force to replace it (caches keep the old bytes for up to a year)",
+		e.Version, e.File, e.Detail)
+}
+
+// Publish writes one version into the tree under the lock, then moves its
+// major.minor alias forward if the version is the newest stable one of
+// that line. See the package comment for the guarantees.
+func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
+	if req.Version == nil || len(req.Files) == 0 {
+		return nil, errors.New("dist: a publish needs a version and at least one file")
+	}
+	if err := checkFiles(req.Files); err != nil {
+		return nil, err
+	}
+	if err := t.Fs.MkdirAll(t.Root, 0o755); err != nil {
+		return nil, fmt.Errorf("creating dist root %s: %w", t.Root, err)
+	}
+	unlock, err := t.lock(ctx, req.Wait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	res := &Result{Version: req.Version.Original()}
+	if res.Cleaned, res.Recovered, err = t.recover(); err != nil {
+		return nil, err
+	}
+	if req.Provenance.BuiltAt.IsZero() {
+		req.Provenance.BuiltAt = t.now().UTC()
+	}
+	c := newContent(req.Version.Original(), req.Files, req.Provenance)
+	res.Files, res.Sidecars = len(req.Files), c.sidecars
+	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {
+		return nil, err
+	}
+	if !versioning.IsPrerelease(req.Version) {
+		ar, err := t.publishAlias(ctx, req.Version, c)
+		if err != nil {
+			return res, err
+		}
+		res.Aliases = append(res.Aliases, ar)
+	}
+	return res, nil
+}
+
+// checkFiles rejects names that are not clean, that are internal (dot
+// segments, the integrity manifest), or that would collide with another
+// file's sidecar.
+func checkFiles(files []File) error {
+	names := map[string]bool{}
+	for _, f := range files {
+		if err := CheckPath(f.Name); err != nil {
+			return fmt.Errorf("file %q: %w", f.Name, err)
+		}
+		if f.Name == ManifestName {
+			return fmt.Errorf("file %q: the name is reserved for the integrity manifest", f.Name)
+		}
+		for _, seg := range strings.Split(f.Name, "/") {
+			if strings.HasPrefix(seg, ".") {
+				return fmt.Errorf("file %q: names starting with '.' are internal and never published", f.Name)
+			}
+		}
+		if names[f.Name] {
+			return fmt.Errorf("file %q: listed twice", f.Name)
+		}
+		names[f.Name] = true
+	}
+	for _, f := range files {
+		for _, enc := range Encodings {
+			if base, ok := strings.CutSuffix(f.Name, enc.Suffix); ok && names[base] && Compressible(base) {
+				return fmt.Errorf("file %q: collides with the %s sidecar that cdnserve writes for %q", f.Name, enc.Name, base)
+			}
+		}
+	}
+	return nil
+}
+
+// content is a version's files with their sidecars and manifest, ready to
+// stage in any directory.
+type content struct {
+	files    []File // public files and sidecars, sorted; no manifest
+	manifest Manifest
+	sidecars int
+}
+
+func newContent(version string, files []File, prov Provenance) *content {
+	c := &content{manifest: Manifest{Format: ManifestFormat, Version: version, Provenance: prov}}
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	for _, f := range sorted {
+		scs := precompress(f)
+		c.manifest.Files = append(c.manifest.Files, describe(f, scs))
+		c.files = append(c.files, f)
+		for _, s := range scs {
+			c.files = append(c.files, File{Name: f.Name + s.enc.Suffix, Data: s.data})
+			c.sidecars++
+		}
+	}
+	return c
+}
+
+// manifestFor returns the manifest bytes for a directory: the version's
+// own, or the alias's with alias_of.
+func (c *content) manifestFor(aliasOf string) []byte {
+	m := c.manifest
+	m.AliasOf = aliasOf
+	return m.encode()
+}
+
+func randomSuffix() string {
+	b := make([]byte, 8)
+	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// stage writes content into a new temporary directory in the root and
+// returns its path. Every file is synced; the manifest is written last.
+func (t Tree) stage(ctx context.Context, c *content, aliasOf string) (string, error) {
+	dir := path.Join(t.Root, tmpPrefix+randomSuffix())
+	if err := t.Fs.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating staging directory: %w", err)
+	}
+	for _, f := range c.files {
+		if err := ctx.Err(); err != nil {
+			t.Fs.RemoveAll(dir)
+			return "", err
+		}
+		if err := writeSynced(t.Fs, path.Join(dir, f.Name), f.Data); err != nil {
+			t.Fs.RemoveAll(dir)
+			return "", err
+		}
+	}
+	if err := writeSynced(t.Fs, path.Join(dir, ManifestName), c.manifestFor(aliasOf)); err != nil {
+		t.Fs.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+func writeSynced(fsys afero.Fs, p string, data []byte) error {
+	if err := fsys.MkdirAll(path.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", path.Dir(p), err)
+	}
+	f, err := fsys.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", p, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", p, err)
+	}
+	return nil
+}
+
+// publishExact creates the exact version's directory, or checks that the
+// published one is identical, or replaces it when forced.
+func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action, error) {
+	dir := path.Join(t.Root, c.manifest.Version)
+	exists, err := t.isDir(dir)
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		file, detail, err := t.firstDifference(dir, c)
+		if err != nil {
+			return "", err
+		}
+		if file == "" {
+			return Unchanged, nil
+		}
+		if !force {
+			return "", &ImmutableError{Version: c.manifest.Version, File: file, Detail: detail}
+		}
+	}
+	staged, err := t.stage(ctx, c, "")
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		if err := t.Fs.Rename(staged, dir); err != nil {
+			t.Fs.RemoveAll(staged)
+			return "", fmt.Errorf("moving %s into place: %w", dir, err)
+		}
+		return Created, nil
+	}
+	if err := t.replaceDir(staged, dir); err != nil {
+		return "", err
+	}
+	return Replaced, nil
+}
+
+// replaceDir puts the staged directory in dir's place: in one atomic
+// exchange where the Fs can, otherwise by moving the old directory aside
+// first (a forced replace of an exact version briefly has no directory).
+func (t Tree) replaceDir(staged, dir string) error {
+	if done, err := t.exchange(staged, dir); done || err != nil {
+		return err
+	}
+	old := path.Join(t.Root, tmpPrefix+randomSuffix())
+	if err := t.Fs.Rename(dir, old); err != nil {
+		t.Fs.RemoveAll(staged)
+		return fmt.Errorf("moving old %s aside: %w", dir, err)
+	}
+	if err := t.Fs.Rename(staged, dir); err != nil {
+		return fmt.Errorf("moving new %s into place (old content is in %s): %w", dir, old, err)
+	}
+	return t.Fs.RemoveAll(old)
+}
+
+// exchange swaps the staged directory into dir's place in one atomic step
+// and removes the old content, where the Fs can exchange directories. It
+// reports false, having changed nothing, where it cannot.
+func (t Tree) exchange(staged, dir string) (bool, error) {
+	ex, ok := t.Fs.(Exchanger)
+	if !ok {
+		return false, nil
+	}
+	err := ex.Exchange(staged, dir)
+	switch {
+	case err == nil:
+		return true, t.Fs.RemoveAll(staged) // staged now holds the old content
+	case errors.Is(err, ErrExchangeUnsupported):
+		return false, nil
+	}
+	t.Fs.RemoveAll(staged)
+	return true, fmt.Errorf("swapping %s: %w", dir, err)
+}
+
+// firstDifference compares a published directory's public files with c,
+// in path order, and names the first that differs ("" if none).
+func (t Tree) firstDifference(dir string, c *content) (file, detail string, err error) {
+	published, err := t.publicFiles(dir)
+	if err != nil {
+		return "", "", err
+	}
+	var names []string
+	for _, mf := range c.manifest.Files {
+		names = append(names, mf.Path)
+	}
+	for _, p := range published {
+		if !slices.Contains(names, p) {
+			names = append(names, p)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		want, inNew := c.manifest.File(name)
+		if !slices.Contains(published, name) {
+			return name, "is not in the published version", nil
+		}
+		if !inNew {
+			return name, "is published but not in the new content", nil
+		}
+		got, err := readFile(t.Fs, path.Join(dir, name))
+		if err != nil {
+			return "", "", err
+		}
+		if sha := sha256Hex(got); sha != want.SHA256 {
+			return name, fmt.Sprintf("differs (published sha256 %.12s…, %d bytes; new %.12s…, %d bytes)", sha, len(got), want.SHA256, want.Size), nil
+		}
+	}
+	return "", "", nil
+}
+
+// publicFiles lists a published directory's public files: those of its
+// integrity manifest, or, for a directory without one (written by an
+// older cdnserve or by hand), every file but dot-names.
+func (t Tree) publicFiles(dir string) ([]string, error) {
+	if m, err := t.readManifest(dir); err == nil {
+		var out []string
+		for _, f := range m.Files {
+			out = append(out, f.Path)
+		}
+		return out, nil
+	}
+	var out []string
+	err := afero.Walk(t.Fs, dir, func(p string, info fs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+		if rel != "" && strings.HasPrefix(info.Name(), ".") {
+			if info.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !info.IsDir() {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// readManifest reads a directory's integrity manifest.
+func (t Tree) readManifest(dir string) (*Manifest, error) {
+	p := path.Join(dir, ManifestName)
+	data, err := readFile(t.Fs, p)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeManifest(p, data)
+}
+
+func (t Tree) isDir(p string) (bool, error) {
+	fi, err := t.Fs.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s exists and is not a directory", p)
+	}
+	return true, nil
+}
+
+func readFile(fsys afero.Fs, p string) ([]byte, error) {
+	return afero.ReadFile(fsys, p)
+}

@@ -1,0 +1,184 @@
+package dist
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+// Problem is one way a published directory differs from its manifest.
+type Problem struct {
+	// Dir is the version or alias directory; Path the file within it.
+	Dir, Path string
+	// Kind is "missing", "extra", "altered", "no-manifest" or "alias".
+	Kind string
+	// Detail says what was found.
+	Detail string
+}
+
+func (p Problem) String() string {
+	where := p.Dir
+	if p.Path != "" {
+		where += "/" + p.Path
+	}
+	return fmt.Sprintf("%s: %s: %s", where, p.Kind, p.Detail)
+}
+
+// VerifyReport is the outcome of Verify.
+type VerifyReport struct {
+	// Versions and Aliases are the directories checked; Files the public
+	// files re-hashed.
+	Versions, Aliases []string
+	Files             int
+	// Problems make the tree fail verification.
+	Problems []Problem
+	// Notes are harmless states worth knowing: leftovers of an interrupted
+	// publish that the next publish removes, a held lock.
+	Notes []string
+}
+
+// OK reports whether the tree verified without problems.
+func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+// Verify re-hashes every version and alias directory against its
+// integrity manifest: every listed file and sidecar must be there with
+// the recorded size and SHA-256, no other file may be there, and an alias
+// must hold exactly the files of the version it names.
+func (t Tree) Verify() (*VerifyReport, error) {
+	entries, err := afero.ReadDir(t.Fs, t.Root)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", t.Root, err)
+	}
+	r := &VerifyReport{}
+	manifests := map[string]*Manifest{}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, tmpPrefix):
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: staging directory of an interrupted publish; never served, removed by the next publish", name))
+			continue
+		case strings.HasPrefix(name, journalPrefix):
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: an alias switch was interrupted; the next publish finishes it", name))
+			continue
+		case name == LockName:
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: a publisher holds the lock (or was killed; a stale lock is taken over)", name))
+			continue
+		case strings.HasPrefix(name, "."):
+			continue
+		case !e.IsDir():
+			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "extra", Detail: "a file in the dist root, outside any version"})
+			continue
+		}
+		m := t.verifyDir(r, name)
+		if m == nil {
+			continue
+		}
+		manifests[name] = m
+		if m.AliasOf != "" {
+			r.Aliases = append(r.Aliases, name)
+		} else {
+			r.Versions = append(r.Versions, name)
+		}
+	}
+	for _, a := range r.Aliases {
+		t.verifyAlias(r, a, manifests)
+	}
+	return r, nil
+}
+
+// verifyDir checks one directory against its manifest and returns the
+// manifest, or nil when there is none to check against.
+func (t Tree) verifyDir(r *VerifyReport, name string) *Manifest {
+	dir := path.Join(t.Root, name)
+	m, err := t.readManifest(dir)
+	if err != nil {
+		r.Problems = append(r.Problems, Problem{Dir: name, Kind: "no-manifest", Detail: err.Error()})
+		return nil
+	}
+	expected := map[string]string{ManifestName: ""} // path -> sha256
+	for _, f := range m.Files {
+		expected[f.Path] = f.SHA256
+		for encName, sc := range f.Encodings {
+			for _, enc := range Encodings {
+				if enc.Name == encName {
+					expected[f.Path+enc.Suffix] = sc.SHA256
+				}
+			}
+		}
+	}
+	var present []string
+	afero.Walk(t.Fs, dir, func(p string, info fs.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			present = append(present, strings.TrimPrefix(p, dir+"/"))
+		}
+		return nil
+	})
+	for _, p := range present {
+		if _, ok := expected[p]; !ok {
+			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "extra", Detail: "not listed in the integrity manifest"})
+		}
+	}
+	paths := make([]string, 0, len(expected))
+	for p := range expected {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		if p == ManifestName {
+			continue
+		}
+		data, err := readFile(t.Fs, path.Join(dir, p))
+		if err != nil {
+			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "missing", Detail: "listed in the integrity manifest but not found"})
+			continue
+		}
+		r.Files++
+		if got := sha256Hex(data); got != expected[p] {
+			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "altered", Detail: fmt.Sprintf("sha256 %.12s…, manifest says %.12s…", got, expected[p])})
+		}
+	}
+	t.checkDirName(r, name, m)
+	return m
+}
+
+// checkDirName checks that a directory's name matches its manifest: an
+// exact version's own name, or an alias's major.minor.
+func (t Tree) checkDirName(r *VerifyReport, name string, m *Manifest) {
+	v, err := versioning.Parse(m.Version)
+	switch {
+	case err != nil:
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "altered", Detail: err.Error()})
+	case m.AliasOf == "" && name != m.Version:
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "altered", Detail: fmt.Sprintf("manifest is for version %s", m.Version)})
+	case m.AliasOf != "" && (m.AliasOf != m.Version || name != versioning.AliasDir(v)):
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "alias", Detail: fmt.Sprintf("alias_of %s does not belong in directory %s", m.AliasOf, name)})
+	}
+}
+
+// verifyAlias checks that an alias holds exactly what its version holds.
+func (t Tree) verifyAlias(r *VerifyReport, alias string, manifests map[string]*Manifest) {
+	am := manifests[alias]
+	vm, ok := manifests[am.AliasOf]
+	if !ok {
+		r.Problems = append(r.Problems, Problem{Dir: alias, Kind: "alias", Detail: fmt.Sprintf("holds %s, which is not published", am.AliasOf)})
+		return
+	}
+	want := map[string]string{}
+	for _, f := range vm.Files {
+		want[f.Path] = f.SHA256
+	}
+	for _, f := range am.Files {
+		if want[f.Path] != f.SHA256 {
+			r.Problems = append(r.Problems, Problem{Dir: alias, Path: f.Path, Kind: "alias", Detail: fmt.Sprintf("differs from %s/%s", am.AliasOf, f.Path)})
+		}
+		delete(want, f.Path)
+	}
+	for p := range want {
+		r.Problems = append(r.Problems, Problem{Dir: alias, Path: p, Kind: "alias", Detail: fmt.Sprintf("in %s but not in the alias", am.AliasOf)})
+	}
+}
