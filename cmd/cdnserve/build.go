@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
@@ -15,6 +17,7 @@ const buildExamples = `  cdnserve build                      # reads ./cdnserve.
   cdnserve build --version 2.2.4      # overrides the manifest's version
   cdnserve build --dry-run            # prints the files it would write, and writes nothing
   cdnserve build -f lib/cdnserve.yaml --json
+  cdnserve build --wait               # wait for another publisher instead of failing
 `
 
 func runBuild(ctx context.Context, e *env, args []string) error {
@@ -22,21 +25,20 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`; src_dir and target_dir are relative to its directory")
 	version := fs.String("version", "", "publish this `version` instead of the manifest's")
 	dryRun := fs.Bool("dry-run", false, "print the files that would be written, and write nothing")
-	quiet := fs.Bool("quiet", false, "print nothing but errors")
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := parse(fs, args); err != nil {
+	var pf publishFlags
+	pf.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "cdnserve build: unexpected argument %q\n", fs.Arg(0))
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "cdnserve build: unexpected argument %q\n", pos[0])
 		fs.Usage()
 		return errUsage
 	}
 
-	mpath := *manifest
-	if !filepath.IsAbs(mpath) {
-		mpath = filepath.Join(e.dir, mpath)
-	}
+	start := time.Now()
+	mpath := e.abs(*manifest)
 	data, err := os.ReadFile(mpath)
 	if err != nil {
 		return fmt.Errorf("reading manifest: %w", err)
@@ -46,10 +48,9 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	base := filepath.Dir(mpath)
-	osFs := afero.NewOsFs()
 	res, err := build.Build(ctx, build.Options{
 		Manifest: m,
-		Src:      afero.NewReadOnlyFs(afero.NewBasePathFs(osFs, filepath.Join(base, m.SrcDir))),
+		Src:      afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(base, m.SrcDir))),
 		Version:  *version,
 	})
 	if err != nil {
@@ -59,35 +60,43 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, w)
 	}
 
-	tree := dist.Tree{Fs: osFs, Root: filepath.Join(base, m.TargetDir)}
-	paths := tree.Paths(res.Dirs, res.Artifacts)
-	if !*dryRun {
-		if err := tree.Write(res.Dirs, res.Artifacts); err != nil {
-			return err
-		}
+	tree := dist.Tree{Fs: dist.DiskFs{}, Root: filepath.Join(base, m.TargetDir)}
+	if *dryRun {
+		return printDryRun(e, pf, tree, res)
 	}
-	return printBuild(e, res, paths, *dryRun, *quiet, *asJSON)
-}
-
-func printBuild(e *env, res *build.Result, paths []string, dryRun, quiet, asJSON bool) error {
-	if quiet {
-		return nil
+	pub, err := tree.Publish(ctx, dist.Request{
+		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait,
+		Provenance: provenance("build", base, data),
+	})
+	if err != nil {
+		return err
 	}
-	if asJSON {
-		return res.Report.WriteJSON(e.stdout, map[string]any{
-			"version": res.Version.Original(), "dirs": res.Dirs, "files": paths, "dry_run": dryRun,
+	res.Report.Duration = time.Since(start) // the total: build and publish
+	if pf.asJSON {
+		return writeJSON(e.stdout, map[string]any{
+			"version": res.Version.Original(), "publish": pub, "root": tree.Root, "dirs": res.Dirs, "outputs": res.Report.Rows, "duration_ms": res.Report.Duration.Milliseconds(),
 		})
 	}
-	verb := "wrote"
-	if dryRun {
-		verb = "would write"
+	return printPublish(e, pf, tree, pub, res.Version, func(w io.Writer) error {
+		fmt.Fprintln(w)
+		return res.Report.WriteTable(w)
+	})
+}
+
+func printDryRun(e *env, pf publishFlags, tree dist.Tree, res *build.Result) error {
+	paths := tree.Paths(res.Dirs, res.Artifacts)
+	if pf.quiet {
+		return nil
+	}
+	if pf.asJSON {
+		return writeJSON(e.stdout, map[string]any{
+			"dry_run": true, "version": res.Version.Original(), "dirs": res.Dirs, "files": paths,
+			"outputs": res.Report.Rows, "duration_ms": res.Report.Duration.Milliseconds(),
+		})
 	}
 	for _, p := range paths {
-		if rel, err := filepath.Rel(e.dir, p); err == nil && filepath.IsLocal(rel) {
-			p = rel
-		}
-		fmt.Fprintf(e.stdout, "%s %s\n", verb, p)
+		fmt.Fprintf(e.stdout, "would write %s\n", e.rel(p))
 	}
-	fmt.Fprintf(e.stdout, "\nversion %s -> %v\n", res.Version.Original(), res.Dirs)
+	fmt.Fprintf(e.stdout, "\nversion %s -> %v (plus .br/.gz sidecars and an integrity manifest in each)\n", res.Version.Original(), res.Dirs)
 	return res.Report.WriteTable(e.stdout)
 }

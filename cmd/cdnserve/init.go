@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/spf13/afero"
@@ -16,23 +15,21 @@ const initExamples = `  cdnserve init mylib        # writes cdnserve.yaml, src/m
 func runInit(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "init", "[-C dir] NAME", initExamples)
 	dir := fs.String("C", ".", "`directory` to scaffold into (created if missing)")
-	if err := parse(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fmt.Fprintln(e.stderr, "cdnserve init: need exactly one library NAME")
 		fs.Usage()
 		return errUsage
 	}
-	root := *dir
-	if !filepath.IsAbs(root) {
-		root = filepath.Join(e.dir, root)
-	}
+	root := e.abs(*dir)
 	osFs := afero.NewOsFs()
 	if err := osFs.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
-	wrote, err := build.Scaffold(afero.NewBasePathFs(osFs, root), fs.Arg(0))
+	wrote, err := build.Scaffold(afero.NewBasePathFs(osFs, root), pos[0])
 	if err != nil {
 		return err
 	}

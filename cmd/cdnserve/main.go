@@ -6,12 +6,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -34,6 +36,8 @@ var errUsage = errors.New("usage")
 func commands() []command {
 	return []command{
 		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
+		{"publish", "publish a directory built by another tool as a version", runPublish},
+		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
 		{"init", "scaffold a new library project (cdnserve.yaml and src/)", runInit},
 	}
 }
@@ -102,13 +106,48 @@ func newFlags(e *env, name, args, examples string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags and maps a parse failure to errUsage.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parseArgs parses flags that may come before, between or after the
+// positional arguments (`publish out --version 1.0.0`), and returns the
+// positional ones. A parse failure is errUsage; "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
 		}
-		return errUsage
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
+}
+
+// abs resolves a path from the command line against the working dir.
+func (e *env) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(e.dir, p)
+}
+
+// rel shows a path relative to the working dir when it is below it.
+func (e *env) rel(p string) string {
+	if r, err := filepath.Rel(e.dir, p); err == nil && filepath.IsLocal(r) {
+		return r
+	}
+	return p
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -19,6 +21,80 @@ func cli(t *testing.T, dir string, args ...string) (code int, stdout, stderr str
 	var out, errb bytes.Buffer
 	code = run(context.Background(), &env{stdout: &out, stderr: &errb, dir: dir}, args)
 	return code, out.String(), errb.String()
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds the real cdnserve binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cdnserve-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "cdnserve")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			binErr = errors.New(string(out))
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("go build: %v", binErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// runBin runs the real binary in dir and returns its exit code and output.
+func runBin(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+func seedProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../testdata/seedlib")); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "dist"))
+	return dir
+}
+
+func listFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return out
 }
 
 func TestInitThenBuild(t *testing.T) {
@@ -36,10 +112,22 @@ func TestInitThenBuild(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build exit %d: %s", code, errOut)
 	}
-	for _, p := range []string{"dist/0.1.0/my-lib.js", "dist/0.1.0/my-lib.min.js", "dist/0.1/my-lib.js", "dist/0.1/my-lib.min.js"} {
-		if !strings.Contains(out, "wrote "+p) {
-			t.Errorf("build output lacks %q:\n%s", "wrote "+p, out)
+	for _, want := range []string{
+		"published 0.1.0: 2 files, 2 precompressed sidecars, integrity manifest -> dist/0.1.0/\n",
+		"alias 0.1 created -> 0.1.0\n", "my-lib.js", "built in ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("build output lacks %q:\n%s", want, out)
 		}
+	}
+	// The files are tiny: brotli beats them, gzip's header does not, so
+	// only .br sidecars are written.
+	wantFiles := []string{
+		"0.1/_cdnserve.json", "0.1/my-lib.js", "0.1/my-lib.js.br", "0.1/my-lib.min.js", "0.1/my-lib.min.js.br",
+		"0.1.0/_cdnserve.json", "0.1.0/my-lib.js", "0.1.0/my-lib.js.br", "0.1.0/my-lib.min.js", "0.1.0/my-lib.min.js.br",
+	}
+	if got := listFiles(t, filepath.Join(dir, "dist")); !slices.Equal(got, wantFiles) {
+		t.Errorf("dist holds\n%q\nwant\n%q", got, wantFiles)
 	}
 	min, err := os.ReadFile(filepath.Join(dir, "dist/0.1.0/my-lib.min.js"))
 	if err != nil {
@@ -49,8 +137,18 @@ func TestInitThenBuild(t *testing.T) {
 	if string(min) != want {
 		t.Errorf("my-lib.min.js =\n%q\nwant\n%q", min, want)
 	}
-	if !strings.Contains(out, "my-lib.js") || !strings.Contains(out, "built in ") {
-		t.Errorf("build output lacks the summary table:\n%s", out)
+	var m struct {
+		Version    string `json:"version"`
+		Provenance struct {
+			Tool           string `json:"tool"`
+			Source         string `json:"source"`
+			ManifestSHA256 string `json:"manifest_sha256"`
+		} `json:"provenance"`
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "dist/0.1.0/_cdnserve.json"))
+	json.Unmarshal(raw, &m)
+	if m.Version != "0.1.0" || !strings.HasPrefix(m.Provenance.Tool, "cdnserve ") || m.Provenance.Source != "build" || len(m.Provenance.ManifestSHA256) != 64 {
+		t.Errorf("integrity manifest = %s", raw)
 	}
 
 	// A second init refuses to overwrite.
@@ -58,16 +156,6 @@ func TestInitThenBuild(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "cdnserve.yaml already exists") {
 		t.Errorf("second init: exit %d, stderr %q", code, errOut)
 	}
-}
-
-func seedProject(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../testdata/seedlib")); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, "dist"))
-	return dir
 }
 
 func TestBuildDryRunWritesNothing(t *testing.T) {
@@ -95,7 +183,12 @@ func TestBuildJSONAndQuiet(t *testing.T) {
 	var rep struct {
 		Version string   `json:"version"`
 		Dirs    []string `json:"dirs"`
-		Files   []string `json:"files"`
+		Publish struct {
+			Action   string
+			Files    int
+			Sidecars int
+			Aliases  []any
+		} `json:"publish"`
 		Outputs []struct {
 			Name  string `json:"name"`
 			Plain int    `json:"plain_bytes"`
@@ -106,8 +199,9 @@ func TestBuildJSONAndQuiet(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if rep.Version != "3.0.0-rc.1" || len(rep.Dirs) != 1 || rep.Dirs[0] != "3.0.0-rc.1" || len(rep.Files) != 11 || rep.Outputs[0].Name != "pusher.js" || rep.Outputs[0].Min == 0 {
-		t.Errorf("json report = %+v", rep)
+	if rep.Version != "3.0.0-rc.1" || !slices.Equal(rep.Dirs, []string{"3.0.0-rc.1"}) || rep.Publish.Action != "created" || rep.Publish.Files != 11 ||
+		len(rep.Publish.Aliases) != 0 || rep.Outputs[0].Name != "pusher.js" || rep.Outputs[0].Min == 0 {
+		t.Errorf("json report = %+v\n%s", rep, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dist/3.0")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a prerelease wrote the 3.0 alias directory")
@@ -115,6 +209,99 @@ func TestBuildJSONAndQuiet(t *testing.T) {
 	code, out, errOut := cli(t, dir, "build", "--quiet", "--version", "3.0.1")
 	if code != 0 || out != "" || errOut != "" {
 		t.Errorf("--quiet: exit %d, stdout %q, stderr %q; want silence", code, out, errOut)
+	}
+}
+
+// TestImmutabilityThroughCLI walks the publishing rules as a user meets
+// them: an idempotent re-run, a refused change, --force, and a backport.
+func TestImmutabilityThroughCLI(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, _ := cli(t, dir, "build")
+	if code != 0 || !strings.Contains(out, "2.2.3 is already published with identical content: nothing written (dist/2.2.3/)") ||
+		!strings.Contains(out, "alias 2.2 already holds 2.2.3") {
+		t.Errorf("re-run: exit %d\n%s", code, out)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.js"))
+	os.WriteFile(filepath.Join(dir, "src/utils.js"), []byte("// changed\n"), 0o644)
+	code, _, errOut := cli(t, dir, "build")
+	if code != 1 || !strings.Contains(errOut, "version 2.2.3 is published and immutable: pusher.js differs (published sha256") ||
+		!strings.Contains(errOut, "--force") {
+		t.Errorf("changed content: exit %d, stderr %q", code, errOut)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.js")); !bytes.Equal(before, after) {
+		t.Error("a refused build changed the published file")
+	}
+	code, out, errOut = cli(t, dir, "build", "--force")
+	if code != 0 || !strings.Contains(errOut, "WARNING: --force replaced published version 2.2.3") || !strings.Contains(out, "REPLACED published version 2.2.3") {
+		t.Errorf("--force: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, out, _ = cli(t, dir, "build", "--version", "2.2.2")
+	if code != 0 || !strings.Contains(out, "published 2.2.2") || !strings.Contains(out, "alias 2.2 left at 2.2.3: 2.2.2 is older, and aliases only move forward") {
+		t.Errorf("backport: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, dir, "verify")
+	if code != 0 || !strings.Contains(out, "verified dist: 2 versions, 1 aliases, ") || !strings.HasSuffix(out, ": OK\n") {
+		t.Errorf("verify: exit %d\n%s", code, out)
+	}
+}
+
+func TestPublishDirectory(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "build")
+	os.MkdirAll(filepath.Join(out, "assets"), 0o755)
+	os.WriteFile(filepath.Join(out, "bundle.js"), []byte(strings.Repeat("console.log('webpack output');\n", 30)), 0o644)
+	os.WriteFile(filepath.Join(out, "bundle.js.gz"), []byte("webpack's own gzip"), 0o644)
+	os.WriteFile(filepath.Join(out, "assets/logo.svg"), []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), 0o644)
+	os.WriteFile(filepath.Join(out, ".DS_Store"), []byte("junk"), 0o644)
+
+	code, stdout, errOut := cli(t, dir, "publish", "build", "--version", "1.4.0", "--root", "cdn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"skipped .DS_Store", "skipped bundle.js.gz", "published 1.4.0: 2 files, 2 precompressed sidecars", "alias 1.4 created -> 1.4.0"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	gz, _ := os.ReadFile(filepath.Join(dir, "cdn/1.4.0/bundle.js.gz"))
+	if len(gz) < 2 || gz[0] != 0x1f || gz[1] != 0x8b {
+		t.Errorf("bundle.js.gz is not cdnserve's own gzip sidecar: %q", gz)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cdn/1.4.0/.DS_Store")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a dot-file was published")
+	}
+	if code, out, _ := cli(t, dir, "verify", "cdn"); code != 0 {
+		t.Errorf("verify cdn: exit %d\n%s", code, out)
+	}
+}
+
+func TestVerifyReportsTampering(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build"); code != 0 {
+		t.Fatal(errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "dist/2.2/pusher.min.js"), []byte("alert('pwned')"), 0o644)
+	os.Remove(filepath.Join(dir, "dist/2.2.3/sockjs.js"))
+	os.WriteFile(filepath.Join(dir, "dist/2.2.3/extra.js"), []byte("x"), 0o644)
+	code, out, errOut := runBin(t, dir, "verify")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"2.2.3/extra.js: extra: not listed in the integrity manifest\n",
+		"2.2.3/sockjs.js: missing: listed in the integrity manifest but not found\n",
+		"2.2/pusher.min.js: altered: sha256 ",
+		"verified dist: 1 versions, 1 aliases, ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "dist does not match its integrity manifests (3 problems)") {
+		t.Errorf("stderr = %q", errOut)
 	}
 }
 
@@ -139,6 +326,11 @@ func TestCLIErrors(t *testing.T) {
 		{"missing manifest", t.TempDir(), []string{"build"}, 1, "reading manifest: open "},
 		{"bad version flag", seed, []string{"build", "--version", "v2"}, 1, `--version: invalid version "v2"`},
 		{"missing source", bad, []string{"build"}, 1, `cdnserve.yaml:4: bundles.a.js.files[1]: file "gone.js" does not exist in src_dir "."`},
+		{"publish without version", seed, []string{"publish", "src"}, 2, "need one DIR and --version"},
+		{"publish bad version", seed, []string{"publish", "src", "--version", "1.0"}, 1, `--version: invalid version "1.0"`},
+		{"publish missing dir", seed, []string{"publish", "nope", "--version", "1.0.0"}, 1, "reading "},
+		{"verify missing dir", seed, []string{"verify", "nope"}, 1, "listing "},
+		{"verify two dirs", seed, []string{"verify", "a", "b"}, 2, "at most one dir"},
 		{"help", seed, []string{"build", "-h"}, 0, "Examples:\n  cdnserve build"},
 	}
 	for _, tc := range tests {
@@ -157,10 +349,6 @@ func TestCLIErrors(t *testing.T) {
 // TestBinaryExitCodes runs the real binary, since the exit code a shell
 // sees comes from os.Exit in main.
 func TestBinaryExitCodes(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cdnserve")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	dir := seedProject(t)
 	tests := []struct {
 		args     []string
@@ -172,18 +360,9 @@ func TestBinaryExitCodes(t *testing.T) {
 		{[]string{"build", "-f", "missing.yaml"}, 1, "missing.yaml"},
 	}
 	for _, tc := range tests {
-		cmd := exec.Command(bin, tc.args...)
-		cmd.Dir = dir
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		if code != tc.code || !strings.Contains(errb.String(), tc.inStderr) {
-			t.Errorf("cdnserve %q: exit %d stderr %q, want exit %d with %q", tc.args, code, errb.String(), tc.code, tc.inStderr)
+		code, _, errOut := runBin(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.inStderr) {
+			t.Errorf("cdnserve %q: exit %d stderr %q, want exit %d with %q", tc.args, code, errOut, tc.code, tc.inStderr)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dist/2.2.3/pusher.min.js")); err != nil {

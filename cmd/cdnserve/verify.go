@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cdnserve/cdnserve/dist"
+)
+
+const verifyExamples = `  cdnserve verify              # checks ./dist
+  cdnserve verify /srv/dist    # after restoring a backup
+`
+
+func runVerify(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "verify", "[dir]", verifyExamples)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		fmt.Fprintln(e.stderr, "cdnserve verify: at most one dir")
+		fs.Usage()
+		return errUsage
+	}
+	root := "dist"
+	if len(pos) == 1 {
+		root = pos[0]
+	}
+	tree := dist.Tree{Fs: dist.DiskFs{}, Root: e.abs(root)}
+	r, err := tree.Verify()
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := writeJSON(e.stdout, r); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range r.Problems {
+			fmt.Fprintln(e.stdout, p)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintln(e.stdout, "note:", n)
+		}
+		status := "OK"
+		if !r.OK() {
+			status = fmt.Sprintf("%d problems", len(r.Problems))
+		}
+		fmt.Fprintf(e.stdout, "verified %s: %d versions, %d aliases, %d files: %s\n", e.rel(tree.Root), len(r.Versions), len(r.Aliases), r.Files, status)
+	}
+	if !r.OK() {
+		return fmt.Errorf("%s does not match its integrity manifests (%d problems)", e.rel(tree.Root), len(r.Problems))
+	}
+	return nil
+}
