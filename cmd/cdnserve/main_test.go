@@ -369,3 +369,41 @@ func TestBinaryExitCodes(t *testing.T) {
 		t.Errorf("binary build wrote no output: %v", err)
 	}
 }
+
+func TestProvenanceRecordsGitCommit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("SKIPPED LOUDLY: git is not installed; git provenance not tested")
+	}
+	dir := seedProject(t)
+	os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("/dist/\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "src"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	head, _ := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3/_cdnserve.json"))
+	var m struct {
+		Provenance struct {
+			GitCommit string `json:"git_commit"`
+			GitDirty  bool   `json:"git_dirty"`
+		} `json:"provenance"`
+	}
+	json.Unmarshal(raw, &m)
+	if m.Provenance.GitCommit != strings.TrimSpace(string(head)) || m.Provenance.GitDirty {
+		t.Errorf("provenance = %+v, want commit %s, clean", m.Provenance, head)
+	}
+	os.WriteFile(filepath.Join(dir, "src/json2.js"), []byte("var JSON2 = {};\n"), 0o644)
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	raw, _ = os.ReadFile(filepath.Join(dir, "dist/2.2.4/_cdnserve.json"))
+	json.Unmarshal(raw, &m)
+	if !m.Provenance.GitDirty {
+		t.Errorf("a build from modified sources is not marked dirty: %s", raw)
+	}
+
+}
