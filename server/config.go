@@ -1,0 +1,182 @@
+// Package server serves a published dist tree over HTTP with Echo v4:
+// exact versions, aliases, semver ranges, precompressed sidecars, exact
+// headers, CORS, metadata, health checks and Prometheus metrics.
+//
+// The tree is read through an afero.Fs and only files listed in a
+// version's integrity manifest are ever served, so internal names (dot
+// files, staging directories, the lock, manifests, sidecars) cannot be
+// reached by any URL.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+)
+
+// Config configures a Server. The serve command fills it from flags and
+// CDNSERVE_* environment variables.
+type Config struct {
+	// Fs is the storage holding the dist tree. Required.
+	Fs afero.Fs
+	// Root is the dist root's path in Fs. Required.
+	Root string
+
+	// ExactCacheControl is sent with files of exact versions, which never
+	// change (default "public, max-age=31536000, immutable").
+	ExactCacheControl string
+	// AliasCacheControl is sent with files of aliases (/1.7/), /latest/
+	// targets and /-/versions, which move on publish
+	// (default "public, max-age=300, stale-while-revalidate=60").
+	AliasCacheControl string
+	// RedirectCacheControl is sent with range redirects (default
+	// "public, max-age=60").
+	RedirectCacheControl string
+	// NotFoundCacheControl is sent with 404s (default "public, max-age=60").
+	NotFoundCacheControl string
+
+	// CORSOrigins lists the origins allowed to read responses. Empty means
+	// any origin ("Access-Control-Allow-Origin: *"); otherwise a listed
+	// origin is echoed back with "Vary: Origin".
+	CORSOrigins []string
+	// CORSMaxAge is how long a browser may cache a preflight answer
+	// (default 24h; sent in seconds).
+	CORSMaxAge time.Duration
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent on TLS
+	// responses (default 365 days; negative disables it).
+	HSTSMaxAge time.Duration
+
+	// Refresh is how often the version list and the aliases are re-read
+	// from storage (default 2s). A request for an unknown version checks
+	// storage at once, whatever this is.
+	Refresh time.Duration
+	// NegativeTTL is how long a version that storage does not have is
+	// remembered as absent, so a flood of misses does not hammer storage
+	// (default 1s).
+	NegativeTTL time.Duration
+	// CacheBytes bounds the in-memory cache of file bodies (default
+	// 256 MiB). Files larger than CacheBytes/16 are streamed from storage
+	// instead.
+	CacheBytes int64
+	// MaxRanges is the most byte ranges a request may ask for; a request
+	// with more gets the whole file, as nginx's max_ranges does (default 8).
+	MaxRanges int
+
+	// Logger receives access logs and errors (default: discard).
+	Logger *slog.Logger
+	// AccessLog logs one line per request when true.
+	AccessLog bool
+	// Clock gives the time (default time.Now); tests set it.
+	Clock func() time.Time
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultExactCacheControl    = "public, max-age=31536000, immutable"
+	DefaultAliasCacheControl    = "public, max-age=300, stale-while-revalidate=60"
+	DefaultRedirectCacheControl = "public, max-age=60"
+	DefaultNotFoundCacheControl = "public, max-age=60"
+	DefaultRefresh              = 2 * time.Second
+	DefaultNegativeTTL          = time.Second
+	DefaultCacheBytes           = 256 << 20
+	DefaultMaxRanges            = 8
+	DefaultCORSMaxAge           = 24 * time.Hour
+	DefaultHSTSMaxAge           = 365 * 24 * time.Hour
+)
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	set := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	set(&c.ExactCacheControl, DefaultExactCacheControl)
+	set(&c.AliasCacheControl, DefaultAliasCacheControl)
+	set(&c.RedirectCacheControl, DefaultRedirectCacheControl)
+	set(&c.NotFoundCacheControl, DefaultNotFoundCacheControl)
+	if c.Refresh == 0 {
+		c.Refresh = DefaultRefresh
+	}
+	if c.NegativeTTL == 0 {
+		c.NegativeTTL = DefaultNegativeTTL
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.MaxRanges == 0 {
+		c.MaxRanges = DefaultMaxRanges
+	}
+	if c.CORSMaxAge == 0 {
+		c.CORSMaxAge = DefaultCORSMaxAge
+	}
+	if c.HSTSMaxAge == 0 {
+		c.HSTSMaxAge = DefaultHSTSMaxAge
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c
+}
+
+// Validate reports the first invalid field, naming it and its value.
+func (c Config) Validate() error {
+	if c.Fs == nil {
+		return errors.New("server config: Fs is required")
+	}
+	if c.Root == "" {
+		return errors.New("server config: Root is required")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Refresh", c.Refresh}, {"NegativeTTL", c.NegativeTTL}, {"CORSMaxAge", c.CORSMaxAge}} {
+		if d.v < 0 {
+			return fmt.Errorf("server config: %s is %v; it must not be negative", d.name, d.v)
+		}
+	}
+	if c.CacheBytes < 0 {
+		return fmt.Errorf("server config: CacheBytes is %d; it must not be negative", c.CacheBytes)
+	}
+	if c.MaxRanges < 0 {
+		return fmt.Errorf("server config: MaxRanges is %d; it must not be negative", c.MaxRanges)
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("server config: CORS origin %q: %w", o, err)
+		}
+	}
+	for _, cc := range []struct{ name, v string }{
+		{"ExactCacheControl", c.ExactCacheControl}, {"AliasCacheControl", c.AliasCacheControl},
+		{"RedirectCacheControl", c.RedirectCacheControl}, {"NotFoundCacheControl", c.NotFoundCacheControl},
+	} {
+		if strings.ContainsAny(cc.v, "\r\n") {
+			return fmt.Errorf("server config: %s %q must be one header line", cc.name, cc.v)
+		}
+	}
+	return nil
+}
+
+// checkOrigin accepts a serialized origin: scheme://host[:port], with no
+// path, as browsers send in the Origin header (RFC 6454 §6.1).
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return errors.New("want scheme://host[:port], such as https://app.example.com")
+	}
+	if strings.HasSuffix(o, "/") {
+		return errors.New("an origin has no trailing slash")
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cdnserve/cdnserve/build"
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+var seedTime = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// fixture is a dist tree on real disk with the seed library published
+// by the real build and publish code.
+type fixture struct {
+	root string
+	tree dist.Tree
+}
+
+func newFixture(t *testing.T, versions ...string) *fixture {
+	t.Helper()
+	f := &fixture{root: filepath.Join(t.TempDir(), "dist")}
+	f.tree = dist.Tree{Fs: dist.DiskFs{}, Root: f.root, Clock: func() time.Time { return seedTime }}
+	for _, v := range versions {
+		f.publishSeed(t, v)
+	}
+	return f
+}
+
+func (f *fixture) publishSeed(t *testing.T, version string) {
+	t.Helper()
+	raw, err := os.ReadFile("../testdata/seedlib/cdnserve.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := build.Decode("cdnserve.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), "../testdata/seedlib/src"))
+	res, err := build.Build(context.Background(), build.Options{Manifest: m, Src: src, Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.publish(t, version, res.Artifacts)
+}
+
+func (f *fixture) publish(t *testing.T, version string, files []dist.File) {
+	t.Helper()
+	sv, err := versioning.Parse(version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.tree.Publish(context.Background(), dist.Request{Version: sv, Files: files}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// file returns a published file's bytes.
+func (f *fixture) file(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.root, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (f *fixture) server(t *testing.T, mod func(*Config)) (*Server, *httptest.Server) {
+	t.Helper()
+	cfg := Config{Fs: dist.DiskFs{}, Root: f.root}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+// do sends one request without following redirects and returns the
+// response with its body read.
+func do(t *testing.T, method, url string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	client := &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		// Leave Accept-Encoding alone: the transport must not add gzip.
+		Transport: &http.Transport{DisableCompression: true},
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
