@@ -27,7 +27,15 @@ type command struct {
 // env is what a command may touch, so tests can run main in-process.
 type env struct {
 	stdout, stderr io.Writer
-	dir            string // working directory
+	dir            string                      // working directory
+	getenv         func(string) (string, bool) // environment; nil means none
+}
+
+func (e *env) lookupEnv(name string) (string, bool) {
+	if e.getenv == nil {
+		return "", false
+	}
+	return e.getenv(name)
 }
 
 // errUsage marks a command-line mistake: usage was printed, exit code 2.
@@ -35,6 +43,7 @@ var errUsage = errors.New("usage")
 
 func commands() []command {
 	return []command{
+		{"serve", "serve a dist tree (or the embedded demo) over HTTP and HTTPS", runServe},
 		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
@@ -49,7 +58,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cdnserve:", err)
 		os.Exit(1)
 	}
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd, getenv: os.LookupEnv}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cdnserve/cdnserve/demo"
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/server"
+	"github.com/spf13/afero"
+)
+
+const serveExamples = `  cdnserve serve                                   # ./dist, or the embedded demo when ./dist holds no published version
+  cdnserve serve --root /srv/dist --addr :80
+  cdnserve serve --root /srv/dist --tls-addr :443 --tls-cert cert.pem --tls-key key.pem
+  CDNSERVE_ROOT=/srv/dist CDNSERVE_CORS_ORIGINS=https://app.example cdnserve serve
+`
+
+// serveOptions are the serve command's settings beyond server.Config.
+type serveOptions struct {
+	addr, tlsAddr, tlsCert, tlsKey string
+	logFormat                      string
+	writeTimeout, shutdownTimeout  time.Duration
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "[flags]", serveExamples)
+	var cfg server.Config
+	var o serveOptions
+	root := fs.String("root", "", "dist `dir` to serve (default ./dist; the embedded demo when that holds no published version)")
+	fs.StringVar(&o.addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
+	fs.StringVar(&o.tlsAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&cfg.ExactCacheControl, "cache-exact", server.DefaultExactCacheControl, "Cache-Control for exact versions")
+	fs.StringVar(&cfg.AliasCacheControl, "cache-alias", server.DefaultAliasCacheControl, "Cache-Control for aliases, /latest/ targets and /-/versions")
+	fs.StringVar(&cfg.RedirectCacheControl, "cache-redirect", server.DefaultRedirectCacheControl, "Cache-Control for range redirects")
+	fs.StringVar(&cfg.NotFoundCacheControl, "cache-404", server.DefaultNotFoundCacheControl, "Cache-Control for 404s")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
+	fs.DurationVar(&cfg.Refresh, "refresh", server.DefaultRefresh, "how often aliases and the version list are re-read")
+	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
+	fs.IntVar(&cfg.MaxRanges, "max-ranges", server.DefaultMaxRanges, "most byte ranges honoured in one request")
+	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
+	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := applyEnv(fs, e); err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "cdnserve serve: unexpected argument %q\n", pos[0])
+		fs.Usage()
+		return errUsage
+	}
+	if o.addr == "" && o.tlsAddr == "" {
+		return errors.New("--addr and --tls-addr are both empty: nothing to listen on")
+	}
+	if o.tlsAddr != "" && (o.tlsCert == "" || o.tlsKey == "") {
+		return errors.New("--tls-addr needs --tls-cert and --tls-key")
+	}
+	logger, err := newLogger(e.stderr, o.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+	cfg.CacheBytes = int64(*cacheMB) << 20
+	if *corsOrigins != "" {
+		for _, origin := range strings.Split(*corsOrigins, ",") {
+			cfg.CORSOrigins = append(cfg.CORSOrigins, strings.TrimSpace(origin))
+		}
+	}
+	demoVersions, err := chooseStorage(ctx, e, &cfg, *root)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, e, srv, o, logger, demoVersions)
+}
+
+// chooseStorage points cfg at --root, or at ./dist when it holds a
+// published version, or else at the embedded demo published into memory.
+// It returns the demo's versions when the demo is used.
+func chooseStorage(ctx context.Context, e *env, cfg *server.Config, root string) ([]string, error) {
+	if root != "" {
+		cfg.Fs, cfg.Root = dist.DiskFs{}, e.abs(root)
+		return nil, nil
+	}
+	local := e.abs("dist")
+	if hasPublishedVersion(local) {
+		cfg.Fs, cfg.Root = dist.DiskFs{}, local
+		return nil, nil
+	}
+	mem := afero.NewMemMapFs()
+	versions, err := demo.Publish(ctx, mem, "/dist")
+	if err != nil {
+		return nil, fmt.Errorf("publishing the embedded demo: %w", err)
+	}
+	cfg.Fs, cfg.Root = mem, "/dist"
+	return versions, nil
+}
+
+// hasPublishedVersion reports whether dir holds a version directory with
+// an integrity manifest. (In this repository ./dist is a Go package.)
+func hasPublishedVersion(dir string) bool {
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", dist.ManifestName))
+	return len(matches) > 0
+}
+
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// httpServer sets the limits every listener gets: a slow client cannot
+// hold a connection by dribbling headers, and headers are capped.
+func httpServer(h http.Handler, o serveOptions, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// listenAndServe runs the HTTP and HTTPS listeners until ctx ends, then
+// shuts them down gracefully: in-flight requests may finish.
+func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOptions, logger *slog.Logger, demoVersions []string) error {
+	type listener struct {
+		ln     net.Listener
+		hs     *http.Server
+		scheme string
+	}
+	var ls []listener
+	if o.addr != "" {
+		ln, err := net.Listen("tcp", o.addr)
+		if err != nil {
+			return fmt.Errorf("--addr: %w", err)
+		}
+		ls = append(ls, listener{ln, httpServer(srv, o, logger), "http"})
+	}
+	if o.tlsAddr != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		ln, err := net.Listen("tcp", o.tlsAddr)
+		if err != nil {
+			return fmt.Errorf("--tls-addr: %w", err)
+		}
+		hs := httpServer(srv, o, logger)
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+		ls = append(ls, listener{tls.NewListener(ln, hs.TLSConfig), hs, "https"})
+	}
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		logger.Info("listening", "url", l.scheme+"://"+l.ln.Addr().String())
+		go func() {
+			if err := l.hs.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	printStartup(e.stdout, ls[0].scheme+"://"+displayAddr(ls[0].ln.Addr()), demoVersions)
+	runCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	go srv.Run(runCtx)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down; letting in-flight requests finish", "timeout", o.shutdownTimeout)
+	case serveErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	for _, l := range ls {
+		if err := l.hs.Shutdown(shutdownCtx); err != nil && serveErr == nil {
+			serveErr = fmt.Errorf("shutdown: %w", err)
+		}
+	}
+	return serveErr
+}
+
+// displayAddr turns ":8080" or "[::]:8080" into a URL host a person can
+// open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func printStartup(w io.Writer, base string, demoVersions []string) {
+	fmt.Fprintf(w, "cdnserve is serving on %s\n", base)
+	if len(demoVersions) == 0 {
+		fmt.Fprintf(w, "  %s/-/versions\n", base)
+		return
+	}
+	latest := demoVersions[len(demoVersions)-1]
+	minor := latest[:strings.LastIndex(latest, ".")]
+	fmt.Fprintf(w, "No --root given and ./dist holds no published version: serving the embedded demo (versions %s), published into memory.\nTry:\n", strings.Join(demoVersions, ", "))
+	for _, p := range []string{
+		"/" + latest + "/demo.min.js", "/" + minor + "/demo.js", "/latest/widget.min.js", "/^1.0.0/demo.css",
+		"/-/versions", "/-/meta/" + latest, "/-/healthz", "/-/metrics",
+	} {
+		fmt.Fprintf(w, "  %s%s\n", base, p)
+	}
+}
+
+// applyEnv sets each flag not given on the command line from its
+// CDNSERVE_* environment variable: --tls-addr from CDNSERVE_TLS_ADDR.
+func applyEnv(fs *flag.FlagSet, e *env) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		name := "CDNSERVE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := e.lookupEnv(name); ok {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, serr)
+			}
+		}
+	})
+	return err
+}

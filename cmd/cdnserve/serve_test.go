@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// served is a running `cdnserve serve` process.
+type served struct {
+	cmd    *exec.Cmd
+	base   string // http://127.0.0.1:port from its startup line
+	stdout string // the startup lines
+	stderr *strings.Builder
+	done   chan error
+}
+
+// startServe runs the real binary with args in dir and waits for its
+// startup line.
+func startServe(t *testing.T, dir string, env []string, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &served{cmd: cmd, stderr: &strings.Builder{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	var out strings.Builder
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve exited before it was ready:\n%s\nstderr:\n%s", out.String(), s.stderr.String())
+			}
+			out.WriteString(line + "\n")
+			if base, ok := strings.CutPrefix(line, "cdnserve is serving on "); ok {
+				s.base = base
+				// Collect the rest of the startup text: it ends when no line
+				// follows for 300ms.
+				for quiet := false; !quiet; {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							quiet = true
+						} else {
+							out.WriteString(l + "\n")
+						}
+					case <-time.After(300 * time.Millisecond):
+						quiet = true
+					}
+				}
+				s.stdout = out.String()
+				go func() {
+					for range lines {
+					}
+				}()
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no startup line in 20s:\n%s\nstderr:\n%s", out.String(), s.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and returns the exit error.
+func (s *served) stop(t *testing.T) error {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
+		return nil
+	}
+}
+
+func get(t *testing.T, url string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func TestServeBuiltTree(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--log-format", "json")
+	if strings.Contains(s.stdout, "embedded demo") {
+		t.Errorf("served the demo although ./dist holds a version:\n%s", s.stdout)
+	}
+	resp, body := get(t, s.base+"/2.2.3/pusher.min.js", "Accept-Encoding", "br")
+	want, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.min.js.br"))
+	if resp.StatusCode != 200 || body != string(want) || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("GET: %d, %d bytes, %q", resp.StatusCode, len(body), resp.Header.Get("Cache-Control"))
+	}
+	resp, _ = get(t, s.base+"/2/sockjs.js")
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/2.2.3/sockjs.js" {
+		t.Errorf("range: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A version built while the server runs is served at once.
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if resp, body := get(t, s.base+"/2.2.4/pusher.js"); resp.StatusCode != 200 || !strings.Contains(body, "v2.2.4") {
+		t.Errorf("new version: %d", resp.StatusCode)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, s.stderr)
+	}
+	// The access log is JSON with the request id, method, path, status,
+	// bytes and duration.
+	var entry map[string]any
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if strings.Contains(line, `"msg":"request"`) && strings.Contains(line, "/2.2.3/pusher.min.js") {
+			json.Unmarshal([]byte(line), &entry)
+		}
+	}
+	for _, k := range []string{"request_id", "method", "path", "status", "bytes", "duration"} {
+		if _, ok := entry[k]; !ok {
+			t.Errorf("access log entry lacks %q: %v", k, entry)
+		}
+	}
+}
+
+func TestServeDemoWhenNothingPublished(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "dist"), 0o755) // like this repository: ./dist without versions
+	os.WriteFile(filepath.Join(dir, "dist", "dist.go"), []byte("package dist\n"), 0o644)
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0")
+	for _, want := range []string{"serving the embedded demo (versions 1.0.0, 1.1.0)", s.base + "/1.1.0/demo.min.js", s.base + "/latest/widget.min.js", s.base + "/-/versions"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("startup text lacks %q:\n%s", want, s.stdout)
+		}
+	}
+	resp, _ := get(t, s.base+"/latest/demo.min.js")
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/1.1.0/demo.min.js" {
+		t.Fatalf("latest: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := get(t, s.base+"/1.1.0/demo.min.js")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, "/*!\n * cdnserve demo library v1.1.0") || !strings.Contains(body, `suffix:".min"`) {
+		t.Errorf("demo file: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, s.base+"/1.0/demo.js"); resp.StatusCode != 200 || !strings.Contains(body, `VERSION: "1.0.0"`) {
+		t.Errorf("demo alias 1.0: %d", resp.StatusCode)
+	}
+	s.stop(t)
+}
+
+// TestServeEnvironment checks that CDNSERVE_* variables configure serve
+// and that a flag beats its variable.
+func TestServeEnvironment(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "-f", "cdnserve.yaml"); code != 0 {
+		t.Fatal(errOut)
+	}
+	other := t.TempDir()
+	s := startServe(t, other, []string{
+		"CDNSERVE_ROOT=" + filepath.Join(dir, "dist"), "CDNSERVE_ADDR=127.0.0.1:1", "CDNSERVE_CACHE_ALIAS=public, max-age=5",
+		"CDNSERVE_CORS_ORIGINS=https://app.example",
+	}, "--addr", "127.0.0.1:0")
+	resp, _ := get(t, s.base+"/2.2/pusher.js", "Origin", "https://app.example")
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, max-age=5" || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Errorf("env config not applied: %d %q %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+	s.stop(t)
+
+	code, _, errOut := runBinEnv(t, other, []string{"CDNSERVE_REFRESH=soon"}, "serve", "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, `CDNSERVE_REFRESH="soon": invalid value`) && !strings.Contains(errOut, `CDNSERVE_REFRESH="soon"`) {
+		t.Errorf("bad env: exit %d %q", code, errOut)
+	}
+}
+
+func runBinEnv(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	return 0, out.String(), errb.String()
+}
+
+// TestServeTLSAndPlainTogether runs an HTTP and an HTTPS listener at once;
+// HTTPS speaks HTTP/2 and sends HSTS.
+func TestServeTLSAndPlainTogether(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	certFile, keyFile, pool := selfSigned(t)
+	tlsPort := freePort(t)
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:"+tlsPort, "--tls-cert", certFile, "--tls-key", keyFile)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	resp, err := client.Get("https://127.0.0.1:" + tlsPort + "/2.2.3/sockjs.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Proto != "HTTP/2.0" || resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
+		t.Errorf("https: %d %s HSTS %q", resp.StatusCode, resp.Proto, resp.Header.Get("Strict-Transport-Security"))
+	}
+	if resp, _ := get(t, s.base+"/2.2.3/sockjs.js"); resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("http: %d HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	s.stop(t)
+}
+
+// TestServeGracefulShutdown sends SIGTERM while a large file is being
+// downloaded: the download completes and the process exits 0.
+func TestServeGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(out, 0o755)
+	big := make([]byte, 32<<20)
+	rand.Read(big)
+	os.WriteFile(filepath.Join(out, "big.bin"), big, 0o644)
+	if code, _, errOut := cli(t, dir, "publish", "out", "--version", "1.0.0", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--cache-mb", "16")
+	resp, err := http.Get(s.base + "/1.0.0/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	head := make([]byte, 1<<20)
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond) // let the signal land mid-download
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("download cut off by shutdown after %d bytes: %v", len(head)+len(rest), err)
+	}
+	if got := append(head, rest...); len(got) != len(big) || string(got) != string(big) {
+		t.Errorf("downloaded %d bytes, want %d identical", len(got), len(big))
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("exit: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit after the download finished")
+	}
+	if _, err := http.Get(s.base + "/-/healthz"); err == nil {
+		t.Error("still accepting connections after shutdown")
+	}
+}
+
+func TestServeBadSettings(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"serve", "--log-format", "xml"}, 1, `--log-format "xml": want text or json`},
+		{[]string{"serve", "--tls-addr", ":8443"}, 1, "--tls-addr needs --tls-cert and --tls-key"},
+		{[]string{"serve", "--root", "missing"}, 1, "dist root " + filepath.Join(dir, "missing")},
+		{[]string{"serve", "--addr", ""}, 1, "nothing to listen on"},
+		{[]string{"serve", "--cors-origins", "app.example"}, 1, `CORS origin "app.example"`},
+		{[]string{"serve", "--refresh", "often"}, 2, "invalid value"},
+		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		code, _, errOut := runBin(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("cdnserve %q: exit %d stderr %q, want %d with %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and returns its files and
+// a pool that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "cdnserve test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	kb, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
