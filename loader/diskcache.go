@@ -1,0 +1,71 @@
+package loader
+
+import (
+	"os"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/spf13/afero"
+)
+
+// The disk cache keeps, below CacheDir/<version>/: files/<file> (the
+// bytes), etags/<file> (the ETag they came with) and meta.json (the
+// version's integrity manifest). Writes are atomic: a temporary file
+// renamed into place.
+
+func (l *Loader) cachePath(kind, file string) string {
+	return path.Join(l.opts.CacheDir, l.opts.Version, kind, file)
+}
+
+// diskGet returns a cached file and its ETag.
+func (l *Loader) diskGet(file string) ([]byte, string, bool) {
+	if l.opts.CacheDir == "" {
+		return nil, "", false
+	}
+	data, err := afero.ReadFile(l.opts.CacheFs, l.cachePath("files", file))
+	if err != nil {
+		return nil, "", false
+	}
+	etag, _ := afero.ReadFile(l.opts.CacheFs, l.cachePath("etags", file))
+	return data, string(etag), true
+}
+
+// diskPut stores a verified file. A failure only costs a later refetch,
+// so it is not an error.
+func (l *Loader) diskPut(file string, data []byte, etag string) {
+	if l.opts.CacheDir == "" {
+		return
+	}
+	l.writeAtomic(l.cachePath("etags", file), []byte(etag))
+	l.writeAtomic(l.cachePath("files", file), data)
+}
+
+func (l *Loader) diskMeta() ([]byte, bool) {
+	if l.opts.CacheDir == "" {
+		return nil, false
+	}
+	raw, err := afero.ReadFile(l.opts.CacheFs, path.Join(l.opts.CacheDir, l.opts.Version, "meta.json"))
+	return raw, err == nil
+}
+
+func (l *Loader) diskPutMeta(raw []byte) {
+	if l.opts.CacheDir != "" {
+		l.writeAtomic(path.Join(l.opts.CacheDir, l.opts.Version, "meta.json"), raw)
+	}
+}
+
+func (l *Loader) writeAtomic(p string, data []byte) {
+	fs := l.opts.CacheFs
+	if fs.MkdirAll(path.Dir(p), 0o755) != nil {
+		return
+	}
+	tmp := p + ".tmp-" + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(os.Getpid())
+	if afero.WriteFile(fs, tmp, data, 0o644) != nil {
+		fs.Remove(tmp)
+		return
+	}
+	if fs.Rename(tmp, p) != nil {
+		fs.Remove(tmp)
+	}
+}
