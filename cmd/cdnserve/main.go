@@ -47,6 +47,7 @@ func commands() []command {
 		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
+		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
 		{"init", "scaffold a new library project (cdnserve.yaml and src/)", runInit},
 	}
 }

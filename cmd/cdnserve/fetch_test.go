@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/server"
+)
+
+func TestFetch(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	srv, err := server.New(server.Config{Fs: dist.DiskFs{}, Root: filepath.Join(dir, "dist")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := false
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if corrupt && strings.HasSuffix(r.URL.Path, ".js") {
+			w.Write([]byte("alert('not the published file')"))
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	work := t.TempDir()
+
+	code, out, errOut := cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2.3", "--suffix", ".min", "pusher", "sockjs", "WebSocketMain.swf", "-o", "vendor")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"pusher.min.js", "sockjs.min.js", "WebSocketMain.swf"} {
+		got, err := os.ReadFile(filepath.Join(work, "vendor", f))
+		want, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3", f))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("vendor/%s differs from the published file (%v)", f, err)
+		}
+		if !strings.Contains(out, "fetched vendor/"+f+" (") {
+			t.Errorf("output lacks %s:\n%s", f, out)
+		}
+	}
+	if !strings.Contains(out, dist.SRI(must(os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.min.js"))))) {
+		t.Errorf("output lacks the SRI hash:\n%s", out)
+	}
+
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2.3", "nope")
+	if code != 1 || !strings.Contains(errOut, "nope: ") || !strings.Contains(errOut, "nope.js") {
+		t.Errorf("missing dependency: exit %d %q", code, errOut)
+	}
+	corrupt = true
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2.3", "-o", "bad", "sockjs")
+	if code != 1 || !strings.Contains(errOut, "integrity check failed") {
+		t.Errorf("corrupted file: exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(work, "bad", "sockjs.js")); err == nil {
+		t.Error("a file that failed its integrity check was written")
+	}
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "pusher")
+	if code != 2 || !strings.Contains(errOut, "need --cdn, --version and at least one NAME") {
+		t.Errorf("no version: exit %d %q", code, errOut)
+	}
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2", "pusher")
+	if code != 1 || !strings.Contains(errOut, "must be a full version") {
+		t.Errorf("alias version: exit %d %q", code, errOut)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
