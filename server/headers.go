@@ -48,28 +48,31 @@ func (p corsPolicy) apply(h http.Header, r *http.Request) {
 // commonHeaders sets what every response carries, errors and redirects
 // included: CORS, nosniff (so a browser never runs a file as another
 // type), Cross-Origin-Resource-Policy (so pages with COEP can embed us),
-// and HSTS on TLS. It answers OPTIONS preflights itself with 204.
-func (s *Server) commonHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		h := c.Response().Header()
-		s.cors.apply(h, r)
-		h["X-Content-Type-Options"] = hvNosniff
-		h["Cross-Origin-Resource-Policy"] = hvCrossOrigin
-		if r.TLS != nil && s.hsts != nil {
-			h["Strict-Transport-Security"] = s.hsts
-		}
-		if r.Method == http.MethodOptions {
-			setKind(c, kindPreflight)
-			h["Access-Control-Allow-Methods"] = hvMethods
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				h["Access-Control-Allow-Headers"] = []string{req}
+// and HSTS on TLS. It answers OPTIONS preflights itself with 204. The dev
+// server uses it too, so both send the same headers.
+func commonHeaders(cors corsPolicy, hsts []string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			h := c.Response().Header()
+			cors.apply(h, r)
+			h["X-Content-Type-Options"] = hvNosniff
+			h["Cross-Origin-Resource-Policy"] = hvCrossOrigin
+			if r.TLS != nil && hsts != nil {
+				h["Strict-Transport-Security"] = hsts
 			}
-			h["Access-Control-Max-Age"] = s.cors.maxAge
-			h["Cache-Control"] = noStore
-			c.Response().Writer.WriteHeader(http.StatusNoContent)
-			return nil
+			if r.Method == http.MethodOptions {
+				setKind(c, kindPreflight)
+				h["Access-Control-Allow-Methods"] = hvMethods
+				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+					h["Access-Control-Allow-Headers"] = []string{req}
+				}
+				h["Access-Control-Max-Age"] = cors.maxAge
+				h["Cache-Control"] = noStore
+				c.Response().Writer.WriteHeader(http.StatusNoContent)
+				return nil
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }

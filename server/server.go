@@ -67,7 +67,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.commonHeaders)
+	e.Use(s.observe, commonHeaders(s.cors, s.hsts))
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/-/versions", s.handleVersions)
 	e.Match(get, "/-/meta/:version", s.handleMeta)
