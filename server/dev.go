@@ -1,0 +1,362 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cdnserve/cdnserve/build"
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/labstack/echo/v4"
+	"github.com/spf13/afero"
+)
+
+// DevConfig configures the development server, the successor of the
+// seed's `jbundle server` on localhost:5555.
+type DevConfig struct {
+	// Fs holds the project. Required.
+	Fs afero.Fs
+	// Manifest is the cdnserve.yaml's path in Fs; src_dir is relative to
+	// its directory. Required.
+	Manifest string
+	// Poll is how often the sources are checked for changes in the
+	// background, so /-/events can announce rebuilds (default 250ms).
+	// Every request checks them too.
+	Poll time.Duration
+	// CORSOrigins is as for Config: empty allows any origin.
+	CORSOrigins []string
+	// Logger receives each rebuild and each build error (default:
+	// discard).
+	Logger *slog.Logger
+}
+
+// devVersion is the version built when the manifest names none.
+const devVersion = "0.0.0-dev"
+
+// Dev serves a project's bundles and files, built from the current
+// sources with the real build code. It rebuilds only when an input's
+// content changed: the manifest, or any file under src_dir.
+type Dev struct {
+	cfg    DevConfig
+	echo   *echo.Echo
+	builds atomic.Int64
+
+	mu      sync.Mutex
+	inputs  map[string]inputState // path -> what it was at the last check
+	files   map[string][]byte     // the last good build's outputs
+	err     error                 // the last build's error
+	version string                // the last good build's version
+	built   bool
+
+	subMu sync.Mutex
+	subs  map[chan string]struct{}
+}
+
+type inputState struct {
+	size    int64
+	modTime time.Time
+	sum     [32]byte
+}
+
+// NewDev builds the project once and returns the dev server. A build
+// error is not fatal: it is served until the sources are fixed.
+func NewDev(cfg DevConfig) (*Dev, error) {
+	if cfg.Fs == nil || cfg.Manifest == "" {
+		return nil, errors.New("dev config: Fs and Manifest are required")
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, o := range cfg.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return nil, fmt.Errorf("dev config: CORS origin %q: %w", o, err)
+		}
+	}
+	if _, err := cfg.Fs.Stat(cfg.Manifest); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	d := &Dev{cfg: cfg, subs: map[chan string]struct{}{}}
+	d.check(context.Background())
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(commonHeaders(newCORSPolicy(Config{CORSOrigins: cfg.CORSOrigins, CORSMaxAge: DefaultCORSMaxAge}), nil))
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header()["Cache-Control"] = noStore
+			return next(c)
+		}
+	})
+	e.GET("/", d.handleIndex)
+	e.GET("/-/events", d.handleEvents)
+	e.GET("/*", d.handleFile)
+	d.echo = e
+	return d, nil
+}
+
+// ServeHTTP serves one request.
+func (d *Dev) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.echo.ServeHTTP(w, r) }
+
+// Builds counts the builds run so far.
+func (d *Dev) Builds() int64 { return d.builds.Load() }
+
+// Run checks the sources every Poll until ctx ends, so that a change
+// triggers a rebuild, and an event on /-/events, without a request.
+func (d *Dev) Run(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.check(ctx)
+		}
+	}
+}
+
+// check rebuilds when an input's content changed since the last check.
+// A file whose size and time are unchanged is not read; one that was
+// only touched is read and hashed, and found unchanged.
+func (d *Dev) check(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.scan() && d.built {
+		return
+	}
+	d.rebuild(ctx)
+}
+
+// scan updates the input states and reports whether any content changed,
+// or a file appeared or vanished.
+func (d *Dev) scan() bool {
+	next := map[string]inputState{}
+	changed := false
+	note := func(p string, fi fs.FileInfo) {
+		prev, seen := d.inputs[p]
+		if seen && prev.size == fi.Size() && prev.modTime.Equal(fi.ModTime()) {
+			next[p] = prev
+			return
+		}
+		data, err := afero.ReadFile(d.cfg.Fs, p)
+		if err != nil {
+			changed = true
+			return
+		}
+		st := inputState{size: fi.Size(), modTime: fi.ModTime(), sum: sha256.Sum256(data)}
+		if !seen || st.sum != prev.sum {
+			changed = true
+		}
+		next[p] = st
+	}
+	if fi, err := d.cfg.Fs.Stat(d.cfg.Manifest); err == nil {
+		note(d.cfg.Manifest, fi)
+	}
+	afero.Walk(d.cfg.Fs, d.srcDir(), func(p string, fi fs.FileInfo, err error) error {
+		if err != nil {
+			return nil
+		}
+		if fi.IsDir() && p != d.srcDir() && (strings.HasPrefix(fi.Name(), ".") || fi.Name() == "node_modules") {
+			return fs.SkipDir
+		}
+		if fi.Mode().IsRegular() {
+			note(p, fi)
+		}
+		return nil
+	})
+	if len(next) != len(d.inputs) {
+		changed = true
+	}
+	d.inputs = next
+	return changed
+}
+
+// srcDir is the manifest's src_dir, read from the manifest as it is now.
+func (d *Dev) srcDir() string {
+	dir := path.Dir(d.cfg.Manifest)
+	if raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest); err == nil {
+		if m, err := build.Decode(d.cfg.Manifest, raw); err == nil {
+			return path.Join(dir, m.SrcDir)
+		}
+	}
+	return dir
+}
+
+// rebuild runs the real build and keeps its outputs, or its error.
+func (d *Dev) rebuild(ctx context.Context) {
+	d.builds.Add(1)
+	d.built = true
+	start := time.Now()
+	files, version, err := d.buildOnce(ctx)
+	if err != nil {
+		d.err = err
+		d.cfg.Logger.Error("build failed: " + err.Error())
+		d.publish(map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	d.files, d.err, d.version = files, nil, version
+	d.cfg.Logger.Info("rebuilt", "version", version, "files", len(files), "duration", time.Since(start).Round(time.Millisecond))
+	d.publish(map[string]any{"ok": true, "version": version, "files": len(files)})
+}
+
+func (d *Dev) buildOnce(ctx context.Context) (map[string][]byte, string, error) {
+	raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := build.Decode(path.Base(d.cfg.Manifest), raw)
+	if err != nil {
+		return nil, "", err
+	}
+	version := m.Version
+	if version == "" {
+		version = devVersion
+	}
+	src := afero.NewReadOnlyFs(afero.NewBasePathFs(d.cfg.Fs, path.Join(path.Dir(d.cfg.Manifest), m.SrcDir)))
+	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version})
+	if err != nil {
+		return nil, "", err
+	}
+	files := make(map[string][]byte, len(res.Artifacts))
+	for _, a := range res.Artifacts {
+		files[a.Name] = a.Data
+	}
+	return files, version, nil
+}
+
+// handleFile serves a built file under any version prefix: /sockjs.js,
+// /2.2.0/sockjs.js and /anything/sockjs.js are the same file, because a
+// library's own dependency loader puts its version into the path.
+func (d *Dev) handleFile(c echo.Context) error {
+	d.check(c.Request().Context())
+	p := strings.TrimPrefix(c.Request().URL.Path, "/")
+	d.mu.Lock()
+	files, buildErr := d.files, d.err
+	d.mu.Unlock()
+	name, ok := "", false
+	if _, exists := files[p]; exists && dist.CheckPath(p) == nil {
+		name, ok = p, true
+	} else if _, rest, cut := strings.Cut(p, "/"); cut {
+		if _, exists := files[rest]; exists && dist.CheckPath(rest) == nil {
+			name, ok = rest, true
+		}
+	}
+	if buildErr != nil && (ok || build.IsBuilt(p)) {
+		return d.serveBuildError(c, p, buildErr)
+	}
+	if !ok {
+		return c.String(http.StatusNotFound, "not built by this manifest: "+p+"\n(see / for what is served)\n")
+	}
+	h := c.Response().Header()
+	h["Content-Type"] = []string{dist.ContentType(name)}
+	return c.Blob(http.StatusOK, dist.ContentType(name), files[name])
+}
+
+// serveBuildError answers 500 with a body that reports the error where the
+// developer is looking: a script that calls console.error, or a CSS
+// comment for a stylesheet.
+func (d *Dev) serveBuildError(c echo.Context, p string, err error) error {
+	msg := "cdnserve dev: build failed:\n" + err.Error()
+	if strings.HasSuffix(p, ".css") {
+		return c.Blob(http.StatusInternalServerError, dist.ContentType(p), []byte("/* "+strings.ReplaceAll(msg, "*/", "* /")+" */\n"))
+	}
+	lit, _ := json.Marshal(msg) // a JS string literal; < and > are escaped
+	return c.Blob(http.StatusInternalServerError, "text/javascript; charset=utf-8", []byte("console.error("+string(lit)+");\n"))
+}
+
+var devIndex = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>cdnserve dev</title>
+<h1>cdnserve dev</h1>
+{{if .Error}}<h2>Build failed</h2><pre>{{.Error}}</pre>{{end}}
+<p>Build {{.Builds}}. Every file is also served under any version prefix, such as <code>/{{.Version}}/{{.First}}</code>.</p>
+<ul>{{range .Files}}<li><a href="/{{.}}">{{.}}</a></li>{{end}}</ul>
+<p>Live reload: <code>new EventSource("/-/events").addEventListener("rebuild", () => location.reload());</code></p>
+</html>
+`))
+
+// handleIndex lists what is served, with links.
+func (d *Dev) handleIndex(c echo.Context) error {
+	d.check(c.Request().Context())
+	d.mu.Lock()
+	names := make([]string, 0, len(d.files))
+	for n := range d.files {
+		names = append(names, n)
+	}
+	errText, version := "", d.version
+	if d.err != nil {
+		errText = d.err.Error()
+	}
+	d.mu.Unlock()
+	slices.Sort(names)
+	first := ""
+	if len(names) > 0 {
+		first = names[0]
+	}
+	c.Response().Header()["Content-Type"] = []string{"text/html; charset=utf-8"}
+	c.Response().WriteHeader(http.StatusOK)
+	return devIndex.Execute(c.Response(), map[string]any{
+		"Files": names, "Error": errText, "Builds": d.Builds(), "Version": version, "First": first,
+	})
+}
+
+// handleEvents is a Server-Sent Events stream with one "rebuild" event per
+// build (data: JSON with ok, and version or error).
+func (d *Dev) handleEvents(c echo.Context) error {
+	ch := make(chan string, 16)
+	d.subMu.Lock()
+	d.subs[ch] = struct{}{}
+	d.subMu.Unlock()
+	defer func() {
+		d.subMu.Lock()
+		delete(d.subs, ch)
+		d.subMu.Unlock()
+	}()
+	w := c.Response()
+	w.Header()["Content-Type"] = []string{"text/event-stream"}
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": connected\nretry: 1000\n\n")
+	w.Flush()
+	heartbeat := time.NewTicker(15 * time.Second)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-c.Request().Context().Done():
+			return nil
+		case msg := <-ch:
+			fmt.Fprintf(w, "event: rebuild\ndata: %s\n\n", msg)
+			w.Flush()
+		case <-heartbeat.C:
+			fmt.Fprint(w, ": ping\n\n")
+			w.Flush()
+		}
+	}
+}
+
+// publish sends an event to every /-/events subscriber; a subscriber
+// that is not reading misses it rather than blocking the build.
+func (d *Dev) publish(v any) {
+	data, _ := json.Marshal(v)
+	d.subMu.Lock()
+	defer d.subMu.Unlock()
+	for ch := range d.subs {
+		select {
+		case ch <- string(data):
+		default:
+		}
+	}
+}
