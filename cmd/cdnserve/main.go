@@ -44,6 +44,7 @@ var errUsage = errors.New("usage")
 func commands() []command {
 	return []command{
 		{"serve", "serve a dist tree (or the embedded demo) over HTTP and HTTPS", runServe},
+		{"dev", "serve a project's bundles rebuilt live from its sources (development only)", runDev},
 		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},

@@ -360,3 +360,52 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// TestDevCommand runs the real `cdnserve dev` on a project: it serves
+// the sources rebuilt, and warns when bound beyond loopback.
+func TestDevCommand(t *testing.T) {
+	dir := seedProject(t)
+	cmd := exec.Command(binary(t), "dev", "--addr", "127.0.0.1:0")
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "cdnserve dev is serving on http://127.0.0.1:") {
+		t.Fatalf("startup line %q (%v)\n%s", line, err, stderr.String())
+	}
+	base := strings.TrimSuffix(strings.Fields(line)[5], "/")
+	resp, body := get(t, base+"/2.2.0/pusher.min.js")
+	if resp.StatusCode != 200 || !strings.Contains(body, `dependency_suffix=".min"`) || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("dev file: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	os.WriteFile(filepath.Join(dir, "src/json2.js"), []byte("var JSON2 = 'edited';\n"), 0o644)
+	if _, body := get(t, base+"/json2.js"); !strings.Contains(body, "'edited'") {
+		t.Errorf("edit not served: %q", body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "WARNING") {
+		t.Errorf("warned on loopback:\n%s", stderr.String())
+	}
+
+	wide := exec.Command(binary(t), "dev", "--addr", "0.0.0.0:0")
+	wide.Dir = dir
+	wout, _ := wide.StdoutPipe()
+	var werr strings.Builder
+	wide.Stderr = &werr
+	wide.Start()
+	defer wide.Process.Kill()
+	bufio.NewReader(wout).ReadString('\n')
+	wide.Process.Signal(syscall.SIGTERM)
+	wide.Wait()
+	if !strings.Contains(werr.String(), "WARNING: cdnserve dev is listening on 0.0.0.0:") || !strings.Contains(werr.String(), "never meant for production") {
+		t.Errorf("no warning for a non-loopback address:\n%s", werr.String())
+	}
+}
