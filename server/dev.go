@@ -117,16 +117,7 @@ func (d *Dev) Builds() int64 { return d.builds.Load() }
 // Run checks the sources every Poll until ctx ends, so that a change
 // triggers a rebuild, and an event on /-/events, without a request.
 func (d *Dev) Run(ctx context.Context) {
-	t := time.NewTicker(d.cfg.Poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			d.check(ctx)
-		}
-	}
+	every(ctx, d.cfg.Poll, func() { d.check(ctx) })
 }
 
 // check rebuilds when an input's content changed since the last check.

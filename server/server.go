@@ -93,16 +93,23 @@ func (s *Server) Refresh() error { return s.store.refresh() }
 // Run refreshes every Config.Refresh until ctx ends, so that aliases and
 // /latest/ follow a publish. Storage errors are logged and retried.
 func (s *Server) Run(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Refresh)
+	every(ctx, s.cfg.Refresh, func() {
+		if err := s.store.refresh(); err != nil {
+			s.log.Warn("refresh failed; serving what is loaded", "err", err)
+		}
+	})
+}
+
+// every calls fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.store.refresh(); err != nil {
-				s.log.Warn("refresh failed; serving what is loaded", "err", err)
-			}
+			fn()
 		}
 	}
 }

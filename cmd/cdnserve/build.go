@@ -27,14 +27,8 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the files that would be written, and write nothing")
 	var pf publishFlags
 	pf.register(fs)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, e, args, false); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "cdnserve build: unexpected argument %q\n", pos[0])
-		fs.Usage()
-		return errUsage
 	}
 
 	start := time.Now()

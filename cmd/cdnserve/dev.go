@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cdnserve/cdnserve/build"
@@ -29,28 +28,15 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`")
 	addr := fs.String("addr", "127.0.0.1:5555", "listen `address`; loopback unless you mean to share it")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, e, args, true); err != nil {
 		return err
-	}
-	if err := applyEnv(fs, e); err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "cdnserve dev: unexpected argument %q\n", pos[0])
-		fs.Usage()
-		return errUsage
 	}
 	logger, err := newLogger(e.stderr, "")
 	if err != nil {
 		return err
 	}
 	cfg := server.DevConfig{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger}
-	if *corsOrigins != "" {
-		for _, o := range strings.Split(*corsOrigins, ",") {
-			cfg.CORSOrigins = append(cfg.CORSOrigins, strings.TrimSpace(o))
-		}
-	}
+	cfg.CORSOrigins = splitList(*corsOrigins)
 	d, err := server.NewDev(cfg)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -139,6 +140,38 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// parseFlagsOnly parses a command that takes flags and no arguments:
+// flags from the command line, then, with withEnv, those not given from
+// their CDNSERVE_* environment variables.
+func parseFlagsOnly(fs *flag.FlagSet, e *env, args []string, withEnv bool) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if withEnv {
+		if err := applyEnv(fs, e); err != nil {
+			return err
+		}
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "cdnserve %s: unexpected argument %q\n", fs.Name(), pos[0])
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// splitList splits a comma-separated flag value, trimming spaces.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // abs resolves a path from the command line against the working dir.

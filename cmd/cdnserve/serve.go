@@ -55,17 +55,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseFlagsOnly(fs, e, args, true); err != nil {
 		return err
-	}
-	if err := applyEnv(fs, e); err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "cdnserve serve: unexpected argument %q\n", pos[0])
-		fs.Usage()
-		return errUsage
 	}
 	if o.addr == "" && o.tlsAddr == "" {
 		return errors.New("--addr and --tls-addr are both empty: nothing to listen on")
@@ -79,11 +70,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.Logger = logger
 	cfg.CacheBytes = int64(*cacheMB) << 20
-	if *corsOrigins != "" {
-		for _, origin := range strings.Split(*corsOrigins, ",") {
-			cfg.CORSOrigins = append(cfg.CORSOrigins, strings.TrimSpace(origin))
-		}
-	}
+	cfg.CORSOrigins = splitList(*corsOrigins)
 	demoVersions, err := chooseStorage(ctx, e, &cfg, *root)
 	if err != nil {
 		return err
