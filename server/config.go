@@ -67,6 +67,12 @@ type Config struct {
 	// with more gets the whole file, as nginx's max_ranges does (default 8).
 	MaxRanges int
 
+	// PublicURL is the base URL clients reach this server at, such as
+	// "https://cdn.example.com/" (behind a proxy or CDN). The browse pages
+	// and /-/snippet show it with both http and https. Empty: taken from
+	// each request's Host.
+	PublicURL string
+
 	// Logger receives access logs and errors (default: discard).
 	Logger *slog.Logger
 	// AccessLog logs one line per request when true.
@@ -148,6 +154,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRanges < 0 {
 		return fmt.Errorf("server config: MaxRanges is %d; it must not be negative", c.MaxRanges)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("server config: PublicURL %q: want an http or https URL such as https://cdn.example.com/", c.PublicURL)
+		}
 	}
 	for _, o := range c.CORSOrigins {
 		if err := checkOrigin(o); err != nil {

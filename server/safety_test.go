@@ -75,9 +75,6 @@ func TestHostilePaths(t *testing.T) {
 		"/.tmp-abc/a.js",
 		"/.lock",
 		"/.tmp-abc/",
-		"/2.2.3/",
-		"/2.2.3",
-		"/",
 		"/-/meta/..%2f..%2fsecret.txt",
 		"/-/meta/%2e%2e",
 		"/" + strings.Repeat("a", 5000) + "/x.js",
@@ -92,6 +89,14 @@ func TestHostilePaths(t *testing.T) {
 		}
 		if strings.Contains(body, f.root) {
 			t.Errorf("%q: body names the storage path: %q", p, body)
+		}
+	}
+	// The browse pages list only what the manifest lists.
+	for _, p := range []string{"/", "/2.2.3/", "/2.2.3", "/2.2/"} {
+		status, body := rawGet(t, addr, p)
+		if status != 200 || strings.Contains(body, "SECRET") || strings.Contains(body, ".hidden.js") ||
+			strings.Contains(body, "unlisted.js") || strings.Contains(body, "_cdnserve.json") || strings.Contains(body, ".tmp-") {
+			t.Errorf("%q: status %d, or it lists an internal file", p, status)
 		}
 	}
 	// The well-formed path still works, so the test is not passing because

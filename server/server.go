@@ -22,16 +22,18 @@ import (
 // Server serves one dist tree. Create it with New, serve it as an
 // http.Handler, and run Run alongside to follow publishes.
 type Server struct {
-	cfg     Config
-	echo    *echo.Echo
-	store   *store
-	cache   *bodyCache
-	policy  cachePolicy
-	cors    corsPolicy
-	hsts    []string
-	metrics *metrics
-	ids     *requestIDs
-	log     *slog.Logger
+	cfg    Config
+	echo   *echo.Echo
+	store  *store
+	cache  *bodyCache
+	policy cachePolicy
+	cors   corsPolicy
+	hsts   []string
+	// publicURL is Config.PublicURL parsed, or nil.
+	publicURL *url.URL
+	metrics   *metrics
+	ids       *requestIDs
+	log       *slog.Logger
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -52,6 +54,9 @@ func New(cfg Config) (*Server, error) {
 		ids:    newRequestIDs(),
 		log:    cfg.Logger,
 	}
+	if cfg.PublicURL != "" {
+		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
+	}
 	if cfg.HSTSMaxAge > 0 {
 		s.hsts = []string{"max-age=" + strconv.Itoa(int(cfg.HSTSMaxAge.Seconds()))}
 	}
@@ -71,6 +76,7 @@ func (s *Server) routes() *echo.Echo {
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/-/versions", s.handleVersions)
 	e.Match(get, "/-/meta/:version", s.handleMeta)
+	e.Match(get, "/-/snippet", s.handleSnippet)
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
 	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
@@ -122,6 +128,9 @@ func (s *Server) handleAsset(c echo.Context) error {
 		c.Response().Header()["Allow"] = hvMethods
 		return echo.ErrMethodNotAllowed
 	}
+	if r.URL.Path == "/" {
+		return s.handleIndex(c)
+	}
 	spec, name, err := parsePath(r.URL.Path)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad request path")
@@ -131,6 +140,8 @@ func (s *Server) handleAsset(c echo.Context) error {
 	}
 	v, err := s.store.get(spec)
 	switch {
+	case err == nil && name == "":
+		return s.handleVersionPage(c, v)
 	case err == nil:
 		return s.serveFile(c, v, name, true)
 	case errors.Is(err, errStorage):

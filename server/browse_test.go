@@ -1,0 +1,105 @@
+package server
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cdnserve/cdnserve/dist"
+)
+
+func TestBrowseIndex(t *testing.T) {
+	f := newFixture(t, "1.7.1", "2.2.3", "2.3.0-rc.1")
+	_, ts := f.server(t, nil)
+	resp, body := do(t, "GET", ts.URL+"/")
+	page := string(body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("index: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.HasPrefix(csp, "default-src 'none'; style-src 'sha256-") || !strings.Contains(csp, "script-src 'sha256-") || strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP = %q", csp)
+	}
+	list := page[strings.Index(page, `id="versions"`):]
+	i1, i2, i3 := strings.Index(list, `href="/2.3.0-rc.1/"`), strings.Index(list, `href="/2.2.3/"`), strings.Index(list, `href="/1.7.1/"`)
+	if i1 < 0 || i2 < 0 || i3 < 0 || i1 > i2 || i2 > i3 {
+		t.Errorf("versions not listed newest first: %d %d %d", i1, i2, i3)
+	}
+	if !regexp.MustCompile(`2\.3\.0-rc\.1</a> <span class="badge">prerelease</span>`).MatchString(page) || strings.Count(page, "prerelease</span>") != 1 {
+		t.Error("the prerelease is not marked, or a stable version is")
+	}
+	for _, want := range []string{`Latest stable version: <a href="/2.2.3/">2.2.3</a>`, `<td><a href="/2.2/">2.2</a></td><td><a href="/2.2.3/">2.2.3</a></td>`,
+		`<td><a href="/1.7/">1.7</a></td><td><a href="/1.7.1/">1.7.1</a></td>`, `<html lang="en">`, `name="viewport"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<td><a href=\"/2.3/\">") {
+		t.Error("a prerelease got an alias row")
+	}
+}
+
+func TestBrowseVersionPage(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	f.publish(t, "3.0.0", []dist.File{{Name: `x"><img src=x onerror=alert(1)>.js`, Data: []byte("var evil;")}})
+	_, ts := f.server(t, func(c *Config) { c.PublicURL = "https://cdn.example.com/assets/" })
+	_, body := do(t, "GET", ts.URL+"/2.2.3/")
+	page := string(body)
+	sri := dist.SRI(f.file(t, "2.2.3/pusher.min.js"))
+	for _, want := range []string{
+		"<h1>Version 2.2.3</h1>",
+		`<a href="/2.2.3/pusher.min.js">pusher.min.js</a>`,
+		`<code>text/javascript; charset=utf-8</code>`,
+		`<code>application/x-shockwave-flash</code>`,
+		"<code>" + sri + "</code>",
+		`&lt;script src=&#34;https://cdn.example.com/assets/2.2.3/pusher.min.js&#34; integrity=&#34;` + sri + `&#34; crossorigin=&#34;anonymous&#34;&gt;&lt;/script&gt;`,
+		`&lt;link rel=&#34;stylesheet&#34; href=&#34;https://cdn.example.com/assets/2.2.3/style.min.css&#34;`,
+		`<button type="button" data-copy="tag-0" hidden aria-label="Copy the tag for app.js">Copy</button>`,
+		`cdn_http: &#34;http://cdn.example.com/assets/&#34;`,
+		`cdn_https: &#34;https://cdn.example.com/assets/&#34;`,
+		`version: &#34;2.2.3&#34;`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("version page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "WebSocketMain.swf&#34; integrity") {
+		t.Error("a tag was offered for a non-script file")
+	}
+	_, body = do(t, "GET", ts.URL+"/2.2/")
+	if !strings.Contains(string(body), `This is an alias. It now holds version <a href="/2.2.3/">2.2.3</a>`) || !strings.Contains(string(body), `version: &#34;2.2.3&#34;`) {
+		t.Error("alias page does not say which version it holds, or its snippet names the alias")
+	}
+	_, body = do(t, "GET", ts.URL+"/3.0.0/")
+	if strings.Contains(string(body), `<img src=x`) || !strings.Contains(string(body), `x&#34;&gt;&lt;img src=x onerror=alert(1)&gt;.js`) {
+		t.Errorf("a hostile file name is not escaped")
+	}
+	resp, _ := do(t, "GET", ts.URL+"/2/")
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/2.2.3/" {
+		t.Errorf("range page: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	_, ts := f.server(t, nil)
+	resp, body := do(t, "GET", ts.URL+"/-/snippet?version=2.2")
+	host := strings.TrimPrefix(ts.URL, "http://")
+	want := "new DependencyLoader({\n  cdn_http: \"http://" + host + "/\",\n  cdn_https: \"https://" + host + "/\",\n  version: \"2.2.3\",\n  suffix: \".min\"\n});\n"
+	if resp.StatusCode != 200 || string(body) != want || resp.Header.Get("Content-Type") != jsType {
+		t.Errorf("snippet: %d %q\n%s\nwant\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
+	}
+	if _, body := do(t, "GET", ts.URL+"/-/snippet?version=latest&suffix="); !strings.Contains(string(body), `suffix: ""`) {
+		t.Errorf("suffix=: %s", body)
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/-/snippet?version=2.2.3&suffix=evil"); resp.StatusCode != 400 {
+		t.Errorf("bad suffix: %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/-/snippet?version=9"); resp.StatusCode != 404 {
+		t.Errorf("unknown version: %d", resp.StatusCode)
+	}
+	// Without a public URL, the tags to paste follow the request's scheme.
+	if _, body := do(t, "GET", ts.URL+"/2.2.3/"); !strings.Contains(string(body), `&lt;script src=&#34;http://`+host+`/2.2.3/app.js&#34;`) {
+		t.Error("tags on a plain-HTTP page do not use the request's http URL")
+	}
+}
