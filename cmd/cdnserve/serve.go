@@ -47,6 +47,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.AliasCacheControl, "cache-alias", server.DefaultAliasCacheControl, "Cache-Control for aliases, /latest/ targets and /-/versions")
 	fs.StringVar(&cfg.RedirectCacheControl, "cache-redirect", server.DefaultRedirectCacheControl, "Cache-Control for range redirects")
 	fs.StringVar(&cfg.NotFoundCacheControl, "cache-404", server.DefaultNotFoundCacheControl, "Cache-Control for 404s")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` clients reach this server at (shown with http and https on the browse pages and /-/snippet); default: from each request")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
 	fs.DurationVar(&cfg.Refresh, "refresh", server.DefaultRefresh, "how often aliases and the version list are re-read")
 	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
