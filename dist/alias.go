@@ -67,6 +67,9 @@ func (t Tree) publishAlias(ctx context.Context, v *semver.Version, c *content) (
 // place. An existing one is swapped in one atomic exchange where the Fs
 // can; elsewhere it is switched file by file (switchAliasByFile).
 func (t Tree) switchAlias(ctx context.Context, dir string, c *content) error {
+	if t.inPlace() {
+		return t.switchAliasInPlace(ctx, dir, c)
+	}
 	exists, err := t.isDir(dir)
 	if err != nil {
 		return err
@@ -223,7 +226,11 @@ func (t Tree) finishSwitch(jpath string) (string, error) {
 		files = append(files, File{Name: mf.Path, Data: b})
 	}
 	c := newContent(m.Version, files, m.Provenance)
-	if err := t.switchAliasByFile(context.Background(), path.Join(t.Root, j.Alias), c); err != nil {
+	finish := t.switchAliasByFile
+	if t.inPlace() {
+		finish = t.switchAliasInPlace
+	}
+	if err := finish(context.Background(), path.Join(t.Root, j.Alias), c); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("alias %s -> %s", j.Alias, j.To), nil

@@ -56,6 +56,9 @@ func (t Tree) lock(ctx context.Context, wait bool) (unlock func(), err error) {
 			if cerr := f.Close(); werr == nil {
 				werr = cerr
 			}
+			if errors.Is(werr, os.ErrExist) {
+				continue // object storage: another publisher's lock landed first
+			}
 			if werr != nil {
 				t.Fs.Remove(p)
 				return nil, fmt.Errorf("writing lock %s: %w", p, werr)

@@ -244,21 +244,17 @@ func writeSynced(fsys afero.Fs, p string, data []byte) error {
 // publishExact creates the exact version's directory, or checks that the
 // published one is identical, or replaces it when forced.
 func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action, error) {
+	if t.inPlace() {
+		return t.publishExactInPlace(ctx, c, force)
+	}
 	dir := path.Join(t.Root, c.manifest.Version)
 	exists, err := t.isDir(dir)
 	if err != nil {
 		return "", err
 	}
 	if exists {
-		file, detail, err := t.firstDifference(dir, c)
-		if err != nil {
-			return "", err
-		}
-		if file == "" {
-			return Unchanged, nil
-		}
-		if !force {
-			return "", &ImmutableError{Version: c.manifest.Version, File: file, Detail: detail}
+		if action, err := t.compareWithPublished(dir, c, force); err != nil || action == Unchanged {
+			return action, err
 		}
 	}
 	staged, err := t.stage(ctx, c, "")
@@ -274,6 +270,23 @@ func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action,
 	}
 	if err := t.replaceDir(staged, dir); err != nil {
 		return "", err
+	}
+	return Replaced, nil
+}
+
+// compareWithPublished decides what publishing c over the published
+// version in dir does: nothing when the files are identical (Unchanged),
+// refuse when they differ (an *ImmutableError naming the first differing
+// file), or replace them when forced (Replaced).
+func (t Tree) compareWithPublished(dir string, c *content, force bool) (Action, error) {
+	file, detail, err := t.firstDifference(dir, c)
+	switch {
+	case err != nil:
+		return "", err
+	case file == "":
+		return Unchanged, nil
+	case !force:
+		return "", &ImmutableError{Version: c.manifest.Version, File: file, Detail: detail}
 	}
 	return Replaced, nil
 }

@@ -1,8 +1,11 @@
 package dist
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -56,6 +59,7 @@ func (t Tree) Verify() (*VerifyReport, error) {
 	}
 	r := &VerifyReport{}
 	manifests := map[string]*Manifest{}
+	switching := t.pendingSwitches(entries)
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -74,7 +78,7 @@ func (t Tree) Verify() (*VerifyReport, error) {
 			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "extra", Detail: "a file in the dist root, outside any version"})
 			continue
 		}
-		m := t.verifyDir(r, name)
+		m := t.verifyDir(r, name, switching[name])
 		if m == nil {
 			continue
 		}
@@ -91,22 +95,46 @@ func (t Tree) Verify() (*VerifyReport, error) {
 	return r, nil
 }
 
+// pendingSwitches reads the journals of interrupted alias switches: alias
+// directory -> the version it is being switched to.
+func (t Tree) pendingSwitches(entries []os.FileInfo) map[string]string {
+	out := map[string]string{}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), journalPrefix) {
+			continue
+		}
+		data, err := readFile(t.Fs, path.Join(t.Root, e.Name()))
+		var j journal
+		if err == nil && json.Unmarshal(data, &j) == nil {
+			out[j.Alias] = j.To
+		}
+	}
+	return out
+}
+
 // verifyDir checks one directory against its manifest and returns the
-// manifest, or nil when there is none to check against.
-func (t Tree) verifyDir(r *VerifyReport, name string) *Manifest {
+// manifest, or nil when there is none to check against. An alias whose
+// switch to switchingTo was interrupted may hold files of either
+// version, until the next publish finishes the switch.
+func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *Manifest {
 	dir := path.Join(t.Root, name)
 	m, err := t.readManifest(dir)
+	if err != nil && t.inPlace() && errors.Is(err, os.ErrNotExist) {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s: files without an integrity manifest: an interrupted publish, invisible to readers; publishing the version again finishes it", name))
+		return nil
+	}
 	if err != nil {
 		r.Problems = append(r.Problems, Problem{Dir: name, Kind: "no-manifest", Detail: err.Error()})
 		return nil
 	}
-	expected := map[string]string{ManifestName: ""} // path -> sha256
-	for _, f := range m.Files {
-		expected[f.Path] = f.SHA256
-		for encName, sc := range f.Encodings {
-			for _, enc := range Encodings {
-				if enc.Name == encName {
-					expected[f.Path+enc.Suffix] = sc.SHA256
+	expected := fileHashes(m)
+	alternative := map[string]string{}
+	if switchingTo != "" {
+		if next, err := t.readManifest(path.Join(t.Root, switchingTo)); err == nil {
+			alternative = fileHashes(next)
+			for p := range alternative {
+				if _, ok := expected[p]; !ok {
+					expected[p] = alternative[p]
 				}
 			}
 		}
@@ -138,12 +166,29 @@ func (t Tree) verifyDir(r *VerifyReport, name string) *Manifest {
 			continue
 		}
 		r.Files++
-		if got := sha256Hex(data); got != expected[p] {
+		if got := sha256Hex(data); got != expected[p] && got != alternative[p] {
 			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "altered", Detail: fmt.Sprintf("sha256 %.12s…, manifest says %.12s…", got, expected[p])})
 		}
 	}
 	t.checkDirName(r, name, m)
 	return m
+}
+
+// fileHashes maps every path a manifest covers (files and sidecars, and
+// the manifest itself with no hash) to its SHA-256.
+func fileHashes(m *Manifest) map[string]string {
+	out := map[string]string{ManifestName: ""}
+	for _, f := range m.Files {
+		out[f.Path] = f.SHA256
+		for encName, sc := range f.Encodings {
+			for _, enc := range Encodings {
+				if enc.Name == encName {
+					out[f.Path+enc.Suffix] = sc.SHA256
+				}
+			}
+		}
+	}
+	return out
 }
 
 // checkDirName checks that a directory's name matches its manifest: an
