@@ -236,11 +236,17 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	}
 	v := &version{name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
 		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt}
+	// An alias holds exactly the files of the version it names, so its
+	// bytes are read from that version's immutable directory. A reader
+	// then never depends on the alias directory, which a publish rewrites
+	// (file by file on object storage): it gets whole, matching bytes even
+	// in the middle of a switch.
+	dir := path.Join(s.root, m.Version)
 	for _, mf := range m.Files {
 		if dist.CheckPath(mf.Path) != nil {
 			continue // never serve a path that could leave the directory
 		}
-		v.files[mf.Path] = newFile(path.Join(s.root, name), mf)
+		v.files[mf.Path] = newFile(dir, mf)
 	}
 	v.meta, _ = json.Marshal(metaOf(v))
 	return v, nil
