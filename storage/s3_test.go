@@ -1,0 +1,210 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cdnserve/cdnserve/build"
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/storage"
+	"github.com/cdnserve/cdnserve/storage/s3test"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+func seedArtifacts(t *testing.T, version string) []dist.File {
+	t.Helper()
+	raw, err := os.ReadFile("../testdata/seedlib/cdnserve.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := build.Decode("cdnserve.yaml", raw)
+	res, err := build.Build(context.Background(), build.Options{Manifest: m, Version: version,
+		Src: afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), "../testdata/seedlib/src"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Artifacts
+}
+
+var fixed = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+
+func publishTo(t *testing.T, fsys afero.Fs, root, version string) (*dist.Result, error) {
+	t.Helper()
+	v, _ := versioning.Parse(version)
+	return dist.Tree{Fs: fsys, Root: root, Clock: fixed}.Publish(context.Background(), dist.Request{Version: v, Files: seedArtifacts(t, version)})
+}
+
+func get(t *testing.T, url string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func serve(t *testing.T, fsys afero.Fs, root string) *httptest.Server {
+	t.Helper()
+	srv, err := server.New(server.Config{Fs: fsys, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestPublishAndServeOverS3 publishes with the real build and publish
+// code into a bucket and serves it: the same bytes and the same ETags as
+// the same build published to local disk.
+func TestPublishAndServeOverS3(t *testing.T) {
+	st, _ := openS3(t)
+	if res, err := publishTo(t, st.Fs, st.Root, "2.2.3"); err != nil || res.Action != dist.Created || res.Aliases[0].Action != dist.Created {
+		t.Fatalf("publish: %+v %v", res, err)
+	}
+	local := filepath.Join(t.TempDir(), "dist")
+	if _, err := publishTo(t, dist.DiskFs{}, local, "2.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv, disk := serve(t, st.Fs, st.Root), serve(t, dist.DiskFs{}, local)
+	for _, p := range []string{"/2.2.3/pusher.min.js", "/2.2/pusher.min.js", "/2.2.3/WebSocketMain.swf"} {
+		for _, enc := range []string{"", "br", "gzip"} {
+			r1, b1 := get(t, s3srv.URL+p, "Accept-Encoding", enc)
+			r2, b2 := get(t, disk.URL+p, "Accept-Encoding", enc)
+			if r1.StatusCode != 200 || b1 != b2 || r1.Header.Get("Etag") != r2.Header.Get("Etag") || r1.Header.Get("Cache-Control") != r2.Header.Get("Cache-Control") {
+				t.Errorf("%s %q: S3 %d etag %s, disk %d etag %s, same bytes %v", p, enc, r1.StatusCode, r1.Header.Get("Etag"), r2.StatusCode, r2.Header.Get("Etag"), b1 == b2)
+			}
+		}
+	}
+	if r, _ := get(t, s3srv.URL+"/latest/sockjs.js"); r.Header.Get("Location") != "/2.2.3/sockjs.js" {
+		t.Errorf("latest over S3: %q", r.Header.Get("Location"))
+	}
+	// Idempotence and immutability hold on S3 too.
+	if res, err := publishTo(t, st.Fs, st.Root, "2.2.3"); err != nil || res.Action != dist.Unchanged {
+		t.Errorf("re-publish: %+v %v", res, err)
+	}
+	v, _ := versioning.Parse("2.2.3")
+	_, err := dist.Tree{Fs: st.Fs, Root: st.Root}.Publish(context.Background(), dist.Request{Version: v, Files: []dist.File{{Name: "pusher.js", Data: []byte("changed")}}})
+	var ie *dist.ImmutableError
+	if !errors.As(err, &ie) {
+		t.Errorf("changing a published version on S3: %v", err)
+	}
+	if r, err := (dist.Tree{Fs: st.Fs, Root: st.Root}).Verify(); err != nil || !r.OK() || len(r.Versions) != 1 || len(r.Aliases) != 1 {
+		t.Errorf("verify over S3: %+v %v", r, err)
+	}
+}
+
+// failingFs stops writing after a number of files, as a publisher that
+// is killed does.
+type failingFs struct {
+	afero.Fs
+	left atomic.Int32
+}
+
+func (f *failingFs) WritesInPlace() bool { return true }
+
+func (f *failingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&os.O_TRUNC != 0 && f.left.Add(-1) < 0 {
+		return nil, errors.New("killed")
+	}
+	return f.Fs.OpenFile(name, flag, perm)
+}
+
+// TestInterruptedPublishIsInvisible stops a publish into S3 after each
+// number of files in turn: the version is never visible without its
+// manifest, and the next publish finishes it.
+func TestInterruptedPublishIsInvisible(t *testing.T) {
+	st, _ := openS3(t)
+	if _, err := publishTo(t, st.Fs, st.Root, "2.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []int32{0, 1, 5, 12, 25} {
+		ffs := &failingFs{Fs: st.Fs}
+		ffs.left.Store(after)
+		if _, err := publishTo(t, ffs, st.Root, "2.2.4"); err == nil {
+			t.Fatalf("publish with %d writes allowed succeeded", after)
+		}
+		ts := serve(t, st.Fs, st.Root)
+		if r, _ := get(t, ts.URL+"/2.2.4/pusher.js"); r.StatusCode != 404 {
+			t.Errorf("after %d writes: half-written 2.2.4 answered %d", after, r.StatusCode)
+		}
+		if _, body := get(t, ts.URL+"/-/versions"); strings.Contains(body, "2.2.4") {
+			t.Errorf("after %d writes: /-/versions lists 2.2.4: %s", after, body)
+		}
+		if _, body := get(t, ts.URL+"/2.2/pusher.js"); !strings.Contains(body, "v2.2.3") {
+			t.Errorf("after %d writes: the alias moved to a half-written version", after)
+		}
+		r, err := dist.Tree{Fs: st.Fs, Root: st.Root}.Verify()
+		if err != nil || !r.OK() {
+			t.Errorf("after %d writes: verify problems %v (%v)", after, r.Problems, err)
+		}
+	}
+	if res, err := publishTo(t, st.Fs, st.Root, "2.2.4"); err != nil || res.Action != dist.Created || res.Aliases[0].Action != dist.Moved {
+		t.Fatalf("finishing publish: %+v %v", res, err)
+	}
+	ts := serve(t, st.Fs, st.Root)
+	if r, body := get(t, ts.URL+"/2.2.4/pusher.js"); r.StatusCode != 200 || !strings.Contains(body, "v2.2.4") {
+		t.Errorf("finished 2.2.4: %d", r.StatusCode)
+	}
+	if r, err := (dist.Tree{Fs: st.Fs, Root: st.Root}).Verify(); err != nil || !r.OK() || len(r.Notes) != 0 {
+		t.Errorf("verify after finishing: %+v %v", r, err)
+	}
+}
+
+// TestBucketGoesAway serves from S3 through a proxy that is then shut:
+// readiness fails, cached files of exact versions keep serving, and a
+// file that is not cached gets 503, not 404.
+func TestBucketGoesAway(t *testing.T) {
+	ep := s3test.Endpoint(t)
+	target, _ := url.Parse(ep)
+	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	bucketURL := s3test.Bucket(t, ep)
+	st, err := storage.Open(context.Background(), strings.Replace(bucketURL, "endpoint="+ep, "endpoint="+proxy.URL, 1), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := publishTo(t, st.Fs, st.Root, "2.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	ts := serve(t, st.Fs, st.Root)
+	if r, _ := get(t, ts.URL+"/-/readyz"); r.StatusCode != 200 {
+		t.Fatalf("readyz before: %d", r.StatusCode)
+	}
+	_, cached := get(t, ts.URL+"/2.2.3/pusher.min.js")
+	proxy.CloseClientConnections()
+	proxy.Close()
+
+	if r, _ := get(t, ts.URL+"/-/readyz"); r.StatusCode != 503 {
+		t.Errorf("readyz with the bucket gone: %d, want 503", r.StatusCode)
+	}
+	if r, body := get(t, ts.URL+"/2.2.3/pusher.min.js"); r.StatusCode != 200 || body != cached {
+		t.Errorf("a cached file of an exact version: %d", r.StatusCode)
+	}
+	if r, _ := get(t, ts.URL+"/2.2.3/sockjs.js"); r.StatusCode != 503 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("an uncached file with the bucket gone: %d %q, want 503 no-store", r.StatusCode, r.Header.Get("Cache-Control"))
+	}
+	if r, _ := get(t, ts.URL+"/9.9.9/x.js"); r.StatusCode != 503 {
+		t.Errorf("an unknown version with the bucket gone: %d, want 503 (storage cannot say it is absent)", r.StatusCode)
+	}
+}
