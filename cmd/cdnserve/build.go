@@ -18,6 +18,7 @@ const buildExamples = `  cdnserve build                      # reads ./cdnserve.
   cdnserve build --dry-run            # prints the files it would write, and writes nothing
   cdnserve build -f lib/cdnserve.yaml --json
   cdnserve build --wait               # wait for another publisher instead of failing
+  cdnserve build --storage 's3://assets/cdn?endpoint=https://s3.example.com&region=us-east-1'
 `
 
 func runBuild(ctx context.Context, e *env, args []string) error {
@@ -25,6 +26,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`; src_dir and target_dir are relative to its directory")
 	version := fs.String("version", "", "publish this `version` instead of the manifest's")
 	dryRun := fs.Bool("dry-run", false, "print the files that would be written, and write nothing")
+	storageURL := fs.String("storage", "", "publish into this `storage`: a directory, mem:// or s3://bucket/prefix?endpoint=…&region=… (default: the manifest's target_dir)")
 	var pf publishFlags
 	pf.register(fs)
 	if err := parseFlagsOnly(fs, e, args, false); err != nil {
@@ -54,7 +56,15 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, w)
 	}
 
-	tree := dist.Tree{Fs: dist.DiskFs{}, Root: filepath.Join(base, m.TargetDir)}
+	spec := *storageURL
+	if spec == "" {
+		spec = filepath.Join(base, m.TargetDir)
+	}
+	st, tree, err := openStorage(ctx, e, spec)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	if *dryRun {
 		return printDryRun(e, pf, tree, res)
 	}

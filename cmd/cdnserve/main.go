@@ -15,6 +15,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/storage"
 	"syscall"
 )
 
@@ -172,6 +175,16 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+// openStorage opens a --storage value (a directory, mem:// or s3://…)
+// relative to the working dir.
+func openStorage(ctx context.Context, e *env, spec string) (*storage.Storage, dist.Tree, error) {
+	st, err := storage.Open(ctx, spec, e.dir)
+	if err != nil {
+		return nil, dist.Tree{}, err
+	}
+	return st, dist.Tree{Fs: st.Fs, Root: st.Root}, nil
 }
 
 // abs resolves a path from the command line against the working dir.

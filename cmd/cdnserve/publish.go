@@ -15,6 +15,7 @@ import (
 const publishExamples = `  cdnserve publish build/ --version 1.4.0              # files built by webpack or rollup into dist/1.4.0/ and dist/1.4/
   cdnserve publish out --version 2.0.0-rc.1 --root /srv/dist
   cdnserve publish out --version 1.4.0 --wait          # wait for another publisher instead of failing
+  cdnserve publish out --version 1.4.0 --storage 's3://assets/cdn?region=eu-west-1'
 `
 
 // publishFlags are the flags that build and publish share.
@@ -34,7 +35,8 @@ func (p *publishFlags) register(fs interface {
 func runPublish(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "publish", "DIR --version X [flags]", publishExamples)
 	ver := fs.String("version", "", "the `version` to publish (required)")
-	root := fs.String("root", "dist", "the dist root `dir` to publish into")
+	root := fs.String("root", "dist", "the dist root `dir` to publish into (a local --storage)")
+	storageURL := fs.String("storage", "", "publish into this `storage`: a directory, mem:// or s3://bucket/prefix?… (overrides --root)")
 	var pf publishFlags
 	pf.register(fs)
 	pos, err := parseArgs(fs, args)
@@ -60,7 +62,15 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "skipped %s (dot-files are never published; cdnserve writes its own .br/.gz)\n", s)
 		}
 	}
-	tree := dist.Tree{Fs: dist.DiskFs{}, Root: e.abs(*root)}
+	spec := *storageURL
+	if spec == "" {
+		spec = *root
+	}
+	st, tree, err := openStorage(ctx, e, spec)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	res, err := tree.Publish(ctx, dist.Request{
 		Version: v, Files: files, Force: pf.force, Wait: pf.wait,
 		Provenance: provenance("publish "+pos[0], src, nil),

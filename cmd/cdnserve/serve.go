@@ -11,19 +11,22 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/server"
-	"github.com/spf13/afero"
+	"github.com/cdnserve/cdnserve/storage"
 )
 
 const serveExamples = `  cdnserve serve                                   # ./dist, or the embedded demo when ./dist holds no published version
   cdnserve serve --root /srv/dist --addr :80
   cdnserve serve --root /srv/dist --tls-addr :443 --tls-cert cert.pem --tls-key key.pem
+  cdnserve serve --storage 's3://assets/cdn?endpoint=https://s3.example.com&region=us-east-1'
   CDNSERVE_ROOT=/srv/dist CDNSERVE_CORS_ORIGINS=https://app.example cdnserve serve
 `
 
@@ -39,6 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var cfg server.Config
 	var o serveOptions
 	root := fs.String("root", "", "dist `dir` to serve (default ./dist; the embedded demo when that holds no published version)")
+	storageURL := fs.String("storage", "", "serve this `storage`: a directory, mem:// (the demo) or s3://bucket/prefix?endpoint=…&region=…")
 	fs.StringVar(&o.addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
 	fs.StringVar(&o.tlsAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM)")
@@ -49,7 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.NotFoundCacheControl, "cache-404", server.DefaultNotFoundCacheControl, "Cache-Control for 404s")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` clients reach this server at (shown with http and https on the browse pages and /-/snippet); default: from each request")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
-	fs.DurationVar(&cfg.Refresh, "refresh", server.DefaultRefresh, "how often aliases and the version list are re-read")
+	fs.DurationVar(&cfg.Refresh, "refresh", 0, "how often aliases and the version list are re-read, also on SIGHUP (default 2s on local disk, 10s on S3)")
 	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", server.DefaultMaxRanges, "most byte ranges honoured in one request")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
@@ -72,9 +76,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = logger
 	cfg.CacheBytes = int64(*cacheMB) << 20
 	cfg.CORSOrigins = splitList(*corsOrigins)
-	demoVersions, err := chooseStorage(ctx, e, &cfg, *root)
+	if *root != "" && *storageURL != "" {
+		return errors.New("--root and --storage both given: --root is a local --storage; give one")
+	}
+	spec := *storageURL
+	if spec == "" {
+		spec = *root
+	}
+	st, demoVersions, err := chooseStorage(ctx, e, spec)
 	if err != nil {
 		return err
+	}
+	defer st.Close()
+	cfg.Fs, cfg.Root = st.Fs, st.Root
+	if cfg.Refresh == 0 && st.Kind == storage.S3 {
+		cfg.Refresh = 10 * time.Second
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -83,26 +99,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return listenAndServe(ctx, e, srv, o, logger, demoVersions)
 }
 
-// chooseStorage points cfg at --root, or at ./dist when it holds a
-// published version, or else at the embedded demo published into memory.
-// It returns the demo's versions when the demo is used.
-func chooseStorage(ctx context.Context, e *env, cfg *server.Config, root string) ([]string, error) {
-	if root != "" {
-		cfg.Fs, cfg.Root = dist.DiskFs{}, e.abs(root)
-		return nil, nil
+// chooseStorage opens the storage to serve: the one given, or ./dist
+// when it holds a published version, or else the embedded demo published
+// into memory. A mem:// storage gets the demo too. It returns the demo's
+// versions when the demo is served.
+func chooseStorage(ctx context.Context, e *env, spec string) (*storage.Storage, []string, error) {
+	if spec == "" {
+		spec = "mem://"
+		if hasPublishedVersion(e.abs("dist")) {
+			spec = "dist"
+		}
 	}
-	local := e.abs("dist")
-	if hasPublishedVersion(local) {
-		cfg.Fs, cfg.Root = dist.DiskFs{}, local
-		return nil, nil
-	}
-	mem := afero.NewMemMapFs()
-	versions, err := demo.Publish(ctx, mem, "/dist")
+	st, err := storage.Open(ctx, spec, e.dir)
 	if err != nil {
-		return nil, fmt.Errorf("publishing the embedded demo: %w", err)
+		return nil, nil, err
 	}
-	cfg.Fs, cfg.Root = mem, "/dist"
-	return versions, nil
+	if st.Kind != storage.Memory {
+		return st, nil, nil
+	}
+	versions, err := demo.Publish(ctx, st.Fs, st.Root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("publishing the embedded demo: %w", err)
+	}
+	return st, versions, nil
 }
 
 // hasPublishedVersion reports whether dir holds a version directory with
@@ -186,6 +205,24 @@ func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOpti
 	runCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	go srv.Run(runCtx)
+	// SIGHUP re-reads the version list and the aliases at once.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-hup:
+				if err := srv.Refresh(); err != nil {
+					logger.Warn("refresh on SIGHUP failed", "err", err)
+				} else {
+					logger.Info("refreshed on SIGHUP")
+				}
+			}
+		}
+	}()
 
 	var serveErr error
 	select {
@@ -224,7 +261,7 @@ func printStartup(w io.Writer, base string, demoVersions []string) {
 	}
 	latest := demoVersions[len(demoVersions)-1]
 	minor := latest[:strings.LastIndex(latest, ".")]
-	fmt.Fprintf(w, "No --root given and ./dist holds no published version: serving the embedded demo (versions %s), published into memory.\nTry:\n", strings.Join(demoVersions, ", "))
+	fmt.Fprintf(w, "No storage given and ./dist holds no published version (or mem:// was asked for): serving the embedded demo (versions %s), published into memory.\nTry:\n", strings.Join(demoVersions, ", "))
 	for _, p := range []string{
 		"/" + latest + "/demo.min.js", "/" + minor + "/demo.js", "/latest/widget.min.js", "/^1.0.0/demo.css",
 		"/-/versions", "/-/meta/" + latest, "/-/healthz", "/-/metrics",

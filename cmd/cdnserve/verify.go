@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/storage"
 )
 
 const verifyExamples = `  cdnserve verify              # checks ./dist
   cdnserve verify /srv/dist    # after restoring a backup
+  cdnserve verify 's3://assets/cdn?region=eu-west-1'
 `
 
-func runVerify(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "verify", "[dir]", verifyExamples)
+func runVerify(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "verify", "[dir or storage URL]", verifyExamples)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -27,7 +28,15 @@ func runVerify(_ context.Context, e *env, args []string) error {
 	if len(pos) == 1 {
 		root = pos[0]
 	}
-	tree := dist.Tree{Fs: dist.DiskFs{}, Root: e.abs(root)}
+	st, tree, err := openStorage(ctx, e, root)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	name := st.Display
+	if st.Kind == storage.Local {
+		name = e.rel(st.Root)
+	}
 	r, err := tree.Verify()
 	if err != nil {
 		return err
@@ -47,10 +56,10 @@ func runVerify(_ context.Context, e *env, args []string) error {
 		if !r.OK() {
 			status = fmt.Sprintf("%d problems", len(r.Problems))
 		}
-		fmt.Fprintf(e.stdout, "verified %s: %d versions, %d aliases, %d files: %s\n", e.rel(tree.Root), len(r.Versions), len(r.Aliases), r.Files, status)
+		fmt.Fprintf(e.stdout, "verified %s: %d versions, %d aliases, %d files: %s\n", name, len(r.Versions), len(r.Aliases), r.Files, status)
 	}
 	if !r.OK() {
-		return fmt.Errorf("%s does not match its integrity manifests (%d problems)", e.rel(tree.Root), len(r.Problems))
+		return fmt.Errorf("%s does not match its integrity manifests (%d problems)", name, len(r.Problems))
 	}
 	return nil
 }
