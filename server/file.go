@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"sync"
 
 	"github.com/andybalholm/brotli"
@@ -39,6 +40,7 @@ type variant struct {
 	size     int64    // bytes
 	sha256   string   // hex SHA-256 of the bytes: the body cache key
 	etag     []string // header value, ready to assign
+	length   []string // Content-Length header value
 	ceHeader []string // Content-Encoding header value, nil for identity
 	data     []byte   // on-the-fly variants keep their bytes here
 }
@@ -68,6 +70,7 @@ func newVariant(encoding, storage string, size int64, sha string) *variant {
 		tag = tag[:32]
 	}
 	v.etag = []string{`"` + tag + `"`}
+	v.length = []string{strconv.FormatInt(size, 10)}
 	if encoding != "" {
 		v.ceHeader = []string{encoding}
 	}

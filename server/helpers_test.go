@@ -25,7 +25,7 @@ type fixture struct {
 	tree dist.Tree
 }
 
-func newFixture(t *testing.T, versions ...string) *fixture {
+func newFixture(t testing.TB, versions ...string) *fixture {
 	t.Helper()
 	f := &fixture{root: filepath.Join(t.TempDir(), "dist")}
 	f.tree = dist.Tree{Fs: dist.DiskFs{}, Root: f.root, Clock: func() time.Time { return seedTime }}
@@ -35,7 +35,7 @@ func newFixture(t *testing.T, versions ...string) *fixture {
 	return f
 }
 
-func (f *fixture) publishSeed(t *testing.T, version string) {
+func (f *fixture) publishSeed(t testing.TB, version string) {
 	t.Helper()
 	raw, err := os.ReadFile("../testdata/seedlib/cdnserve.yaml")
 	if err != nil {
@@ -53,7 +53,7 @@ func (f *fixture) publishSeed(t *testing.T, version string) {
 	f.publish(t, version, res.Artifacts)
 }
 
-func (f *fixture) publish(t *testing.T, version string, files []dist.File) {
+func (f *fixture) publish(t testing.TB, version string, files []dist.File) {
 	t.Helper()
 	sv, err := versioning.Parse(version)
 	if err != nil {
@@ -65,7 +65,7 @@ func (f *fixture) publish(t *testing.T, version string, files []dist.File) {
 }
 
 // file returns a published file's bytes.
-func (f *fixture) file(t *testing.T, p string) []byte {
+func (f *fixture) file(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(f.root, p))
 	if err != nil {

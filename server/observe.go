@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -119,15 +118,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		kind := kindOf(c)
-		elapsed := time.Since(start)
-		s.metrics.observe(kind, status, rec.bytes, elapsed)
-		if s.cfg.AccessLog {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", status), slog.Int64("bytes", rec.bytes), slog.Duration("duration", elapsed),
-				slog.String("kind", kindNames[kind]))
-		}
+		s.finish(r, id, kindOf(c), status, rec.bytes, start)
 		return nil
 	}
 }

@@ -90,9 +90,6 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
-// ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
-
 // Refresh re-reads the version list and the aliases from storage now.
 func (s *Server) Refresh() error { return s.store.refresh() }
 

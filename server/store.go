@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"slices"
@@ -54,6 +55,8 @@ type version struct {
 	files    map[string]*file
 	meta     []byte // the /-/meta JSON, encoded once
 	modTime  time.Time
+	// lastModified is modTime as the header value http.ServeContent sends.
+	lastModified []string
 }
 
 func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time) *store {
@@ -236,6 +239,9 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	}
 	v := &version{name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
 		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt}
+	if !v.modTime.IsZero() {
+		v.lastModified = []string{v.modTime.UTC().Format(http.TimeFormat)}
+	}
 	// An alias holds exactly the files of the version it names, so its
 	// bytes are read from that version's immutable directory. A reader
 	// then never depends on the alias directory, which a publish rewrites
@@ -250,6 +256,15 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	}
 	v.meta, _ = json.Marshal(metaOf(v))
 	return v, nil
+}
+
+// loadedVersion returns a version or alias that is loaded already, or
+// nil; it never reads storage.
+func (s *store) loadedVersion(name string) *version {
+	s.mu.RLock()
+	v := s.loaded[name]
+	s.mu.RUnlock()
+	return v
 }
 
 // snapshot returns the published exact versions, newest first.
