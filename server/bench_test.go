@@ -1,0 +1,125 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/spf13/afero"
+)
+
+// discard is a ResponseWriter that keeps nothing but its header map,
+// cleared between requests, so a benchmark measures the server alone.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+func benchServe(b *testing.B, path string, headers ...string) {
+	f := newFixture(b, "2.2.3")
+	s, err := New(Config{Fs: dist.DiskFs{}, Root: f.root})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := &discard{h: http.Header{}}
+	s.ServeHTTP(w, req) // load the version and warm the cache
+	if etag := w.h.Get("Etag"); len(headers) > 0 && headers[0] == "If-None-Match" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clear(w.h)
+		s.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkServeHit: GET of a cached 2 KB file of an exact version.
+func BenchmarkServeHit(b *testing.B) { benchServe(b, "/2.2.3/sockjs.min.js") }
+
+// BenchmarkServe304: a conditional GET whose If-None-Match matches.
+func BenchmarkServe304(b *testing.B) { benchServe(b, "/2.2.3/pusher.min.js", "If-None-Match", "") }
+
+// BenchmarkServeBrotli: GET with Accept-Encoding: gzip, deflate, br.
+func BenchmarkServeBrotli(b *testing.B) {
+	benchServe(b, "/2.2.3/pusher.min.js", "Accept-Encoding", "gzip, deflate, br")
+}
+
+// BenchmarkServeSlowPath is BenchmarkServeHit through Echo and
+// http.ServeContent, for comparison.
+func BenchmarkServeSlowPath(b *testing.B) {
+	f := newFixture(b, "2.2.3")
+	s, _ := New(Config{Fs: dist.DiskFs{}, Root: f.root})
+	req := httptest.NewRequest("GET", "/2.2.3/sockjs.min.js", nil)
+	w := &discard{h: http.Header{}}
+	s.echo.ServeHTTP(w, req)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		s.echo.ServeHTTP(w, req)
+	}
+}
+
+// versionsStore makes a store over n published versions (manifests only).
+func versionsStore(b *testing.B, n int) *store {
+	fs := afero.NewMemMapFs()
+	for i := range n {
+		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
+		afero.WriteFile(fs, "/dist/"+v+"/"+dist.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
+	}
+	s := newStore(fs, "/dist", DefaultNegativeTTL, nil)
+	if err := s.refresh(); err != nil {
+		b.Fatal(err)
+	}
+	if got := len(s.versions()); got != n {
+		b.Fatalf("%d versions, want %d", got, n)
+	}
+	return s
+}
+
+// BenchmarkResolveRange resolves a semver range among 10, 1,000 and
+// 10,000 published versions:
+//   - cached: what a request pays between refreshes (a map lookup);
+//   - cold-newest: a range on the newest major, as most are: the scan
+//     runs newest first and stops at the first match;
+//   - cold-oldest: a range whose only match is the oldest version, the
+//     worst case: every newer version is checked, and Masterminds semver
+//     allocates an error for each that fails.
+func BenchmarkResolveRange(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		s := versionsStore(b, n)
+		newest := fmt.Sprintf("%d.x", s.versions()[0].Major())
+		b.Run(fmt.Sprintf("cached/%d", n), func(b *testing.B) {
+			s.resolve(newest)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.resolve(newest); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("cold-newest/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if v, _ := matchSpec(newest, s.versions()); v == "" {
+					b.Fatal("no match")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("cold-oldest/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if v, _ := matchSpec("=0.0.0", s.versions()); v != "0.0.0" {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}
