@@ -27,6 +27,9 @@ type Options struct {
 	Src afero.Fs
 	// Version overrides Manifest.Version when not empty (`build --version`).
 	Version string
+	// Progress, if set, is called after each bundle or file is built, with
+	// how many of how many are done and the output's name.
+	Progress func(done, total int, name string)
 }
 
 // Validate reports missing options and an invalid version, naming the
@@ -91,6 +94,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	v, _ := o.version()
 	b := &builder{opts: o, m: o.Manifest, subs: newSubstituter(o.Manifest.Substitutions, v.Original())}
 	res := &Result{Version: v, Dirs: versioning.Dirs(v)}
+	total := len(b.m.Bundles) + len(b.m.Files)
+	progress := func(name string) {
+		if o.Progress != nil {
+			o.Progress(len(res.Report.Rows), total, name)
+		}
+	}
 	for _, bundle := range b.m.Bundles {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -100,6 +109,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		res.add(bundle.Name, arts, warns)
+		progress(bundle.Name)
 	}
 	for i, f := range b.m.Files {
 		if err := ctx.Err(); err != nil {
@@ -110,6 +120,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		res.add(f.To, arts, warns)
+		progress(f.To)
 	}
 	res.Report.Duration = time.Since(start)
 	return res, nil

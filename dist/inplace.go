@@ -30,13 +30,14 @@ func (t Tree) inPlace() bool {
 // removal of files that the new manifest does not list (left by an
 // interrupted publish, or by the content a forced publish replaced).
 func (t Tree) writeInPlace(ctx context.Context, dir string, c *content, aliasOf string) error {
-	for _, f := range c.files {
+	for i, f := range c.files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := writeSynced(t.Fs, path.Join(dir, f.Name), f.Data); err != nil {
 			return err
 		}
+		c.wrote(i)
 	}
 	if err := writeSynced(t.Fs, path.Join(dir, ManifestName), c.manifestFor(aliasOf)); err != nil {
 		return err

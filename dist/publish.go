@@ -35,6 +35,9 @@ type Request struct {
 	Force bool
 	// Wait waits for another publisher's lock instead of failing.
 	Wait bool
+	// Progress, if set, is called after each file (or sidecar) of the
+	// version is written, with how many of how many and its name.
+	Progress func(done, total int, name string)
 }
 
 // Action says what publishing did to one directory.
@@ -112,6 +115,7 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 		req.Provenance.BuiltAt = t.now().UTC()
 	}
 	c := newContent(req.Version.Original(), req.Files, req.Provenance)
+	c.progress = req.Progress
 	res.Files, res.Sidecars = len(req.Files), c.sidecars
 	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {
 		return nil, err
@@ -164,6 +168,14 @@ type content struct {
 	files    []File // public files and sidecars, sorted; no manifest
 	manifest Manifest
 	sidecars int
+	progress func(done, total int, name string) // may be nil
+}
+
+// wrote reports progress after the i-th file of c was written.
+func (c *content) wrote(i int) {
+	if c.progress != nil {
+		c.progress(i+1, len(c.files), c.files[i].Name)
+	}
 }
 
 func newContent(version string, files []File, prov Provenance) *content {
@@ -203,7 +215,7 @@ func (t Tree) stage(ctx context.Context, c *content, aliasOf string) (string, er
 	if err := t.Fs.Mkdir(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating staging directory: %w", err)
 	}
-	for _, f := range c.files {
+	for i, f := range c.files {
 		if err := ctx.Err(); err != nil {
 			t.Fs.RemoveAll(dir)
 			return "", err
@@ -212,6 +224,7 @@ func (t Tree) stage(ctx context.Context, c *content, aliasOf string) (string, er
 			t.Fs.RemoveAll(dir)
 			return "", err
 		}
+		c.wrote(i)
 	}
 	if err := writeSynced(t.Fs, path.Join(dir, ManifestName), c.manifestFor(aliasOf)); err != nil {
 		t.Fs.RemoveAll(dir)
