@@ -29,7 +29,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	storageURL := fs.String("storage", "", "publish into this `storage`: a directory, mem:// or s3://bucket/prefix?endpoint=…&region=… (default: the manifest's target_dir)")
 	var pf publishFlags
 	pf.register(fs)
-	if err := parseFlagsOnly(fs, e, args, false); err != nil {
+	if err := parseFlagsOnly(fs, e, args); err != nil {
 		return err
 	}
 
@@ -44,11 +44,15 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	base := filepath.Dir(mpath)
+	bar := newProgress(e, pf.quiet)
+	defer bar.done()
 	res, err := build.Build(ctx, build.Options{
 		Manifest: m,
 		Src:      afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(base, m.SrcDir))),
 		Version:  *version,
+		Progress: bar.step("building"),
 	})
+	bar.done()
 	if err != nil {
 		return err
 	}
@@ -71,7 +75,9 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	pub, err := tree.Publish(ctx, dist.Request{
 		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait,
 		Provenance: provenance("build", base, data),
+		Progress:   bar.step("publishing"),
 	})
+	bar.done()
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`")
 	addr := fs.String("addr", "127.0.0.1:5555", "listen `address`; loopback unless you mean to share it")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
-	if err := parseFlagsOnly(fs, e, args, true); err != nil {
+	configFlag(fs)
+	if _, err := parseConfigured(fs, e, args); err != nil {
 		return err
 	}
 	logger, err := newLogger(e.stderr, "")

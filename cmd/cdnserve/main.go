@@ -33,6 +33,7 @@ type env struct {
 	stdout, stderr io.Writer
 	dir            string                      // working directory
 	getenv         func(string) (string, bool) // environment; nil means none
+	stderrTTY      bool                        // stderr is a terminal: draw progress
 }
 
 func (e *env) lookupEnv(name string) (string, bool) {
@@ -40,6 +41,12 @@ func (e *env) lookupEnv(name string) (string, bool) {
 		return "", false
 	}
 	return e.getenv(name)
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // errUsage marks a command-line mistake: usage was printed, exit code 2.
@@ -53,6 +60,8 @@ func commands() []command {
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
+		{"healthcheck", "exit 0 when the local serve answers /-/healthz (for container HEALTHCHECKs)", runHealthcheck},
+		{"version", "print the version, commit and Go version", runVersion},
 		{"init", "scaffold a new library project (cdnserve.yaml and src/)", runInit},
 	}
 }
@@ -64,7 +73,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cdnserve:", err)
 		os.Exit(1)
 	}
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd, getenv: os.LookupEnv}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd, getenv: os.LookupEnv, stderrTTY: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -72,6 +81,9 @@ func main() {
 // run executes one command line and returns the process exit code:
 // 0 success, 1 failure, 2 usage error.
 func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(e.stderr)
 		if len(args) == 0 {
@@ -103,9 +115,20 @@ func run(ctx context.Context, e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: cdnserve <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'cdnserve <command> -h' for a command's flags and examples.")
+	fmt.Fprint(w, `
+Examples:
+  cdnserve serve                           # ./dist on :8080, or the built-in demo when ./dist holds no version
+  cdnserve init mylib && cdnserve build    # a new library, published into dist/0.1.0/ and dist/0.1/
+  cdnserve serve --storage 's3://assets/cdn?region=eu-west-1' --public-url https://cdn.example.com/
+  cdnserve verify /srv/dist                # re-hash a tree after a restore
+  cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 pusher -o vendor/
+
+Settings come from flags, then CDNSERVE_* environment variables (--tls-addr is
+CDNSERVE_TLS_ADDR), then a --config YAML file keyed by flag name, then defaults.
+Run 'cdnserve <command> -h' for a command's flags and examples.
+`)
 }
 
 // newFlags makes a flag set that prints usage with examples and reports
@@ -145,18 +168,13 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// parseFlagsOnly parses a command that takes flags and no arguments:
-// flags from the command line, then, with withEnv, those not given from
-// their CDNSERVE_* environment variables.
-func parseFlagsOnly(fs *flag.FlagSet, e *env, args []string, withEnv bool) error {
+// parseFlagsOnly parses a command that takes flags and no arguments from
+// the command line alone (see parseConfigured for the commands that also
+// read the environment and a config file).
+func parseFlagsOnly(fs *flag.FlagSet, e *env, args []string) error {
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
-	}
-	if withEnv {
-		if err := applyEnv(fs, e); err != nil {
-			return err
-		}
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(e.stderr, "cdnserve %s: unexpected argument %q\n", fs.Name(), pos[0])

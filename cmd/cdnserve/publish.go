@@ -71,10 +71,13 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	bar := newProgress(e, pf.quiet)
 	res, err := tree.Publish(ctx, dist.Request{
 		Version: v, Files: files, Force: pf.force, Wait: pf.wait,
 		Provenance: provenance("publish "+pos[0], src, nil),
+		Progress:   bar.step("publishing"),
 	})
+	bar.done()
 	if err != nil {
 		return err
 	}

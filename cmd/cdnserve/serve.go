@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,8 +59,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
-	if err := parseFlagsOnly(fs, e, args, true); err != nil {
+	printCfg := fs.Bool("print-config", false, "print the effective settings, where each came from, with secrets redacted; then exit")
+	configFlag(fs)
+	src, err := parseConfigured(fs, e, args)
+	if err != nil {
 		return err
+	}
+	if *printCfg {
+		printConfig(e, fs, src)
+		return nil
 	}
 	if o.addr == "" && o.tlsAddr == "" {
 		return errors.New("--addr and --tls-addr are both empty: nothing to listen on")
@@ -268,24 +274,4 @@ func printStartup(w io.Writer, base string, demoVersions []string) {
 	} {
 		fmt.Fprintf(w, "  %s%s\n", base, p)
 	}
-}
-
-// applyEnv sets each flag not given on the command line from its
-// CDNSERVE_* environment variable: --tls-addr from CDNSERVE_TLS_ADDR.
-func applyEnv(fs *flag.FlagSet, e *env) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
-			return
-		}
-		name := "CDNSERVE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := e.lookupEnv(name); ok {
-			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, serr)
-			}
-		}
-	})
-	return err
 }
