@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) handleVersions(c echo.Context) error {
 	aliases := map[string]bool{}
 	for _, v := range s.store.versions() {
 		doc.Versions = append(doc.Versions, v.Original())
-		aliases[strings.Join(strings.SplitN(v.Original(), ".", 3)[:2], ".")] = true
+		aliases[versioning.AliasDir(v)] = true
 	}
 	for name := range aliases {
 		if a, err := s.store.get(name); err == nil && a.alias {

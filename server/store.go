@@ -70,24 +70,7 @@ func isVersionName(name string) bool {
 	if _, err := versioning.Parse(name); err == nil {
 		return true
 	}
-	return isAliasName(name)
-}
-
-func isAliasName(name string) bool {
-	major, minor, ok := strings.Cut(name, ".")
-	return ok && isNumber(major) && isNumber(minor)
-}
-
-func isNumber(s string) bool {
-	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return versioning.IsAliasName(name)
 }
 
 // refresh re-lists the tree: new version directories (with a manifest)

@@ -29,7 +29,7 @@ func ObjectOptions(key string) *blob.WriterOptions {
 		// internal: never cache
 	case isExact(first):
 		opts.CacheControl = server.DefaultExactCacheControl
-	case isAlias(first):
+	case versioning.IsAliasName(first):
 		opts.CacheControl = server.DefaultAliasCacheControl
 	}
 	return opts
@@ -38,9 +38,4 @@ func ObjectOptions(key string) *blob.WriterOptions {
 func isExact(name string) bool {
 	_, err := versioning.Parse(name)
 	return err == nil
-}
-
-func isAlias(name string) bool {
-	major, minor, ok := strings.Cut(name, ".")
-	return ok && major != "" && minor != "" && strings.Trim(major+minor, "0123456789") == ""
 }

@@ -11,6 +11,7 @@ package versioning
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -54,6 +55,25 @@ func IsPrerelease(v *semver.Version) bool {
 // also written to.
 func AliasDir(v *semver.Version) string {
 	return fmt.Sprintf("%d.%d", v.Major(), v.Minor())
+}
+
+// IsAliasName reports whether a directory name is a major.minor alias,
+// such as "1.7": two decimal numbers without leading zeros.
+func IsAliasName(name string) bool {
+	major, minor, ok := strings.Cut(name, ".")
+	return ok && isNumber(major) && isNumber(minor)
+}
+
+func isNumber(s string) bool {
+	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Dirs lists the directories below the dist root that version v is written

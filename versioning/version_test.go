@@ -84,3 +84,11 @@ func TestDirs(t *testing.T) {
 		})
 	}
 }
+
+func TestIsAliasName(t *testing.T) {
+	for name, want := range map[string]bool{"1.7": true, "0.0": true, "10.200": true, "1.7.1": false, "01.7": false, "1": false, "1.x": false, ".7": false, "1.": false, "latest": false} {
+		if got := IsAliasName(name); got != want {
+			t.Errorf("IsAliasName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
