@@ -140,7 +140,7 @@ func (s *Server) handleAsset(c echo.Context) error {
 	case err == nil && name == "":
 		return s.handleVersionPage(c, v)
 	case err == nil:
-		return s.serveFile(c, v, name, true)
+		return s.serveFile(c, v, name)
 	case errors.Is(err, errStorage):
 		return s.storageError(err)
 	}
@@ -157,7 +157,7 @@ func (s *Server) handleAsset(c echo.Context) error {
 // serveFile answers with one file of a loaded version, in the best
 // encoding the client accepts, through http.ServeContent, which handles
 // If-None-Match, If-Modified-Since, Range and If-Range (RFC 9110 §13, §14).
-func (s *Server) serveFile(c echo.Context, v *version, name string, retry bool) error {
+func (s *Server) serveFile(c echo.Context, v *version, name string) error {
 	kind := kindExact
 	if v.alias {
 		kind = kindAlias
@@ -170,7 +170,7 @@ func (s *Server) serveFile(c echo.Context, v *version, name string, retry bool) 
 	r, w := c.Request(), c.Response().Writer
 	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))
 	if err != nil {
-		return s.bodyError(c, v, name, retry, err)
+		return s.bodyError(err)
 	}
 	h := w.Header()
 	h["Content-Type"] = f.contentType
@@ -193,7 +193,7 @@ func (s *Server) serveFile(c echo.Context, v *version, name string, retry bool) 
 		for _, k := range []string{"Etag", "Content-Type", "Cache-Control"} {
 			h.Del(k)
 		}
-		return s.bodyError(c, v, name, retry, err)
+		return s.bodyError(err)
 	}
 	http.ServeContent(w, r, "", v.modTime, bytes.NewReader(data))
 	return nil
@@ -279,17 +279,11 @@ func (s *Server) stream(c echo.Context, w http.ResponseWriter, v *version, vr *v
 	return nil
 }
 
-// bodyError handles a file whose bytes could not be served. An alias
-// whose bytes no longer match its manifest is being switched: reload it
-// and try once more.
-func (s *Server) bodyError(c echo.Context, v *version, name string, retry bool, err error) error {
-	if errors.Is(err, errIntegrity) && v.alias && retry {
-		if s.store.refresh() == nil {
-			if nv, gerr := s.store.get(v.name); gerr == nil {
-				return s.serveFile(c, nv, name, false)
-			}
-		}
-	}
+// bodyError handles a file whose bytes could not be served: bytes that
+// fail their manifest's hash (an alias reads its version's immutable
+// files, so this is damage, never a switch in progress) are a 500;
+// anything else is storage failing, a 503.
+func (s *Server) bodyError(err error) error {
 	if errors.Is(err, errIntegrity) {
 		s.log.Error("refusing to serve bytes that fail their integrity manifest", "err", err)
 		return echo.NewHTTPError(http.StatusInternalServerError, "stored file failed its integrity check")
