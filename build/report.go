@@ -3,7 +3,6 @@ package build
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -68,18 +67,6 @@ func (r Report) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "built in %s\n", r.Duration.Round(time.Millisecond))
 	return err
-}
-
-// WriteJSON prints the report as JSON for CI, with the time in
-// milliseconds.
-func (r Report) WriteJSON(w io.Writer, extra map[string]any) error {
-	v := map[string]any{"outputs": r.Rows, "duration_ms": r.Duration.Milliseconds()}
-	for k, x := range extra {
-		v[k] = x
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 func humanBytes(n int) string {

@@ -41,7 +41,6 @@ type store struct {
 	loaded   map[string]*version // exact versions and aliases, by directory name
 	negative map[string]time.Time
 	resolved map[string]string // range spec -> exact version, until the next refresh
-	ready    error             // the last listing's error, for /-/readyz
 }
 
 // version is one loaded version or alias directory. It is immutable: a
@@ -79,11 +78,7 @@ func isVersionName(name string) bool {
 func (s *store) refresh() error {
 	entries, err := afero.ReadDir(s.fs, s.root)
 	if err != nil {
-		err = fmt.Errorf("%w: listing %s: %v", errStorage, s.root, err)
-		s.mu.Lock()
-		s.ready = err
-		s.mu.Unlock()
-		return err
+		return fmt.Errorf("%w: listing %s: %v", errStorage, s.root, err)
 	}
 	s.mu.RLock()
 	known := make(map[string]bool, len(s.known))
@@ -140,7 +135,6 @@ func (s *store) refresh() error {
 	}
 	s.resolved = map[string]string{}
 	s.negative = map[string]time.Time{}
-	s.ready = nil
 	return nil
 }
 
@@ -255,11 +249,4 @@ func (s *store) versions() []*semver.Version {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.exact
-}
-
-// readyErr is the last listing's error, nil when storage was readable.
-func (s *store) readyErr() error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.ready
 }
