@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cdnserve/cdnserve/dist"
@@ -93,14 +94,20 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <p class="muted">Machine-readable: <a href="/-/meta/{{.Name}}">/-/meta/{{.Name}}</a></p>
 {{template "foot" .}}{{end}}`))
 
+// humanSize writes a byte count as the version page shows it: "870 B",
+// "1.4 KiB", "2 MiB".
 func humanSize(n int64) string {
+	unit, div := "B", 1.0
 	switch {
-	case n < 1024:
-		return itoa(n) + " B"
-	case n < 1<<20:
-		return trimZero(float64(n)/1024) + " KiB"
+	case n >= 1<<20:
+		unit, div = "MiB", 1<<20
+	case n >= 1024:
+		unit, div = "KiB", 1024
 	}
-	return trimZero(float64(n)/(1<<20)) + " MiB"
+	if unit == "B" {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/div, 'f', 1, 64), ".0") + " " + unit
 }
 
 // handleIndex renders GET /: every published version newest first, the

@@ -103,3 +103,11 @@ func TestSnippet(t *testing.T) {
 		t.Error("tags on a plain-HTTP page do not use the request's http URL")
 	}
 }
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 870: "870 B", 1023: "1023 B", 1024: "1 KiB", 1434: "1.4 KiB", 1 << 20: "1 MiB", 3 << 19: "1.5 MiB"} {
+		if got := humanSize(n); got != want {
+			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -1,10 +1,6 @@
 package server
 
-import (
-	"net/http"
-	"strconv"
-	"strings"
-)
+import "net/http"
 
 // routeKind says what a response is, for its cache policy and metrics.
 type routeKind int
@@ -52,10 +48,4 @@ func (p cachePolicy) header(kind routeKind, status int) []string {
 		return p.exact
 	}
 	return p.alias
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func trimZero(f float64) string {
-	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
 }
