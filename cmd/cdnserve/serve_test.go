@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -407,5 +408,26 @@ func TestDevCommand(t *testing.T) {
 	wide.Wait()
 	if !strings.Contains(werr.String(), "WARNING: cdnserve dev is listening on 0.0.0.0:") || !strings.Contains(werr.String(), "never meant for production") {
 		t.Errorf("no warning for a non-loopback address:\n%s", werr.String())
+	}
+}
+
+// TestServeCapsHeaderSize: request headers over 64 KiB are refused with
+// 431 before any handler runs.
+func TestServeCapsHeaderSize(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil, "--addr", "127.0.0.1:0")
+	defer s.stop(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET /1.1.0/demo.js HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", strings.Repeat("a", 80<<10))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("an 80 KiB header: %d, want 431", resp.StatusCode)
 	}
 }
