@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/evanw/esbuild/pkg/api"
 	"github.com/spf13/afero"
@@ -65,7 +65,7 @@ func (o Options) version() (*semver.Version, error) {
 
 // Artifact is one output file of a build: its path inside a version
 // directory and its bytes. It is the file type package dist publishes.
-type Artifact = dist.File
+type Artifact = layout.File
 
 // Result is everything a build produced for one version.
 type Result struct {

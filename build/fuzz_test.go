@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 // FuzzDecode checks that the manifest decoder never panics, that every
@@ -46,7 +46,7 @@ func FuzzDecode(f *testing.F) {
 			paths = append(paths, fl.From, fl.To)
 		}
 		for _, p := range paths {
-			if p != "" && dist.CheckPath(p) != nil {
+			if p != "" && layout.CheckPath(p) != nil {
 				t.Fatalf("accepted unsafe path %q", p)
 			}
 		}

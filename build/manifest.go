@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -420,10 +420,10 @@ func (m *Manifest) validate() error {
 	}
 	for i, f := range m.Files {
 		field := fmt.Sprintf("files[%d]", i)
-		if err := dist.CheckPath(f.From); err != nil {
+		if err := layout.CheckPath(f.From); err != nil {
 			return m.errAt(field, "from %q: %w", f.From, err)
 		}
-		if err := dist.CheckPath(f.To); err != nil {
+		if err := layout.CheckPath(f.To); err != nil {
 			return m.errAt(field, "to %q: %w", f.To, err)
 		}
 		if err := claim(f.To, field); err != nil {
@@ -440,7 +440,7 @@ func (m *Manifest) validate() error {
 
 func (m *Manifest) validateBundle(b Bundle) error {
 	field := "bundles." + b.Name
-	if err := dist.CheckPath(b.Name); err != nil {
+	if err := layout.CheckPath(b.Name); err != nil {
 		return m.errAt(field, "output name %q: %w", b.Name, err)
 	}
 	lang := languageOf(b.Name)
@@ -466,17 +466,17 @@ func (m *Manifest) validateBundle(b Bundle) error {
 		if b.GlobalName != "" && b.bundleFormat() != "iife" {
 			return m.errAt(field+".global_name", "applies only to format iife, not %q", b.Format)
 		}
-		if err := dist.CheckPath(b.Entry); err != nil {
+		if err := layout.CheckPath(b.Entry); err != nil {
 			return m.errAt(field+".entry", "%q: %w", b.Entry, err)
 		}
 	}
 	for i, f := range b.Files {
-		if err := dist.CheckPath(f); err != nil {
+		if err := layout.CheckPath(f); err != nil {
 			return m.errAt(fmt.Sprintf("%s.files[%d]", field, i), "%q: %w", f, err)
 		}
 	}
 	if b.License != "" {
-		if err := dist.CheckPath(b.License); err != nil {
+		if err := layout.CheckPath(b.License); err != nil {
 			return m.errAt(field+".license", "%q: %w", b.License, err)
 		}
 	}

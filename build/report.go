@@ -1,13 +1,13 @@
 package build
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 // Report is the summary a build prints: one row per bundle or file and the
@@ -43,12 +43,11 @@ func reportRow(name string, arts []Artifact) ReportRow {
 	return row
 }
 
+// gzipSize is the size of data at gzip's best compression, as the
+// publisher's .gz sidecar will be.
 func gzipSize(data []byte) int {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(data)
-	zw.Close()
-	return buf.Len()
+	gz, _ := layout.EncodingNamed("gzip")
+	return len(gz.Compress(data, layout.Best))
 }
 
 // WriteTable prints the report as an aligned table for a terminal.

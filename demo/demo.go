@@ -12,6 +12,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
@@ -37,14 +38,14 @@ func Publish(ctx context.Context, fsys afero.Fs, root string) ([]string, error) 
 		return nil, err
 	}
 	src := afero.FromIOFS{FS: sub}
-	tree := dist.Tree{Fs: fsys, Root: root}
+	tree := dist.NewTree(fsys, root)
 	for _, v := range Versions {
 		res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: v})
 		if err != nil {
 			return nil, fmt.Errorf("building demo %s: %w", v, err)
 		}
 		if _, err := tree.Publish(ctx, dist.Request{Version: res.Version, Files: res.Artifacts,
-			Provenance: dist.Provenance{Tool: "cdnserve", Source: "embedded demo"}}); err != nil {
+			Provenance: layout.Provenance{Tool: "cdnserve", Source: "embedded demo"}}); err != nil {
 			return nil, fmt.Errorf("publishing demo %s: %w", v, err)
 		}
 	}

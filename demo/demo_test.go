@@ -19,7 +19,7 @@ func TestPublish(t *testing.T) {
 	if !slices.Equal(versions, []string{"1.0.0", "1.1.0"}) {
 		t.Errorf("versions = %q", versions)
 	}
-	r, err := dist.Tree{Fs: fs, Root: "/dist"}.Verify()
+	r, err := dist.NewTree(fs, "/dist").Verify()
 	if err != nil || !r.OK() {
 		t.Fatalf("verify: %v %v", err, r.Problems)
 	}

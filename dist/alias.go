@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -39,7 +40,7 @@ func (t Tree) publishAlias(ctx context.Context, v *semver.Version, c *content) (
 		ar.Action, ar.Holds = Kept, ar.Was
 		return ar, nil
 	}
-	exists, err := t.isDir(dir)
+	exists, err := t.w.published(t, dir)
 	if err != nil {
 		return ar, err
 	}
@@ -53,7 +54,7 @@ func (t Tree) publishAlias(ctx context.Context, v *semver.Version, c *content) (
 			return ar, nil
 		}
 	}
-	if err := t.switchAlias(ctx, dir, c); err != nil {
+	if err := t.w.putAlias(ctx, t, dir, c, exists); err != nil {
 		return ar, err
 	}
 	ar.Action = Moved
@@ -61,39 +62,6 @@ func (t Tree) publishAlias(ctx context.Context, v *semver.Version, c *content) (
 		ar.Action = Created
 	}
 	return ar, nil
-}
-
-// switchAlias makes dir hold content c. A new alias is renamed into
-// place. An existing one is swapped in one atomic exchange where the Fs
-// can; elsewhere it is switched file by file (switchAliasByFile).
-func (t Tree) switchAlias(ctx context.Context, dir string, c *content) error {
-	if t.inPlace() {
-		return t.switchAliasInPlace(ctx, dir, c)
-	}
-	exists, err := t.isDir(dir)
-	if err != nil {
-		return err
-	}
-	_, canExchange := t.Fs.(Exchanger)
-	if exists && !canExchange {
-		return t.switchAliasByFile(ctx, dir, c)
-	}
-	staged, err := t.stage(ctx, c, c.manifest.Version)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		if err := t.Fs.Rename(staged, dir); err != nil {
-			t.Fs.RemoveAll(staged)
-			return fmt.Errorf("moving alias %s into place: %w", dir, err)
-		}
-		return nil
-	}
-	if done, err := t.exchange(staged, dir); done || err != nil {
-		return err
-	}
-	t.Fs.RemoveAll(staged)
-	return t.switchAliasByFile(ctx, dir, c)
 }
 
 // switchAliasByFile switches an existing alias directory without a gap:
@@ -104,18 +72,15 @@ func (t Tree) switchAlias(ctx context.Context, dir string, c *content) error {
 // journal in the root lets the next publish finish a switch that was
 // interrupted.
 func (t Tree) switchAliasByFile(ctx context.Context, dir string, c *content) error {
-	jpath := path.Join(t.Root, journalPrefix+path.Base(dir)+".json")
-	jdata, _ := json.Marshal(journal{Alias: path.Base(dir), To: c.manifest.Version})
-	if err := t.writeAtomic(jpath, jdata); err != nil {
+	jpath, err := t.writeJournal(dir, c, layout.WriteFileAtomic)
+	if err != nil {
 		return err
 	}
 	staged, err := t.stage(ctx, c, c.manifest.Version)
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{ManifestName: true}
 	for _, f := range c.files {
-		keep[f.Name] = true
 		dst := path.Join(dir, f.Name)
 		if err := t.Fs.MkdirAll(path.Dir(dst), 0o755); err != nil {
 			return fmt.Errorf("switching alias %s: %w", dir, err)
@@ -124,10 +89,10 @@ func (t Tree) switchAliasByFile(ctx context.Context, dir string, c *content) err
 			return fmt.Errorf("switching alias %s: %w", dir, err)
 		}
 	}
-	if err := t.removeOthers(dir, keep); err != nil {
+	if err := t.removeOthers(dir, c.names()); err != nil {
 		return err
 	}
-	if err := t.Fs.Rename(path.Join(staged, ManifestName), path.Join(dir, ManifestName)); err != nil {
+	if err := t.Fs.Rename(path.Join(staged, layout.ManifestName), path.Join(dir, layout.ManifestName)); err != nil {
 		return fmt.Errorf("switching alias %s: %w", dir, err)
 	}
 	t.Fs.RemoveAll(staged)
@@ -158,18 +123,13 @@ func (t Tree) removeOthers(dir string, keep map[string]bool) error {
 	return nil
 }
 
-// writeAtomic writes a small internal file by staging it under a
-// temporary name and renaming it into place.
-func (t Tree) writeAtomic(p string, data []byte) error {
-	tmp := path.Join(t.Root, tmpPrefix+randomSuffix())
-	if err := writeSynced(t.Fs, tmp, data); err != nil {
-		return err
-	}
-	if err := t.Fs.Rename(tmp, p); err != nil {
-		t.Fs.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
+// writeJournal records that alias dir is being switched to c's version,
+// with the write that is safe on the tree's storage, and returns the
+// journal's path.
+func (t Tree) writeJournal(dir string, c *content, write func(afero.Fs, string, []byte) error) (string, error) {
+	jpath := path.Join(t.Root, journalPrefix+path.Base(dir)+".json")
+	jdata, _ := json.Marshal(journal{Alias: path.Base(dir), To: c.manifest.Version})
+	return jpath, write(t.Fs, jpath, jdata)
 }
 
 // recover runs under the lock before a publish: it finishes alias
@@ -190,7 +150,7 @@ func (t Tree) recover() (cleaned, recovered []string, err error) {
 		}
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) || strings.HasPrefix(e.Name(), ".lock-stale-") {
+		if strings.HasPrefix(e.Name(), layout.TmpPrefix) || strings.HasPrefix(e.Name(), ".lock-stale-") {
 			if err := t.Fs.RemoveAll(path.Join(t.Root, e.Name())); err != nil {
 				return nil, nil, fmt.Errorf("removing leftover %s: %w", e.Name(), err)
 			}
@@ -204,12 +164,12 @@ func (t Tree) recover() (cleaned, recovered []string, err error) {
 // taking the content from the exact version's directory, which was
 // complete before the switch began.
 func (t Tree) finishSwitch(jpath string) (string, error) {
-	data, err := readFile(t.Fs, jpath)
+	data, err := afero.ReadFile(t.Fs, jpath)
 	if err != nil {
 		return "", err
 	}
 	var j journal
-	if err := json.Unmarshal(data, &j); err != nil || CheckPath(j.Alias) != nil || CheckPath(j.To) != nil {
+	if err := json.Unmarshal(data, &j); err != nil || layout.CheckPath(j.Alias) != nil || layout.CheckPath(j.To) != nil {
 		return "", fmt.Errorf("%s: unreadable alias switch journal; remove it and check the alias with cdnserve verify", jpath)
 	}
 	src := path.Join(t.Root, j.To)
@@ -217,20 +177,16 @@ func (t Tree) finishSwitch(jpath string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finishing the switch of alias %s: %w", j.Alias, err)
 	}
-	files := make([]File, 0, len(m.Files))
+	files := make([]layout.File, 0, len(m.Files))
 	for _, mf := range m.Files {
-		b, err := readFile(t.Fs, path.Join(src, mf.Path))
+		b, err := afero.ReadFile(t.Fs, path.Join(src, mf.Path))
 		if err != nil {
 			return "", fmt.Errorf("finishing the switch of alias %s: %w", j.Alias, err)
 		}
-		files = append(files, File{Name: mf.Path, Data: b})
+		files = append(files, layout.File{Name: mf.Path, Data: b})
 	}
 	c := newContent(m.Version, files, m.Provenance)
-	finish := t.switchAliasByFile
-	if t.inPlace() {
-		finish = t.switchAliasInPlace
-	}
-	if err := finish(context.Background(), path.Join(t.Root, j.Alias), c); err != nil {
+	if err := t.w.resumeAlias(context.Background(), t, path.Join(t.Root, j.Alias), c); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("alias %s -> %s", j.Alias, j.To), nil

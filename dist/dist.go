@@ -13,30 +13,26 @@
 //     compressible files get .br and .gz sidecars.
 //
 // Names that start with "." (temporary directories, the lock, journals)
-// and the integrity manifest are internal and never public files.
+// and the integrity manifest are internal and never public files. The
+// names themselves (manifest, paths, directory kinds, encodings) are
+// package layout's.
 package dist
 
 import (
-	"errors"
 	"path"
-	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
-// File is one file of a version directory.
-type File struct {
-	// Name is the file's slash-separated path inside the version directory.
-	Name string
-	// Data is the file's content.
-	Data []byte
-}
-
-// Tree is a dist root on a file system.
+// Tree is a dist root on a file system. Make one with NewTree, which
+// chooses how directories are written on that file system; the optional
+// fields below may be set after it.
 type Tree struct {
-	// Fs is the storage the tree lives on. Required. A DiskFs (or any Fs
-	// that is an Exchanger) switches aliases in one atomic step.
+	// Fs is the storage the tree lives on. An Fs that is an Exchanger
+	// (storage.DiskFs) switches aliases in one atomic step; one that is an
+	// InPlaceWriter (storage.BlobFs) is written in place.
 	Fs afero.Fs
 	// Root is the dist root's path in Fs, such as "dist". Required.
 	Root string
@@ -57,11 +53,20 @@ type Tree struct {
 	// ProcessAlive reports whether a PID on this host still runs; default
 	// kill(pid, 0).
 	ProcessAlive func(pid int) bool
+
+	// w writes directories the one way that is safe on Fs.
+	w writer
+}
+
+// NewTree opens the tree at root on fsys and chooses, once, how its
+// directories are written (see writer).
+func NewTree(fsys afero.Fs, root string) Tree {
+	return Tree{Fs: fsys, Root: root, w: chooseWriter(fsys)}
 }
 
 // Paths lists every file path that Write would create, in order: for each
 // directory, each file. It is what `build --dry-run` prints.
-func (t Tree) Paths(dirs []string, files []File) []string {
+func (t Tree) Paths(dirs []string, files []layout.File) []string {
 	out := make([]string, 0, len(dirs)*len(files))
 	for _, d := range dirs {
 		for _, f := range files {
@@ -69,22 +74,4 @@ func (t Tree) Paths(dirs []string, files []File) []string {
 		}
 	}
 	return out
-}
-
-// CheckPath accepts a slash-separated path that stays below its root: not
-// empty, relative, clean (no "..", ".", "//" or trailing "/"), and without
-// backslashes or NUL bytes. Everything written into the tree, and every
-// path a manifest names, passes this check.
-func CheckPath(p string) error {
-	switch {
-	case p == "":
-		return errors.New("must not be empty")
-	case strings.ContainsAny(p, "\\\x00"):
-		return errors.New("must use forward slashes and no NUL bytes")
-	case path.IsAbs(p):
-		return errors.New("must be relative")
-	case path.Clean(p) != p || p == "." || p == ".." || strings.HasPrefix(p, "../"):
-		return errors.New("must be a clean path below its directory (no '..', '.', '//' or trailing '/')")
-	}
-	return nil
 }

@@ -19,14 +19,17 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/andybalholm/brotli"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
 var fixedTime = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func memTree() Tree {
-	return Tree{Fs: afero.NewMemMapFs(), Root: "dist", PID: 4242, Host: "test-host", Clock: func() time.Time { return fixedTime },
-		ProcessAlive: func(pid int) bool { return pid == 4242 }}
+	tree := NewTree(afero.NewMemMapFs(), "dist")
+	tree.PID, tree.Host, tree.Clock = 4242, "test-host", func() time.Time { return fixedTime }
+	tree.ProcessAlive = func(pid int) bool { return pid == 4242 }
+	return tree
 }
 
 func ver(t *testing.T, s string) *semver.Version {
@@ -36,9 +39,17 @@ func ver(t *testing.T, s string) *semver.Version {
 
 // lib returns the files of a small library at a version: a large script
 // (worth compressing), a tiny one (not), and a binary.
-func lib(version string) []File {
+// onDisk moves a test tree to a new directory on the local disk, with an
+// atomic directory exchange where the kernel has one (testDisk).
+func onDisk(t *testing.T, tree Tree) Tree {
+	d := NewTree(testDisk{}, filepath.Join(t.TempDir(), "dist"))
+	d.PID, d.Host, d.Clock, d.ProcessAlive = tree.PID, tree.Host, tree.Clock, tree.ProcessAlive
+	return d
+}
+
+func lib(version string) []layout.File {
 	big := strings.Repeat("/* "+version+" */ function add(a, b) { return a + b; }\n", 60)
-	return []File{
+	return []layout.File{
 		{Name: "lib.js", Data: []byte(big)},
 		{Name: "tiny.js", Data: []byte("var v='" + version + "';")},
 		{Name: "common.js", Data: []byte(strings.Repeat("var shared = 1;\n", 40))},
@@ -46,7 +57,7 @@ func lib(version string) []File {
 	}
 }
 
-func publish(t *testing.T, tree Tree, version string, files []File, force bool) *Result {
+func publish(t *testing.T, tree Tree, version string, files []layout.File, force bool) *Result {
 	t.Helper()
 	res, err := tree.Publish(context.Background(), Request{Version: ver(t, version), Files: files, Force: force})
 	if err != nil {
@@ -119,7 +130,7 @@ func TestPublishLayoutAndManifest(t *testing.T) {
 		t.Error("a sidecar does not decompress to the original")
 	}
 
-	var m Manifest
+	var m layout.Manifest
 	if err := json.Unmarshal([]byte(read(t, tree, "1.7.1/_cdnserve.json")), &m); err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +139,8 @@ func TestPublishLayoutAndManifest(t *testing.T) {
 	}
 	libEntry, _ := m.File("lib.js")
 	if libEntry.Size != int64(len(orig)) || libEntry.ContentType != "text/javascript; charset=utf-8" ||
-		libEntry.SHA256 != sha256Hex([]byte(orig)) || libEntry.Integrity != SRI([]byte(orig)) || !strings.HasPrefix(libEntry.Integrity, "sha384-") ||
-		libEntry.Encodings["br"].Size != int64(len(read(t, tree, "1.7.1/lib.js.br"))) || libEntry.Encodings["gzip"].SHA256 != sha256Hex([]byte(read(t, tree, "1.7.1/lib.js.gz"))) {
+		libEntry.SHA256 != layout.SHA256Hex([]byte(orig)) || libEntry.Integrity != layout.SRI([]byte(orig)) || !strings.HasPrefix(libEntry.Integrity, "sha384-") ||
+		libEntry.Encodings["br"].Size != int64(len(read(t, tree, "1.7.1/lib.js.br"))) || libEntry.Encodings["gzip"].SHA256 != layout.SHA256Hex([]byte(read(t, tree, "1.7.1/lib.js.gz"))) {
 		t.Errorf("lib.js entry = %+v", libEntry)
 	}
 	swf, _ := m.File("sub/flash.swf")
@@ -139,22 +150,14 @@ func TestPublishLayoutAndManifest(t *testing.T) {
 	if tiny, _ := m.File("tiny.js"); tiny.Encodings != nil {
 		t.Errorf("tiny.js got sidecars %v although they are not smaller", tiny.Encodings)
 	}
-	var alias Manifest
+	var alias layout.Manifest
 	json.Unmarshal([]byte(read(t, tree, "1.7/_cdnserve.json")), &alias)
-	if alias.AliasOf != "1.7.1" || alias.Version != "1.7.1" || !slices.EqualFunc(alias.Files, m.Files, func(a, b ManifestFile) bool { return a.SHA256 == b.SHA256 && a.Path == b.Path }) {
+	if alias.AliasOf != "1.7.1" || alias.Version != "1.7.1" || !slices.EqualFunc(alias.Files, m.Files, func(a, b layout.ManifestFile) bool { return a.SHA256 == b.SHA256 && a.Path == b.Path }) {
 		t.Errorf("alias manifest = %+v", alias)
 	}
 	r := mustVerify(t, tree)
 	if !slices.Equal(r.Versions, []string{"1.7.1"}) || !slices.Equal(r.Aliases, []string{"1.7"}) || r.Files != 16 {
 		t.Errorf("verify report = %+v", r)
-	}
-}
-
-func TestSRIKnownValue(t *testing.T) {
-	// echo -n 'alert("Hello, world.");' | openssl dgst -sha384 -binary | openssl base64 -A
-	// (the example of the W3C SRI spec, §3.2)
-	if got := SRI([]byte(`alert('Hello, world.');`)); got != "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO" {
-		t.Errorf("SRI = %s", got)
 	}
 }
 
@@ -175,12 +178,14 @@ func TestPublishIdempotent(t *testing.T) {
 func TestPublishImmutable(t *testing.T) {
 	tests := []struct {
 		name       string
-		change     func([]File) []File
+		change     func([]layout.File) []layout.File
 		file, says string
 	}{
-		{"changed byte", func(fs []File) []File { fs[2].Data = append(slices.Clone(fs[2].Data), ' '); return fs }, "common.js", "differs (published sha256"},
-		{"added file", func(fs []File) []File { return append(fs, File{Name: "new.js", Data: []byte("x")}) }, "new.js", "is not in the published version"},
-		{"removed file", func(fs []File) []File { return fs[:3] }, "sub/flash.swf", "is published but not in the new content"},
+		{"changed byte", func(fs []layout.File) []layout.File { fs[2].Data = append(slices.Clone(fs[2].Data), ' '); return fs }, "common.js", "differs (published sha256"},
+		{"added file", func(fs []layout.File) []layout.File {
+			return append(fs, layout.File{Name: "new.js", Data: []byte("x")})
+		}, "new.js", "is not in the published version"},
+		{"removed file", func(fs []layout.File) []layout.File { return fs[:3] }, "sub/flash.swf", "is published but not in the new content"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,7 +213,7 @@ func TestPublishForce(t *testing.T) {
 		t.Run(fsName, func(t *testing.T) {
 			tree := memTree()
 			if fsName == "disk" {
-				tree.Fs, tree.Root = DiskFs{}, filepath.Join(t.TempDir(), "dist")
+				tree = onDisk(t, tree)
 			}
 			publish(t, tree, "1.7.1", lib("1.7.1"), false)
 			changed := lib("1.7.1")
@@ -279,7 +284,7 @@ func TestPublishRejectsNames(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tree := memTree()
-			_, err := tree.Publish(context.Background(), Request{Version: ver(t, "1.0.0"), Files: append(lib("1.0.0"), File{Name: tc.file, Data: []byte("x")})})
+			_, err := tree.Publish(context.Background(), Request{Version: ver(t, "1.0.0"), Files: append(lib("1.0.0"), layout.File{Name: tc.file, Data: []byte("x")})})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -368,7 +373,8 @@ func TestConcurrentPublishers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tree := Tree{Fs: fs, Root: "dist", PID: 1000 + i, Host: "h", PollInterval: time.Millisecond, ProcessAlive: func(int) bool { return true }}
+			tree := NewTree(fs, "dist")
+			tree.PID, tree.Host, tree.PollInterval, tree.ProcessAlive = 1000+i, "h", time.Millisecond, func(int) bool { return true }
 			v := fmt.Sprintf("2.0.%d", i)
 			_, err := tree.Publish(context.Background(), Request{Version: semver.MustParse(v), Files: lib(v), Wait: true})
 			errs <- err
@@ -381,7 +387,7 @@ func TestConcurrentPublishers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tree := Tree{Fs: fs, Root: "dist"}
+	tree := NewTree(fs, "dist")
 	r := mustVerify(t, tree)
 	if len(r.Versions) != 8 || !strings.Contains(read(t, tree, "2.0/lib.js"), "2.0.7") {
 		t.Errorf("versions %q, alias holds %q…", r.Versions, read(t, tree, "2.0/lib.js")[:12])
@@ -396,7 +402,7 @@ func TestAliasSwapReaderLoop(t *testing.T) {
 		t.Run(fsName, func(t *testing.T) {
 			tree := memTree()
 			if strings.HasPrefix(fsName, "disk") {
-				tree.Fs, tree.Root = DiskFs{}, filepath.Join(t.TempDir(), "dist")
+				tree = onDisk(t, tree)
 			}
 			publish(t, tree, "3.1.0", lib("3.1.0"), false)
 			valid := map[string]bool{}
@@ -540,22 +546,9 @@ func TestReadDir(t *testing.T) {
 	}
 }
 
-func TestContentType(t *testing.T) {
-	for name, want := range map[string]string{
-		"a.js": "text/javascript; charset=utf-8", "a.mjs": "text/javascript; charset=utf-8", "a.css": "text/css; charset=utf-8",
-		"a.json": "application/json", "a.min.js.map": "application/json", "a.wasm": "application/wasm",
-		"WebSocketMain.swf": "application/x-shockwave-flash", "a.svg": "image/svg+xml", "a.unknownext": "application/octet-stream",
-		"noext": "application/octet-stream", "A.JS": "text/javascript; charset=utf-8",
-	} {
-		if got := ContentType(name); got != want {
-			t.Errorf("ContentType(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
 func TestPaths(t *testing.T) {
-	tree := Tree{Root: "dist"}
-	got := tree.Paths([]string{"1.7.1", "1.7"}, []File{{Name: "a.js"}, {Name: "sub/b.css"}})
+	tree := NewTree(afero.NewMemMapFs(), "dist")
+	got := tree.Paths([]string{"1.7.1", "1.7"}, []layout.File{{Name: "a.js"}, {Name: "sub/b.css"}})
 	if want := []string{"dist/1.7.1/a.js", "dist/1.7.1/sub/b.css", "dist/1.7/a.js", "dist/1.7/sub/b.css"}; !slices.Equal(got, want) {
 		t.Errorf("Paths = %q, want %q", got, want)
 	}

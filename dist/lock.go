@@ -9,6 +9,9 @@ import (
 	"path"
 	"syscall"
 	"time"
+
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/spf13/afero"
 )
 
 // LockName is the lock file in the dist root. It holds the publisher's
@@ -89,7 +92,7 @@ func (t Tree) lock(ctx context.Context, wait bool) (unlock func(), err error) {
 // killed between create and write) counts as stale once it is older than
 // a poll interval, judged by its modification time.
 func (t Tree) readLock(p string) (lockInfo, bool) {
-	data, err := readFile(t.Fs, p)
+	data, err := afero.ReadFile(t.Fs, p)
 	if err != nil {
 		return lockInfo{}, false // vanished: retry at once
 	}
@@ -119,7 +122,7 @@ func (t Tree) stale(li lockInfo) bool {
 // processes that both judged it stale cannot remove each other's fresh
 // lock: the loser puts a live lock back.
 func (t Tree) breakLock(p string, holder lockInfo) {
-	private := path.Join(t.Root, ".lock-stale-"+randomSuffix())
+	private := layout.TempName(t.Root) // recover removes it if we die holding it
 	if err := t.Fs.Rename(p, private); err != nil {
 		return
 	}

@@ -2,8 +2,6 @@ package dist
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,24 +11,20 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
-
-// tmpPrefix starts the names of staging directories in the root. Like
-// every dot-name there, they are never served, and the next publish
-// removes any that a killed publisher left.
-const tmpPrefix = ".tmp-"
 
 // Request is one version to publish.
 type Request struct {
 	// Version is the exact version. Required.
 	Version *semver.Version
 	// Files are the version's public files. Required.
-	Files []File
+	Files []layout.File
 	// Provenance is recorded in the integrity manifest; BuiltAt defaults
 	// to the tree's clock.
-	Provenance Provenance
+	Provenance layout.Provenance
 	// Force replaces a published version whose content differs.
 	Force bool
 	// Wait waits for another publisher's lock instead of failing.
@@ -92,6 +86,9 @@ func (e *ImmutableError) Error() string {
 // major.minor alias forward if the version is the newest stable one of
 // that line. See the package comment for the guarantees.
 func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
+	if t.w == nil {
+		return nil, errors.New("dist: a Tree must be made with NewTree")
+	}
 	if req.Version == nil || len(req.Files) == 0 {
 		return nil, errors.New("dist: a publish needs a version and at least one file")
 	}
@@ -133,13 +130,13 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 // checkFiles rejects names that are not clean, that are internal (dot
 // segments, the integrity manifest), or that would collide with another
 // file's sidecar.
-func checkFiles(files []File) error {
+func checkFiles(files []layout.File) error {
 	names := map[string]bool{}
 	for _, f := range files {
-		if err := CheckPath(f.Name); err != nil {
+		if err := layout.CheckPath(f.Name); err != nil {
 			return fmt.Errorf("file %q: %w", f.Name, err)
 		}
-		if f.Name == ManifestName {
+		if f.Name == layout.ManifestName {
 			return fmt.Errorf("file %q: the name is reserved for the integrity manifest", f.Name)
 		}
 		for _, seg := range strings.Split(f.Name, "/") {
@@ -153,103 +150,9 @@ func checkFiles(files []File) error {
 		names[f.Name] = true
 	}
 	for _, f := range files {
-		for _, enc := range Encodings {
-			if base, ok := strings.CutSuffix(f.Name, enc.Suffix); ok && names[base] && Compressible(base) {
-				return fmt.Errorf("file %q: collides with the %s sidecar that cdnserve writes for %q", f.Name, enc.Name, base)
-			}
+		if base, enc, ok := layout.SplitSidecar(f.Name); ok && names[base] {
+			return fmt.Errorf("file %q: collides with the %s sidecar that cdnserve writes for %q", f.Name, enc.Name, base)
 		}
-	}
-	return nil
-}
-
-// content is a version's files with their sidecars and manifest, ready to
-// stage in any directory.
-type content struct {
-	files    []File // public files and sidecars, sorted; no manifest
-	manifest Manifest
-	sidecars int
-	progress func(done, total int, name string) // may be nil
-}
-
-// wrote reports progress after the i-th file of c was written.
-func (c *content) wrote(i int) {
-	if c.progress != nil {
-		c.progress(i+1, len(c.files), c.files[i].Name)
-	}
-}
-
-func newContent(version string, files []File, prov Provenance) *content {
-	c := &content{manifest: Manifest{Format: ManifestFormat, Version: version, Provenance: prov}}
-	sorted := slices.Clone(files)
-	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	for _, f := range sorted {
-		scs := precompress(f)
-		c.manifest.Files = append(c.manifest.Files, describe(f, scs))
-		c.files = append(c.files, f)
-		for _, s := range scs {
-			c.files = append(c.files, File{Name: f.Name + s.enc.Suffix, Data: s.data})
-			c.sidecars++
-		}
-	}
-	return c
-}
-
-// manifestFor returns the manifest bytes for a directory: the version's
-// own, or the alias's with alias_of.
-func (c *content) manifestFor(aliasOf string) []byte {
-	m := c.manifest
-	m.AliasOf = aliasOf
-	return m.encode()
-}
-
-func randomSuffix() string {
-	b := make([]byte, 8)
-	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b)
-}
-
-// stage writes content into a new temporary directory in the root and
-// returns its path. Every file is synced; the manifest is written last.
-func (t Tree) stage(ctx context.Context, c *content, aliasOf string) (string, error) {
-	dir := path.Join(t.Root, tmpPrefix+randomSuffix())
-	if err := t.Fs.Mkdir(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating staging directory: %w", err)
-	}
-	for i, f := range c.files {
-		if err := ctx.Err(); err != nil {
-			t.Fs.RemoveAll(dir)
-			return "", err
-		}
-		if err := writeSynced(t.Fs, path.Join(dir, f.Name), f.Data); err != nil {
-			t.Fs.RemoveAll(dir)
-			return "", err
-		}
-		c.wrote(i)
-	}
-	if err := writeSynced(t.Fs, path.Join(dir, ManifestName), c.manifestFor(aliasOf)); err != nil {
-		t.Fs.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
-}
-
-func writeSynced(fsys afero.Fs, p string, data []byte) error {
-	if err := fsys.MkdirAll(path.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", path.Dir(p), err)
-	}
-	f, err := fsys.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
 	}
 	return nil
 }
@@ -257,34 +160,21 @@ func writeSynced(fsys afero.Fs, p string, data []byte) error {
 // publishExact creates the exact version's directory, or checks that the
 // published one is identical, or replaces it when forced.
 func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action, error) {
-	if t.inPlace() {
-		return t.publishExactInPlace(ctx, c, force)
-	}
 	dir := path.Join(t.Root, c.manifest.Version)
-	exists, err := t.isDir(dir)
+	published, err := t.w.published(t, dir)
 	if err != nil {
 		return "", err
 	}
-	if exists {
-		if action, err := t.compareWithPublished(dir, c, force); err != nil || action == Unchanged {
+	action := Created
+	if published {
+		if action, err = t.compareWithPublished(dir, c, force); err != nil || action == Unchanged {
 			return action, err
 		}
 	}
-	staged, err := t.stage(ctx, c, "")
-	if err != nil {
+	if err := t.w.putVersion(ctx, t, dir, c, published); err != nil {
 		return "", err
 	}
-	if !exists {
-		if err := t.Fs.Rename(staged, dir); err != nil {
-			t.Fs.RemoveAll(staged)
-			return "", fmt.Errorf("moving %s into place: %w", dir, err)
-		}
-		return Created, nil
-	}
-	if err := t.replaceDir(staged, dir); err != nil {
-		return "", err
-	}
-	return Replaced, nil
+	return action, nil
 }
 
 // compareWithPublished decides what publishing c over the published
@@ -302,43 +192,6 @@ func (t Tree) compareWithPublished(dir string, c *content, force bool) (Action, 
 		return "", &ImmutableError{Version: c.manifest.Version, File: file, Detail: detail}
 	}
 	return Replaced, nil
-}
-
-// replaceDir puts the staged directory in dir's place: in one atomic
-// exchange where the Fs can, otherwise by moving the old directory aside
-// first (a forced replace of an exact version briefly has no directory).
-func (t Tree) replaceDir(staged, dir string) error {
-	if done, err := t.exchange(staged, dir); done || err != nil {
-		return err
-	}
-	old := path.Join(t.Root, tmpPrefix+randomSuffix())
-	if err := t.Fs.Rename(dir, old); err != nil {
-		t.Fs.RemoveAll(staged)
-		return fmt.Errorf("moving old %s aside: %w", dir, err)
-	}
-	if err := t.Fs.Rename(staged, dir); err != nil {
-		return fmt.Errorf("moving new %s into place (old content is in %s): %w", dir, old, err)
-	}
-	return t.Fs.RemoveAll(old)
-}
-
-// exchange swaps the staged directory into dir's place in one atomic step
-// and removes the old content, where the Fs can exchange directories. It
-// reports false, having changed nothing, where it cannot.
-func (t Tree) exchange(staged, dir string) (bool, error) {
-	ex, ok := t.Fs.(Exchanger)
-	if !ok {
-		return false, nil
-	}
-	err := ex.Exchange(staged, dir)
-	switch {
-	case err == nil:
-		return true, t.Fs.RemoveAll(staged) // staged now holds the old content
-	case errors.Is(err, ErrExchangeUnsupported):
-		return false, nil
-	}
-	t.Fs.RemoveAll(staged)
-	return true, fmt.Errorf("swapping %s: %w", dir, err)
 }
 
 // firstDifference compares a published directory's public files with c,
@@ -366,11 +219,11 @@ func (t Tree) firstDifference(dir string, c *content) (file, detail string, err 
 		if !inNew {
 			return name, "is published but not in the new content", nil
 		}
-		got, err := readFile(t.Fs, path.Join(dir, name))
+		got, err := afero.ReadFile(t.Fs, path.Join(dir, name))
 		if err != nil {
 			return "", "", err
 		}
-		if sha := sha256Hex(got); sha != want.SHA256 {
+		if sha := layout.SHA256Hex(got); sha != want.SHA256 {
 			return name, fmt.Sprintf("differs (published sha256 %.12s…, %d bytes; new %.12s…, %d bytes)", sha, len(got), want.SHA256, want.Size), nil
 		}
 	}
@@ -409,13 +262,13 @@ func (t Tree) publicFiles(dir string) ([]string, error) {
 }
 
 // readManifest reads a directory's integrity manifest.
-func (t Tree) readManifest(dir string) (*Manifest, error) {
-	p := path.Join(dir, ManifestName)
-	data, err := readFile(t.Fs, p)
+func (t Tree) readManifest(dir string) (*layout.Manifest, error) {
+	p := path.Join(dir, layout.ManifestName)
+	data, err := afero.ReadFile(t.Fs, p)
 	if err != nil {
 		return nil, err
 	}
-	return DecodeManifest(p, data)
+	return layout.DecodeManifest(p, data)
 }
 
 func (t Tree) isDir(p string) (bool, error) {
@@ -430,8 +283,4 @@ func (t Tree) isDir(p string) (bool, error) {
 		return false, fmt.Errorf("%s exists and is not a directory", p)
 	}
 	return true, nil
-}
-
-func readFile(fsys afero.Fs, p string) ([]byte, error) {
-	return afero.ReadFile(fsys, p)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
@@ -15,7 +16,7 @@ import (
 // dot-directories, which are never published, and .br/.gz files whose
 // uncompressed original is there too, since cdnserve writes its own
 // sidecars. It returns the files sorted by path, and what it skipped.
-func ReadDir(fsys afero.Fs, dir string) (files []File, skipped []string, err error) {
+func ReadDir(fsys afero.Fs, dir string) (files []layout.File, skipped []string, err error) {
 	var names []string
 	err = afero.Walk(fsys, dir, func(p string, info fs.FileInfo, err error) error {
 		if err != nil {
@@ -52,7 +53,7 @@ func ReadDir(fsys afero.Fs, dir string) (files []File, skipped []string, err err
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", path.Join(dir, rel), err)
 		}
-		files = append(files, File{Name: rel, Data: data})
+		files = append(files, layout.File{Name: rel, Data: data})
 	}
 	if len(files) == 0 {
 		return nil, skipped, fmt.Errorf("%s holds no files to publish", dir)
@@ -63,12 +64,10 @@ func ReadDir(fsys afero.Fs, dir string) (files []File, skipped []string, err err
 // isOwnSidecar reports whether name is a .br or .gz file of another file
 // in names that cdnserve will precompress itself.
 func isOwnSidecar(name string, names []string) bool {
-	for _, enc := range Encodings {
-		if base, ok := strings.CutSuffix(name, enc.Suffix); ok && Compressible(base) {
-			if _, found := slices.BinarySearch(names, base); found {
-				return true
-			}
-		}
+	base, _, ok := layout.SplitSidecar(name)
+	if !ok {
+		return false
 	}
-	return false
+	_, found := slices.BinarySearch(names, base)
+	return found
 }

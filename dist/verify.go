@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -53,17 +54,20 @@ func (r *VerifyReport) OK() bool { return len(r.Problems) == 0 }
 // the recorded size and SHA-256, no other file may be there, and an alias
 // must hold exactly the files of the version it names.
 func (t Tree) Verify() (*VerifyReport, error) {
+	if t.w == nil {
+		return nil, errors.New("dist: a Tree must be made with NewTree")
+	}
 	entries, err := afero.ReadDir(t.Fs, t.Root)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s: %w", t.Root, err)
 	}
 	r := &VerifyReport{}
-	manifests := map[string]*Manifest{}
+	manifests := map[string]*layout.Manifest{}
 	switching := t.pendingSwitches(entries)
 	for _, e := range entries {
 		name := e.Name()
 		switch {
-		case strings.HasPrefix(name, tmpPrefix):
+		case strings.HasPrefix(name, layout.TmpPrefix):
 			r.Notes = append(r.Notes, fmt.Sprintf("%s: staging directory of an interrupted publish; never served, removed by the next publish", name))
 			continue
 		case strings.HasPrefix(name, journalPrefix):
@@ -103,7 +107,7 @@ func (t Tree) pendingSwitches(entries []os.FileInfo) map[string]string {
 		if !strings.HasPrefix(e.Name(), journalPrefix) {
 			continue
 		}
-		data, err := readFile(t.Fs, path.Join(t.Root, e.Name()))
+		data, err := afero.ReadFile(t.Fs, path.Join(t.Root, e.Name()))
 		var j journal
 		if err == nil && json.Unmarshal(data, &j) == nil {
 			out[j.Alias] = j.To
@@ -116,10 +120,10 @@ func (t Tree) pendingSwitches(entries []os.FileInfo) map[string]string {
 // manifest, or nil when there is none to check against. An alias whose
 // switch to switchingTo was interrupted may hold files of either
 // version, until the next publish finishes the switch.
-func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *Manifest {
+func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *layout.Manifest {
 	dir := path.Join(t.Root, name)
 	m, err := t.readManifest(dir)
-	if err != nil && t.inPlace() && errors.Is(err, os.ErrNotExist) {
+	if err != nil && t.w.inPlace() && errors.Is(err, os.ErrNotExist) {
 		r.Notes = append(r.Notes, fmt.Sprintf("%s: files without an integrity manifest: an interrupted publish, invisible to readers; publishing the version again finishes it", name))
 		return nil
 	}
@@ -157,16 +161,16 @@ func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *Manifest {
 	}
 	slices.Sort(paths)
 	for _, p := range paths {
-		if p == ManifestName {
+		if p == layout.ManifestName {
 			continue
 		}
-		data, err := readFile(t.Fs, path.Join(dir, p))
+		data, err := afero.ReadFile(t.Fs, path.Join(dir, p))
 		if err != nil {
 			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "missing", Detail: "listed in the integrity manifest but not found"})
 			continue
 		}
 		r.Files++
-		if got := sha256Hex(data); got != expected[p] && got != alternative[p] {
+		if got := layout.SHA256Hex(data); got != expected[p] && got != alternative[p] {
 			r.Problems = append(r.Problems, Problem{Dir: name, Path: p, Kind: "altered", Detail: fmt.Sprintf("sha256 %.12s…, manifest says %.12s…", got, expected[p])})
 		}
 	}
@@ -176,15 +180,13 @@ func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *Manifest {
 
 // fileHashes maps every path a manifest covers (files and sidecars, and
 // the manifest itself with no hash) to its SHA-256.
-func fileHashes(m *Manifest) map[string]string {
-	out := map[string]string{ManifestName: ""}
+func fileHashes(m *layout.Manifest) map[string]string {
+	out := map[string]string{layout.ManifestName: ""}
 	for _, f := range m.Files {
 		out[f.Path] = f.SHA256
 		for encName, sc := range f.Encodings {
-			for _, enc := range Encodings {
-				if enc.Name == encName {
-					out[f.Path+enc.Suffix] = sc.SHA256
-				}
+			if enc, ok := layout.EncodingNamed(encName); ok {
+				out[f.Path+enc.Suffix] = sc.SHA256
 			}
 		}
 	}
@@ -193,20 +195,20 @@ func fileHashes(m *Manifest) map[string]string {
 
 // checkDirName checks that a directory's name matches its manifest: an
 // exact version's own name, or an alias's major.minor.
-func (t Tree) checkDirName(r *VerifyReport, name string, m *Manifest) {
+func (t Tree) checkDirName(r *VerifyReport, name string, m *layout.Manifest) {
 	v, err := versioning.Parse(m.Version)
 	switch {
 	case err != nil:
-		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "altered", Detail: err.Error()})
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: layout.ManifestName, Kind: "altered", Detail: err.Error()})
 	case m.AliasOf == "" && name != m.Version:
-		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "altered", Detail: fmt.Sprintf("manifest is for version %s", m.Version)})
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: layout.ManifestName, Kind: "altered", Detail: fmt.Sprintf("manifest is for version %s", m.Version)})
 	case m.AliasOf != "" && (m.AliasOf != m.Version || name != versioning.AliasDir(v)):
-		r.Problems = append(r.Problems, Problem{Dir: name, Path: ManifestName, Kind: "alias", Detail: fmt.Sprintf("alias_of %s does not belong in directory %s", m.AliasOf, name)})
+		r.Problems = append(r.Problems, Problem{Dir: name, Path: layout.ManifestName, Kind: "alias", Detail: fmt.Sprintf("alias_of %s does not belong in directory %s", m.AliasOf, name)})
 	}
 }
 
 // verifyAlias checks that an alias holds exactly what its version holds.
-func (t Tree) verifyAlias(r *VerifyReport, alias string, manifests map[string]*Manifest) {
+func (t Tree) verifyAlias(r *VerifyReport, alias string, manifests map[string]*layout.Manifest) {
 	am := manifests[alias]
 	vm, ok := manifests[am.AliasOf]
 	if !ok {

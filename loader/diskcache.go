@@ -1,11 +1,9 @@
 package loader
 
 import (
-	"os"
 	"path"
-	"strconv"
-	"time"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
@@ -55,17 +53,9 @@ func (l *Loader) diskPutMeta(raw []byte) {
 	}
 }
 
+// writeAtomic writes a cache entry so that a concurrent reader, or the
+// next run after a crash, sees the old entry or the new one, never half.
+// A cache that cannot be written is skipped: the next load fetches again.
 func (l *Loader) writeAtomic(p string, data []byte) {
-	fs := l.opts.CacheFs
-	if fs.MkdirAll(path.Dir(p), 0o755) != nil {
-		return
-	}
-	tmp := p + ".tmp-" + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.Itoa(os.Getpid())
-	if afero.WriteFile(fs, tmp, data, 0o644) != nil {
-		fs.Remove(tmp)
-		return
-	}
-	if fs.Rename(tmp, p) != nil {
-		fs.Remove(tmp)
-	}
+	layout.WriteFileAtomic(l.opts.CacheFs, p, data)
 }

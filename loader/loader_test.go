@@ -18,8 +18,10 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loader"
 	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -50,10 +52,10 @@ func newCDN(t *testing.T) *cdn {
 		t.Fatal(err)
 	}
 	v, _ := versioning.Parse("2.2.3")
-	if _, err := (dist.Tree{Fs: dist.DiskFs{}, Root: c.root}).Publish(context.Background(), dist.Request{Version: v, Files: res.Artifacts}); err != nil {
+	if _, err := (dist.NewTree(storage.DiskFs{}, c.root)).Publish(context.Background(), dist.Request{Version: v, Files: res.Artifacts}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Fs: dist.DiskFs{}, Root: c.root})
+	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: c.root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,12 +390,12 @@ func TestTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(`<script src="%s/2.2.3/pusher.min.js" integrity="%s" crossorigin="anonymous"></script>`, c.URL, dist.SRI(c.file(t, "pusher.min.js")))
+	want := fmt.Sprintf(`<script src="%s/2.2.3/pusher.min.js" integrity="%s" crossorigin="anonymous"></script>`, c.URL, layout.SRI(c.file(t, "pusher.min.js")))
 	if string(tag) != want {
 		t.Errorf("ScriptTag =\n%s\nwant\n%s", tag, want)
 	}
 	css, err := l.StylesheetTag(context.Background(), "style")
-	want = fmt.Sprintf(`<link rel="stylesheet" href="%s/2.2.3/style.min.css" integrity="%s" crossorigin="anonymous">`, c.URL, dist.SRI(c.file(t, "style.min.css")))
+	want = fmt.Sprintf(`<link rel="stylesheet" href="%s/2.2.3/style.min.css" integrity="%s" crossorigin="anonymous">`, c.URL, layout.SRI(c.file(t, "style.min.css")))
 	if err != nil || string(css) != want {
 		t.Errorf("StylesheetTag = %s (%v)\nwant %s", css, err, want)
 	}

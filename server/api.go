@@ -3,9 +3,8 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 )
@@ -13,11 +12,11 @@ import (
 // meta is the /-/meta/<version> document: the version's files with their
 // sizes, types and SRI strings, from its integrity manifest.
 type meta struct {
-	Version    string              `json:"version"`
-	Dir        string              `json:"dir"`
-	AliasOf    string              `json:"alias_of,omitempty"`
-	Files      []dist.ManifestFile `json:"files"`
-	Provenance dist.Provenance     `json:"provenance"`
+	Version    string                `json:"version"`
+	Dir        string                `json:"dir"`
+	AliasOf    string                `json:"alias_of,omitempty"`
+	Files      []layout.ManifestFile `json:"files"`
+	Provenance layout.Provenance     `json:"provenance"`
 }
 
 func metaOf(v *version) meta {
@@ -34,21 +33,19 @@ func (s *Server) handleMeta(c echo.Context) error {
 	}
 	v, err := s.store.get(spec)
 	if errors.Is(err, errStorage) {
-		return s.storageError(err)
+		s.storageError(c.Response(), c.Request(), kindMeta, err)
+		return nil
 	}
 	if err != nil {
 		exact, rerr := s.store.resolve(spec)
 		if rerr != nil {
-			return s.notFound(c, rerr)
+			s.notFound(c.Response(), c.Request(), kindMeta, rerr)
+			return nil
 		}
 		c.Response().Header()["Cache-Control"] = s.policy.redirect
 		return c.Redirect(http.StatusFound, "/-/meta/"+exact)
 	}
-	kind := kindExact
-	if v.alias {
-		kind = kindAlias
-	}
-	c.Response().Header()["Cache-Control"] = s.policy.header(kind, http.StatusOK)
+	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
 	return c.JSONBlob(http.StatusOK, v.meta)
 }
 
@@ -96,31 +93,8 @@ func (s *Server) handleReadyz(c echo.Context) error {
 	return c.String(http.StatusOK, "ready\n")
 }
 
-// notFound answers 404 for a range or tag that matched nothing, naming
-// it and the versions that exist.
-func (s *Server) notFound(c echo.Context, err error) error {
-	var re *resolveError
-	if !errors.As(err, &re) {
-		return echo.ErrNotFound
-	}
-	h := c.Response().Header()
-	h["Cache-Control"] = s.policy.notFound
-	if wantsJSON(c.Request()) {
-		return c.JSON(http.StatusNotFound, re)
-	}
-	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
-	if re.More > 0 {
-		msg += ", and more (see /-/versions)"
-	}
-	return c.String(http.StatusNotFound, msg+"\n")
-}
-
-func wantsJSON(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/json")
-}
-
-// handleError is the one place errors become responses. Client-facing
-// text is generic and never names a storage path.
+// handleError turns an error from an Echo route into a response, through
+// writeError.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -138,18 +112,5 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if code == http.StatusNotFound {
 		msg = "not found"
 	}
-	h := c.Response().Header()
-	h["Cache-Control"] = s.policy.header(kindOf(c), code)
-	if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
-		h["Allow"] = hvMethods
-	}
-	if wantsJSON(c.Request()) {
-		c.JSON(code, map[string]any{"error": msg, "status": code})
-		return
-	}
-	if c.Request().Method == http.MethodHead {
-		c.NoContent(code)
-		return
-	}
-	c.String(code, http.StatusText(code)+": "+msg+"\n")
+	s.writeError(c.Response(), c.Request(), kindOf(c), code, msg)
 }

@@ -6,7 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/storage"
 	"github.com/spf13/afero"
 )
 
@@ -20,7 +21,7 @@ func (d *discard) WriteHeader(int)             {}
 
 func benchServe(b *testing.B, path string, headers ...string) {
 	f := newFixture(b, "2.2.3")
-	s, err := New(Config{Fs: dist.DiskFs{}, Root: f.root})
+	s, err := New(Config{Fs: storage.DiskFs{}, Root: f.root})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func BenchmarkServeBrotli(b *testing.B) {
 // http.ServeContent, for comparison.
 func BenchmarkServeSlowPath(b *testing.B) {
 	f := newFixture(b, "2.2.3")
-	s, _ := New(Config{Fs: dist.DiskFs{}, Root: f.root})
+	s, _ := New(Config{Fs: storage.DiskFs{}, Root: f.root})
 	req := httptest.NewRequest("GET", "/2.2.3/sockjs.min.js", nil)
 	w := &discard{h: http.Header{}}
 	s.echo.ServeHTTP(w, req)
@@ -72,7 +73,7 @@ func versionsStore(b *testing.B, n int) *store {
 	fs := afero.NewMemMapFs()
 	for i := range n {
 		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
-		afero.WriteFile(fs, "/dist/"+v+"/"+dist.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
+		afero.WriteFile(fs, "/dist/"+v+"/"+layout.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
 	}
 	s := newStore(fs, "/dist", DefaultNegativeTTL, nil)
 	if err := s.refresh(); err != nil {

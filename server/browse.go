@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -10,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 )
@@ -138,7 +139,8 @@ func (s *Server) handleIndex(c echo.Context) error {
 		}
 	}
 	data.Latest, _ = s.store.resolve("latest")
-	return s.renderPage(c, "index", data)
+	s.renderPage(c.Response(), c.Request(), "index", data)
+	return nil
 }
 
 // browseFile is one row of a version page.
@@ -147,11 +149,10 @@ type browseFile struct {
 	Size, Gzip, Br                    int64
 }
 
-// handleVersionPage renders GET /<version>/: the files with their sizes,
+// versionPage renders GET /<version>/: the files with their sizes,
 // types and SRI, a tag to paste for each script and stylesheet, and the
 // dependency loader snippet.
-func (s *Server) handleVersionPage(c echo.Context, v *version) error {
-	setKind(c, kindMeta)
+func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version) (int, int64, routeKind) {
 	type tag struct{ Path, Tag string }
 	data := struct {
 		Title, Name, AliasOf, Snippet, SnippetURL string
@@ -165,12 +166,12 @@ func (s *Server) handleVersionPage(c echo.Context, v *version) error {
 	if sv, err := versioning.Parse(v.exact); err == nil {
 		data.Pre = versioning.IsPrerelease(sv)
 	}
-	httpBase, httpsBase := s.publicBases(c.Request())
+	httpBase, httpsBase := s.publicBases(r)
 	// Tags to paste use https when the public URL is configured or the
 	// page came over TLS, and the request's own scheme otherwise, so that
 	// a pasted tag works as it is.
 	tagBase := httpsBase
-	if s.publicURL == nil && c.Request().TLS == nil {
+	if s.publicURL == nil && r.TLS == nil {
 		tagBase = httpBase
 	}
 	for _, mf := range v.manifest.Files {
@@ -187,20 +188,25 @@ func (s *Server) handleVersionPage(c echo.Context, v *version) error {
 	}
 	data.Snippet = snippet(httpBase, httpsBase, v.exact, ".min")
 	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.exact)
-	return s.renderPage(c, "version", data)
+	status, n := s.renderPage(w, r, "version", data)
+	return status, n, kindMeta
 }
 
-func (s *Server) renderPage(c echo.Context, name string, data any) error {
-	h := c.Response().Header()
+// renderPage sends a browse page: HTML with a strict CSP, cached like an
+// alias.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string, data any) (int, int64) {
+	h := w.Header()
 	h["Content-Type"] = []string{"text/html; charset=utf-8"}
 	h["Content-Security-Policy"] = browseCSP
 	h["Cache-Control"] = s.policy.alias
 	h["Referrer-Policy"] = []string{"no-referrer"}
-	c.Response().WriteHeader(http.StatusOK)
-	if c.Request().Method == http.MethodHead {
-		return nil
+	var page bytes.Buffer
+	if err := browseTemplates.ExecuteTemplate(&page, name, data); err != nil {
+		s.log.Error("rendering a browse page", "page", name, "err", err)
+		status, n, _ := s.writeError(w, r, kindMeta, http.StatusInternalServerError, "internal error")
+		return status, n
 	}
-	return browseTemplates.ExecuteTemplate(c.Response(), name, data)
+	return writeBody(w, r, http.StatusOK, h.Get("Content-Type"), page.Bytes())
 }
 
 // publicBases returns the http and https base URLs (with a trailing
@@ -246,7 +252,8 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	} else if r, rerr := s.store.resolve(spec); rerr == nil {
 		exact = r
 	} else {
-		return s.notFound(c, rerr)
+		s.notFound(c.Response(), c.Request(), kindMeta, rerr)
+		return nil
 	}
 	suffix := ".min"
 	if vals, ok := c.QueryParams()["suffix"]; ok {
@@ -257,5 +264,5 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	}
 	httpBase, httpsBase := s.publicBases(c.Request())
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	return c.Blob(http.StatusOK, dist.ContentType("snippet.js"), []byte(snippet(httpBase, httpsBase, exact, suffix)+";\n"))
+	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(snippet(httpBase, httpsBase, exact, suffix)+";\n"))
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 func TestBrowseIndex(t *testing.T) {
@@ -41,11 +41,11 @@ func TestBrowseIndex(t *testing.T) {
 
 func TestBrowseVersionPage(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	f.publish(t, "3.0.0", []dist.File{{Name: `x"><img src=x onerror=alert(1)>.js`, Data: []byte("var evil;")}})
+	f.publish(t, "3.0.0", []layout.File{{Name: `x"><img src=x onerror=alert(1)>.js`, Data: []byte("var evil;")}})
 	_, ts := f.server(t, func(c *Config) { c.PublicURL = "https://cdn.example.com/assets/" })
 	_, body := do(t, "GET", ts.URL+"/2.2.3/")
 	page := string(body)
-	sri := dist.SRI(f.file(t, "2.2.3/pusher.min.js"))
+	sri := layout.SRI(f.file(t, "2.2.3/pusher.min.js"))
 	for _, want := range []string{
 		"<h1>Version 2.2.3</h1>",
 		`<a href="/2.2.3/pusher.min.js">pusher.min.js</a>`,

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/chromedp/cdproto/browser"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -248,7 +248,7 @@ window.loadWith = function (suffix) {
 // of X-Content-Type-Options: nosniff, while the same code as .js runs.
 func TestBrowserNosniff(t *testing.T) {
 	f := newFixture(t)
-	f.publish(t, "3.0.0", []dist.File{
+	f.publish(t, "3.0.0", []layout.File{
 		{Name: "evil.txt", Data: []byte("window.ranTxt = true;\n")},
 		{Name: "good.js", Data: []byte("window.ranJs = true;\n")},
 	})

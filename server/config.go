@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
@@ -83,10 +84,10 @@ type Config struct {
 
 // Defaults for Config fields left zero.
 const (
-	DefaultExactCacheControl    = "public, max-age=31536000, immutable"
-	DefaultAliasCacheControl    = "public, max-age=300, stale-while-revalidate=60"
-	DefaultRedirectCacheControl = "public, max-age=60"
-	DefaultNotFoundCacheControl = "public, max-age=60"
+	DefaultExactCacheControl    = layout.DefaultExactCacheControl
+	DefaultAliasCacheControl    = layout.DefaultAliasCacheControl
+	DefaultRedirectCacheControl = layout.DefaultRedirectCacheControl
+	DefaultNotFoundCacheControl = layout.DefaultNotFoundCacheControl
 	DefaultRefresh              = 2 * time.Second
 	DefaultNegativeTTL          = time.Second
 	DefaultCacheBytes           = 256 << 20
@@ -162,7 +163,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, o := range c.CORSOrigins {
-		if err := checkOrigin(o); err != nil {
+		if err := CheckOrigin(o); err != nil {
 			return fmt.Errorf("server config: CORS origin %q: %w", o, err)
 		}
 	}
@@ -179,7 +180,7 @@ func (c Config) Validate() error {
 
 // checkOrigin accepts a serialized origin: scheme://host[:port], with no
 // path, as browsers send in the Origin header (RFC 6454 §6.1).
-func checkOrigin(o string) error {
+func CheckOrigin(o string) error {
 	u, err := url.Parse(o)
 	if err != nil {
 		return err

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,8 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/andybalholm/brotli"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 // errIntegrity means stored bytes do not match their manifest: the file
@@ -45,14 +42,14 @@ type variant struct {
 	data     []byte   // on-the-fly variants keep their bytes here
 }
 
-func newFile(dir string, mf dist.ManifestFile) *file {
+func newFile(dir string, mf layout.ManifestFile) *file {
 	f := &file{
 		path:         mf.Path,
 		contentType:  []string{mf.ContentType},
-		compressible: dist.Compressible(mf.Path),
+		compressible: layout.Compressible(mf.Path),
 		identity:     newVariant("", path.Join(dir, mf.Path), mf.Size, mf.SHA256),
 	}
-	for _, enc := range dist.Encodings {
+	for _, enc := range layout.Encodings {
 		if sc, ok := mf.Encodings[enc.Name]; ok {
 			if f.sidecars == nil {
 				f.sidecars = map[string]*variant{}
@@ -97,35 +94,18 @@ func (f *file) encoded(enc string, identity func() ([]byte, error)) (*variant, e
 		return nil, err
 	}
 	var v *variant
-	if z := compressOnTheFly(enc, data); z != nil && len(z) < len(data) {
-		sum := sha256.Sum256(z)
-		v = newVariant(enc, "", int64(len(z)), hex.EncodeToString(sum[:]))
-		v.data = z
+	if e, ok := layout.EncodingNamed(enc); ok {
+		if z := e.Compress(data, layout.Fast); len(z) < len(data) {
+			sum := sha256.Sum256(z)
+			v = newVariant(enc, "", int64(len(z)), hex.EncodeToString(sum[:]))
+			v.data = z
+		}
 	}
 	if f.fly == nil {
 		f.fly = map[string]*variant{}
 	}
 	f.fly[enc] = v
 	return v, nil
-}
-
-// compressOnTheFly compresses at levels that are quick enough to do while
-// a client waits: the result is kept, so it is done once per file.
-func compressOnTheFly(enc string, data []byte) []byte {
-	var buf bytes.Buffer
-	switch enc {
-	case "br":
-		w := brotli.NewWriterLevel(&buf, 6)
-		w.Write(data)
-		w.Close()
-	case "gzip":
-		w, _ := gzip.NewWriterLevel(&buf, 6)
-		w.Write(data)
-		w.Close()
-	default:
-		return nil
-	}
-	return buf.Bytes()
 }
 
 // checkBytes verifies bytes read from storage against the manifest, once

@@ -4,18 +4,22 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
 
-// Header values set on every response, computed once.
+// Header values, computed once and assigned without allocating.
 var (
-	hvNosniff     = []string{"nosniff"}
-	hvCrossOrigin = []string{"cross-origin"}
-	hvStar        = []string{"*"}
-	hvMethods     = []string{"GET, HEAD, OPTIONS"}
-	hvExpose      = []string{"Content-Length, Content-Range, Content-Encoding, ETag, Last-Modified"}
-	hvOrigin      = "Origin"
+	hvNosniff      = []string{"nosniff"}
+	hvCrossOrigin  = []string{"cross-origin"}
+	hvStar         = []string{"*"}
+	hvMethods      = []string{"GET, HEAD, OPTIONS"}
+	hvExpose       = []string{"Content-Length, Content-Range, Content-Encoding, ETag, Last-Modified"}
+	hvAcceptRanges = []string{"bytes"}
+	hvVaryAE       = []string{"Accept-Encoding"}
+	hvVaryOrigin   = []string{"Origin"}
+	hvVaryOriginAE = []string{"Origin", "Accept-Encoding"}
 )
 
 // corsPolicy decides the CORS headers (Fetch standard, "CORS protocol").
@@ -27,55 +31,91 @@ type corsPolicy struct {
 	maxAge  []string
 }
 
-func newCORSPolicy(c Config) corsPolicy {
-	return corsPolicy{origins: c.CORSOrigins, maxAge: []string{strconv.Itoa(int(c.CORSMaxAge.Seconds()))}}
+// allowed reports whether an origin is on the allow-list.
+func (p corsPolicy) allowed(origin string) bool { return slices.Contains(p.origins, origin) }
+
+// Common sets the headers every response carries, errors and redirects
+// included: CORS, nosniff (so a browser never runs a file as another
+// type), Cross-Origin-Resource-Policy (so pages with COEP can embed us),
+// Timing-Allow-Origin, and HSTS on TLS. It also answers CORS preflights.
+// The server and the dev server (package devserver) both use it, so both
+// send the same headers.
+type Common struct {
+	cors corsPolicy
+	hsts []string
 }
 
-// apply sets the CORS response headers for the request's Origin.
-func (p corsPolicy) apply(h http.Header, r *http.Request) {
-	if len(p.origins) == 0 {
+// NewCommon makes the common headers for a CORS allow-list (empty: any
+// origin), a preflight max-age, and an HSTS max-age (zero or less: no
+// HSTS).
+func NewCommon(corsOrigins []string, corsMaxAge, hstsMaxAge time.Duration) Common {
+	c := Common{cors: corsPolicy{origins: corsOrigins, maxAge: []string{strconv.Itoa(int(corsMaxAge.Seconds()))}}}
+	if hstsMaxAge > 0 {
+		c.hsts = []string{"max-age=" + strconv.Itoa(int(hstsMaxAge.Seconds()))}
+	}
+	return c
+}
+
+// Set sets the common headers for the request.
+func (c Common) Set(h http.Header, r *http.Request) {
+	if len(c.cors.origins) == 0 {
 		h["Access-Control-Allow-Origin"] = hvStar
 	} else {
-		h.Add("Vary", hvOrigin)
-		if o := r.Header.Get("Origin"); o != "" && p.allowed(o) {
+		h["Vary"] = hvVaryOrigin
+		if o := r.Header.Get("Origin"); o != "" && c.cors.allowed(o) {
 			h["Access-Control-Allow-Origin"] = []string{o}
 		}
 	}
 	h["Access-Control-Expose-Headers"] = hvExpose
 	h["Timing-Allow-Origin"] = hvStar
+	h["X-Content-Type-Options"] = hvNosniff
+	h["Cross-Origin-Resource-Policy"] = hvCrossOrigin
+	if r.TLS != nil && c.hsts != nil {
+		h["Strict-Transport-Security"] = c.hsts
+	}
 }
 
-// allowed reports whether an origin is on the allow-list.
-func (p corsPolicy) allowed(origin string) bool { return slices.Contains(p.origins, origin) }
+// vary is the Vary header of a file: Origin when CORS has an allow-list,
+// and Accept-Encoding when the file has encoded variants (RFC 9110
+// §12.5.5). Nil when neither.
+func (c Common) vary(compressible bool) []string {
+	switch {
+	case len(c.cors.origins) > 0 && compressible:
+		return hvVaryOriginAE
+	case len(c.cors.origins) > 0:
+		return hvVaryOrigin
+	case compressible:
+		return hvVaryAE
+	}
+	return nil
+}
 
-// commonHeaders sets what every response carries, errors and redirects
-// included: CORS, nosniff (so a browser never runs a file as another
-// type), Cross-Origin-Resource-Policy (so pages with COEP can embed us),
-// and HSTS on TLS. It answers OPTIONS preflights itself with 204. The dev
-// server uses it too, so both send the same headers.
-func commonHeaders(cors corsPolicy, hsts []string) echo.MiddlewareFunc {
+// Preflight answers a CORS preflight (an OPTIONS request) with 204,
+// after Set.
+func (c Common) Preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Access-Control-Allow-Methods"] = hvMethods
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h["Access-Control-Allow-Headers"] = []string{req}
+	}
+	h["Access-Control-Max-Age"] = c.cors.maxAge
+	h["Cache-Control"] = noStore
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Middleware sets the common headers on every response of an Echo
+// instance and answers preflights.
+func (c Common) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			h := c.Response().Header()
-			cors.apply(h, r)
-			h["X-Content-Type-Options"] = hvNosniff
-			h["Cross-Origin-Resource-Policy"] = hvCrossOrigin
-			if r.TLS != nil && hsts != nil {
-				h["Strict-Transport-Security"] = hsts
-			}
+		return func(ec echo.Context) error {
+			r := ec.Request()
+			c.Set(ec.Response().Header(), r)
 			if r.Method == http.MethodOptions {
-				setKind(c, kindPreflight)
-				h["Access-Control-Allow-Methods"] = hvMethods
-				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-					h["Access-Control-Allow-Headers"] = []string{req}
-				}
-				h["Access-Control-Max-Age"] = cors.maxAge
-				h["Cache-Control"] = noStore
-				c.Response().Writer.WriteHeader(http.StatusNoContent)
+				setKind(ec, kindPreflight)
+				c.Preflight(ec.Response().Writer, r)
 				return nil
 			}
-			return next(c)
+			return next(ec)
 		}
 	}
 }

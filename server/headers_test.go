@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 // absent means the header must not be sent.
 func TestHeaders(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	f.publish(t, "3.0.0", []dist.File{
+	f.publish(t, "3.0.0", []layout.File{
 		{Name: "data.json", Data: []byte(`{"a": [` + strings.Repeat(`"x", `, 100) + `"y"]}`)},
 		{Name: "app.min.js.map", Data: []byte(`{"version":3}`)},
 		{Name: "m.wasm", Data: []byte("\x00asm\x01\x00\x00\x00")},

@@ -12,6 +12,8 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -28,7 +30,8 @@ type fixture struct {
 func newFixture(t testing.TB, versions ...string) *fixture {
 	t.Helper()
 	f := &fixture{root: filepath.Join(t.TempDir(), "dist")}
-	f.tree = dist.Tree{Fs: dist.DiskFs{}, Root: f.root, Clock: func() time.Time { return seedTime }}
+	f.tree = dist.NewTree(storage.DiskFs{}, f.root)
+	f.tree.Clock = func() time.Time { return seedTime }
 	for _, v := range versions {
 		f.publishSeed(t, v)
 	}
@@ -53,7 +56,7 @@ func (f *fixture) publishSeed(t testing.TB, version string) {
 	f.publish(t, version, res.Artifacts)
 }
 
-func (f *fixture) publish(t testing.TB, version string, files []dist.File) {
+func (f *fixture) publish(t testing.TB, version string, files []layout.File) {
 	t.Helper()
 	sv, err := versioning.Parse(version)
 	if err != nil {
@@ -76,7 +79,7 @@ func (f *fixture) file(t testing.TB, p string) []byte {
 
 func (f *fixture) server(t *testing.T, mod func(*Config)) (*Server, *httptest.Server) {
 	t.Helper()
-	cfg := Config{Fs: dist.DiskFs{}, Root: f.root}
+	cfg := Config{Fs: storage.DiskFs{}, Root: f.root}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -97,19 +97,15 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// observe is the outermost middleware: request id, metrics and the
-// access log.
+// observe is the outermost middleware of Echo's routes: request id,
+// metrics and the access log, as serveAsset does for the asset path.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		r := c.Request()
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = s.ids.next()
-		}
-		c.Response().Header()["X-Request-Id"] = []string{id}
+		id := s.requestID(c.Response().Header(), r)
 		err := next(c)
 		if err != nil {
 			s.echo.HTTPErrorHandler(err, c)

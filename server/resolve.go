@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 )
 
@@ -39,7 +39,7 @@ func parsePath(p string) (spec, file string, err error) {
 	if file == "" {
 		return spec, "", nil
 	}
-	if dist.CheckPath(file) != nil {
+	if layout.CheckPath(file) != nil {
 		return "", "", errBadPath
 	}
 	return spec, file, nil

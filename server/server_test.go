@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/storage"
 	"github.com/spf13/afero"
 )
 
@@ -60,7 +61,7 @@ func TestMetrics(t *testing.T) {
 
 func TestTLSHTTP2AndHSTS(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	s, err := New(Config{Fs: dist.DiskFs{}, Root: f.root})
+	s, err := New(Config{Fs: storage.DiskFs{}, Root: f.root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,16 +145,16 @@ func TestTamperedFileIsRefused(t *testing.T) {
 func TestOnTheFlyCompression(t *testing.T) {
 	f := newFixture(t)
 	big := []byte(strings.Repeat("function f() { return 42; }\n", 200))
-	f.publish(t, "1.0.0", []dist.File{{Name: "big.js", Data: big}})
+	f.publish(t, "1.0.0", []layout.File{{Name: "big.js", Data: big}})
 	dir := filepath.Join(f.root, "1.0.0")
 	os.Remove(filepath.Join(dir, "big.js.br"))
 	os.Remove(filepath.Join(dir, "big.js.gz"))
-	var m dist.Manifest
-	raw, _ := os.ReadFile(filepath.Join(dir, dist.ManifestName))
+	var m layout.Manifest
+	raw, _ := os.ReadFile(filepath.Join(dir, layout.ManifestName))
 	json.Unmarshal(raw, &m)
 	m.Files[0].Encodings = nil
 	raw, _ = json.Marshal(m)
-	os.WriteFile(filepath.Join(dir, dist.ManifestName), raw, 0o644)
+	os.WriteFile(filepath.Join(dir, layout.ManifestName), raw, 0o644)
 
 	_, ts := f.server(t, nil)
 	for _, enc := range []string{"br", "gzip", "br"} {
@@ -172,7 +173,7 @@ func TestOnTheFlyCompression(t *testing.T) {
 func TestStreamsBigFiles(t *testing.T) {
 	f := newFixture(t)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
-	f.publish(t, "1.0.0", []dist.File{{Name: "big.bin", Data: big}, {Name: "big.js", Data: big}})
+	f.publish(t, "1.0.0", []layout.File{{Name: "big.bin", Data: big}, {Name: "big.js", Data: big}})
 	_, ts := f.server(t, func(c *Config) { c.CacheBytes = 64 << 10 }) // items up to 4 KiB
 	resp, body := do(t, "GET", ts.URL+"/1.0.0/big.bin")
 	if resp.StatusCode != 200 || !bytes.Equal(body, big) || resp.Header.Get("Content-Length") != "65536" {

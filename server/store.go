@@ -10,12 +10,11 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -49,7 +48,7 @@ type version struct {
 	name     string // directory name: "1.7.1" or "1.7"
 	exact    string // the exact version it holds
 	alias    bool
-	manifest *dist.Manifest
+	manifest *layout.Manifest
 	raw      []byte // the manifest's bytes, to notice an alias switch
 	files    map[string]*file
 	meta     []byte // the /-/meta JSON, encoded once
@@ -58,18 +57,18 @@ type version struct {
 	lastModified []string
 }
 
+// kind is what a response with this version's files is: an exact
+// version's, or an alias's, for the cache policy and the metrics.
+func (v *version) kind() routeKind {
+	if v.alias {
+		return kindAlias
+	}
+	return kindExact
+}
+
 func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time) *store {
 	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock,
 		known: map[string]bool{}, loaded: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]string{}}
-}
-
-// isVersionName reports whether a directory name can be a version or an
-// alias: an exact version ("1.7.1", "1.7.2-rc.1") or "major.minor".
-func isVersionName(name string) bool {
-	if _, err := versioning.Parse(name); err == nil {
-		return true
-	}
-	return versioning.IsAliasName(name)
 }
 
 // refresh re-lists the tree: new version directories (with a manifest)
@@ -96,7 +95,7 @@ func (s *store) refresh() error {
 	present := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || strings.HasPrefix(name, ".") || !isVersionName(name) {
+		if !e.IsDir() || !layout.IsVersionDir(name) {
 			continue
 		}
 		present[name] = true
@@ -114,7 +113,7 @@ func (s *store) refresh() error {
 		if !known[a.name] {
 			continue
 		}
-		if raw, err := afero.ReadFile(s.fs, path.Join(s.root, a.name, dist.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
+		if raw, err := afero.ReadFile(s.fs, path.Join(s.root, a.name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
 			if v, err := s.parse(a.name, raw); err == nil {
 				reloaded[a.name] = v
 			}
@@ -139,7 +138,7 @@ func (s *store) refresh() error {
 }
 
 func (s *store) hasManifest(name string) bool {
-	fi, err := s.fs.Stat(path.Join(s.root, name, dist.ManifestName))
+	fi, err := s.fs.Stat(path.Join(s.root, name, layout.ManifestName))
 	return err == nil && !fi.IsDir()
 }
 
@@ -165,10 +164,10 @@ func (s *store) get(name string) (*version, error) {
 	if ok {
 		return v, nil
 	}
-	if !isVersionName(name) || (isNeg && s.clock().Before(neg)) {
+	if !layout.IsVersionDir(name) || (isNeg && s.clock().Before(neg)) {
 		return nil, fs.ErrNotExist
 	}
-	raw, err := afero.ReadFile(s.fs, path.Join(s.root, name, dist.ManifestName))
+	raw, err := afero.ReadFile(s.fs, path.Join(s.root, name, layout.ManifestName))
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
@@ -202,7 +201,7 @@ func (s *store) get(name string) (*version, error) {
 // parse builds a version from its manifest bytes. A manifest that does
 // not belong in its directory is treated as absent.
 func (s *store) parse(name string, raw []byte) (*version, error) {
-	m, err := dist.DecodeManifest(path.Join(name, dist.ManifestName), raw)
+	m, err := layout.DecodeManifest(path.Join(name, layout.ManifestName), raw)
 	if err != nil {
 		return nil, fs.ErrNotExist
 	}
@@ -226,7 +225,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	// in the middle of a switch.
 	dir := path.Join(s.root, m.Version)
 	for _, mf := range m.Files {
-		if dist.CheckPath(mf.Path) != nil {
+		if layout.CheckPath(mf.Path) != nil {
 			continue // never serve a path that could leave the directory
 		}
 		v.files[mf.Path] = newFile(dir, mf)
@@ -235,16 +234,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	return v, nil
 }
 
-// loadedVersion returns a version or alias that is loaded already, or
-// nil; it never reads storage.
-func (s *store) loadedVersion(name string) *version {
-	s.mu.RLock()
-	v := s.loaded[name]
-	s.mu.RUnlock()
-	return v
-}
-
-// snapshot returns the published exact versions, newest first.
+// versions returns the published exact versions, newest first.
 func (s *store) versions() []*semver.Version {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -4,9 +4,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
-	"github.com/cdnserve/cdnserve/server"
-	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/cdnserve/cdnserve/layout"
 	"gocloud.dev/blob"
 )
 
@@ -16,26 +14,19 @@ import (
 // sidecar; a year and immutable under an exact version, the short alias
 // policy under an alias, and no-cache for manifests and internal files.
 func ObjectOptions(key string) *blob.WriterOptions {
-	base, enc := key, ""
-	for _, e := range dist.Encodings {
-		if b, ok := strings.CutSuffix(key, e.Suffix); ok && dist.Compressible(b) {
-			base, enc = b, e.Name
-		}
+	opts := &blob.WriterOptions{ContentType: layout.ContentType(key), CacheControl: layout.InternalCacheControl}
+	if base, enc, ok := layout.SplitSidecar(key); ok {
+		opts.ContentType, opts.ContentEncoding = layout.ContentType(base), enc.Name
 	}
-	opts := &blob.WriterOptions{ContentType: dist.ContentType(base), ContentEncoding: enc, CacheControl: "no-cache"}
+	if path.Base(key) == layout.ManifestName {
+		return opts
+	}
 	first, _, _ := strings.Cut(key, "/")
-	switch {
-	case path.Base(key) == dist.ManifestName || strings.HasPrefix(first, "."):
-		// internal: never cache
-	case isExact(first):
-		opts.CacheControl = server.DefaultExactCacheControl
-	case versioning.IsAliasName(first):
-		opts.CacheControl = server.DefaultAliasCacheControl
+	switch layout.ClassifyDir(first) {
+	case layout.Exact:
+		opts.CacheControl = layout.DefaultExactCacheControl
+	case layout.Alias:
+		opts.CacheControl = layout.DefaultAliasCacheControl
 	}
 	return opts
-}
-
-func isExact(name string) bool {
-	_, err := versioning.Parse(name)
-	return err == nil
 }

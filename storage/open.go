@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
 	"github.com/spf13/afero"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
@@ -36,7 +35,7 @@ const (
 
 // Storage is an opened storage URL.
 type Storage struct {
-	// Fs and Root are what dist.Tree and server.Config take.
+	// Fs and Root are what dist.NewTree and server.Config take.
 	Fs   afero.Fs
 	Root string
 	Kind Kind
@@ -71,7 +70,7 @@ func Open(ctx context.Context, spec, dir string) (*Storage, error) {
 	if !filepath.IsAbs(root) {
 		root = filepath.Join(dir, root)
 	}
-	return &Storage{Fs: dist.DiskFs{}, Root: root, Kind: Local, Display: root}, nil
+	return &Storage{Fs: DiskFs{}, Root: root, Kind: Local, Display: root}, nil
 }
 
 func openS3(ctx context.Context, spec string) (*Storage, error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/storage/s3test"
@@ -24,7 +25,7 @@ import (
 	"github.com/spf13/afero"
 )
 
-func seedArtifacts(t *testing.T, version string) []dist.File {
+func seedArtifacts(t *testing.T, version string) []layout.File {
 	t.Helper()
 	raw, err := os.ReadFile("../testdata/seedlib/cdnserve.yaml")
 	if err != nil {
@@ -44,7 +45,9 @@ var fixed = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.
 func publishTo(t *testing.T, fsys afero.Fs, root, version string) (*dist.Result, error) {
 	t.Helper()
 	v, _ := versioning.Parse(version)
-	return dist.Tree{Fs: fsys, Root: root, Clock: fixed}.Publish(context.Background(), dist.Request{Version: v, Files: seedArtifacts(t, version)})
+	tree := dist.NewTree(fsys, root)
+	tree.Clock = fixed
+	return tree.Publish(context.Background(), dist.Request{Version: v, Files: seedArtifacts(t, version)})
 }
 
 func get(t *testing.T, url string, headers ...string) (*http.Response, string) {
@@ -83,10 +86,10 @@ func TestPublishAndServeOverS3(t *testing.T) {
 		t.Fatalf("publish: %+v %v", res, err)
 	}
 	local := filepath.Join(t.TempDir(), "dist")
-	if _, err := publishTo(t, dist.DiskFs{}, local, "2.2.3"); err != nil {
+	if _, err := publishTo(t, storage.DiskFs{}, local, "2.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	s3srv, disk := serve(t, st.Fs, st.Root), serve(t, dist.DiskFs{}, local)
+	s3srv, disk := serve(t, st.Fs, st.Root), serve(t, storage.DiskFs{}, local)
 	for _, p := range []string{"/2.2.3/pusher.min.js", "/2.2/pusher.min.js", "/2.2.3/WebSocketMain.swf"} {
 		for _, enc := range []string{"", "br", "gzip"} {
 			r1, b1 := get(t, s3srv.URL+p, "Accept-Encoding", enc)
@@ -104,12 +107,12 @@ func TestPublishAndServeOverS3(t *testing.T) {
 		t.Errorf("re-publish: %+v %v", res, err)
 	}
 	v, _ := versioning.Parse("2.2.3")
-	_, err := dist.Tree{Fs: st.Fs, Root: st.Root}.Publish(context.Background(), dist.Request{Version: v, Files: []dist.File{{Name: "pusher.js", Data: []byte("changed")}}})
+	_, err := dist.NewTree(st.Fs, st.Root).Publish(context.Background(), dist.Request{Version: v, Files: []layout.File{{Name: "pusher.js", Data: []byte("changed")}}})
 	var ie *dist.ImmutableError
 	if !errors.As(err, &ie) {
 		t.Errorf("changing a published version on S3: %v", err)
 	}
-	if r, err := (dist.Tree{Fs: st.Fs, Root: st.Root}).Verify(); err != nil || !r.OK() || len(r.Versions) != 1 || len(r.Aliases) != 1 {
+	if r, err := (dist.NewTree(st.Fs, st.Root)).Verify(); err != nil || !r.OK() || len(r.Versions) != 1 || len(r.Aliases) != 1 {
 		t.Errorf("verify over S3: %+v %v", r, err)
 	}
 }
@@ -154,7 +157,7 @@ func TestInterruptedPublishIsInvisible(t *testing.T) {
 		if _, body := get(t, ts.URL+"/2.2/pusher.js"); !strings.Contains(body, "v2.2.3") {
 			t.Errorf("after %d writes: the alias moved to a half-written version", after)
 		}
-		r, err := dist.Tree{Fs: st.Fs, Root: st.Root}.Verify()
+		r, err := dist.NewTree(st.Fs, st.Root).Verify()
 		if err != nil || !r.OK() {
 			t.Errorf("after %d writes: verify problems %v (%v)", after, r.Problems, err)
 		}
@@ -166,7 +169,7 @@ func TestInterruptedPublishIsInvisible(t *testing.T) {
 	if r, body := get(t, ts.URL+"/2.2.4/pusher.js"); r.StatusCode != 200 || !strings.Contains(body, "v2.2.4") {
 		t.Errorf("finished 2.2.4: %d", r.StatusCode)
 	}
-	if r, err := (dist.Tree{Fs: st.Fs, Root: st.Root}).Verify(); err != nil || !r.OK() || len(r.Notes) != 0 {
+	if r, err := (dist.NewTree(st.Fs, st.Root)).Verify(); err != nil || !r.OK() || len(r.Notes) != 0 {
 		t.Errorf("verify after finishing: %+v %v", r, err)
 	}
 }

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 func main() {
@@ -55,14 +55,14 @@ func generate(root string, n int) {
 	for i := range n {
 		v := version(i)
 		body := []byte("window.lib = " + fmt.Sprintf("%q", v) + ";\n")
-		m := dist.Manifest{Format: dist.ManifestFormat, Version: v, Files: []dist.ManifestFile{{
-			Path: "lib.js", Size: int64(len(body)), ContentType: dist.ContentType("lib.js"), SHA256: sha(body), Integrity: dist.SRI(body),
-		}}, Provenance: dist.Provenance{Tool: "bench/scale", BuiltAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
-		write := func(d string, m dist.Manifest) {
+		m := layout.Manifest{Format: layout.ManifestFormat, Version: v, Files: []layout.ManifestFile{{
+			Path: "lib.js", Size: int64(len(body)), ContentType: layout.ContentType("lib.js"), SHA256: sha(body), Integrity: layout.SRI(body),
+		}}, Provenance: layout.Provenance{Tool: "bench/scale", BuiltAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
+		write := func(d string, m layout.Manifest) {
 			os.MkdirAll(filepath.Join(root, d), 0o755)
 			os.WriteFile(filepath.Join(root, d, "lib.js"), body, 0o644)
 			raw, _ := json.Marshal(m)
-			os.WriteFile(filepath.Join(root, d, dist.ManifestName), raw, 0o644)
+			os.WriteFile(filepath.Join(root, d, layout.ManifestName), raw, 0o644)
 		}
 		write(v, m)
 		if i%10 == 9 || i == n-1 { // the newest patch of each minor holds its alias

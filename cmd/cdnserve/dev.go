@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/build"
-	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/devserver"
 	"github.com/spf13/afero"
 )
 
@@ -36,9 +36,9 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := server.DevConfig{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger}
+	cfg := devserver.Config{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger}
 	cfg.CORSOrigins = splitList(*corsOrigins)
-	d, err := server.NewDev(cfg)
+	d, err := devserver.New(cfg)
 	if err != nil {
 		return err
 	}

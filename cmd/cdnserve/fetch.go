@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loader"
+	"github.com/spf13/afero"
 )
 
 const fetchExamples = `  cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 pusher sockjs -o vendor/
@@ -76,32 +77,13 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		}
 		data, err := load()
 		if err == nil {
-			err = writeFileAtomic(filepath.Join(dir, filepath.FromSlash(file)), data)
+			err = layout.WriteFileAtomic(afero.NewOsFs(), filepath.Join(dir, filepath.FromSlash(file)), data)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
-		fmt.Fprintf(e.stdout, "fetched %s (%d bytes, %s)\n", e.rel(filepath.Join(dir, file)), len(data), dist.SRI(data))
+		fmt.Fprintf(e.stdout, "fetched %s (%d bytes, %s)\n", e.rel(filepath.Join(dir, file)), len(data), layout.SRI(data))
 	}
 	return errors.Join(errs...)
-}
-
-func writeFileAtomic(p string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".fetch-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }

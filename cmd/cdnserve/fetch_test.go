@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/storage"
 )
 
 func TestFetch(t *testing.T) {
@@ -18,7 +19,7 @@ func TestFetch(t *testing.T) {
 	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)
 	}
-	srv, err := server.New(server.Config{Fs: dist.DiskFs{}, Root: filepath.Join(dir, "dist")})
+	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: filepath.Join(dir, "dist")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestFetch(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", f, out)
 		}
 	}
-	if !strings.Contains(out, dist.SRI(must(os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.min.js"))))) {
+	if !strings.Contains(out, layout.SRI(must(os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.min.js"))))) {
 		t.Errorf("output lacks the SRI hash:\n%s", out)
 	}
 

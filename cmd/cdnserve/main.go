@@ -15,10 +15,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/storage"
-	"syscall"
 )
 
 // command is one subcommand.
@@ -202,7 +202,7 @@ func openStorage(ctx context.Context, e *env, spec string) (*storage.Storage, di
 	if err != nil {
 		return nil, dist.Tree{}, err
 	}
-	return st, dist.Tree{Fs: st.Fs, Root: st.Root}, nil
+	return st, dist.NewTree(st.Fs, st.Root), nil
 }
 
 // abs resolves a path from the command line against the working dir.

@@ -6,14 +6,14 @@ import (
 	"os/exec"
 	"strings"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 // provenance describes where a published version came from. The git
 // commit is recorded when dir is inside a git checkout and git is
 // installed; otherwise it is left out.
-func provenance(source, dir string, manifest []byte) dist.Provenance {
-	p := dist.Provenance{Tool: "cdnserve " + toolVersion(), Source: source}
+func provenance(source, dir string, manifest []byte) layout.Provenance {
+	p := layout.Provenance{Tool: "cdnserve " + toolVersion(), Source: source}
 	if manifest != nil {
 		sum := sha256.Sum256(manifest)
 		p.ManifestSHA256 = hex.EncodeToString(sum[:])

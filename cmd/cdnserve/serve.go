@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/demo"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 )
@@ -133,7 +133,7 @@ func chooseStorage(ctx context.Context, e *env, spec string) (*storage.Storage, 
 // hasPublishedVersion reports whether dir holds a version directory with
 // an integrity manifest. (In this repository ./dist is a Go package.)
 func hasPublishedVersion(dir string) bool {
-	matches, _ := filepath.Glob(filepath.Join(dir, "*", dist.ManifestName))
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", layout.ManifestName))
 	return len(matches) > 0
 }
 

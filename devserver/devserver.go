@@ -1,4 +1,9 @@
-package server
+// Package devserver is the live development server behind `cdnserve
+// dev`: it serves a project's bundles and files built from the current
+// sources with the real build code (and so esbuild), rebuilt whenever an
+// input changes. It is its own package so that package server, which
+// production runs, links no build code.
+package devserver
 
 import (
 	"context"
@@ -18,14 +23,15 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/build"
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/server"
 	"github.com/labstack/echo/v4"
 	"github.com/spf13/afero"
 )
 
-// DevConfig configures the development server, the successor of the
+// Config configures the development server, the successor of the
 // seed's `jbundle server` on localhost:5555.
-type DevConfig struct {
+type Config struct {
 	// Fs holds the project. Required.
 	Fs afero.Fs
 	// Manifest is the cdnserve.yaml's path in Fs; src_dir is relative to
@@ -45,11 +51,11 @@ type DevConfig struct {
 // devVersion is the version built when the manifest names none.
 const devVersion = "0.0.0-dev"
 
-// Dev serves a project's bundles and files, built from the current
+// Server serves a project's bundles and files, built from the current
 // sources with the real build code. It rebuilds only when an input's
 // content changed: the manifest, or any file under src_dir.
-type Dev struct {
-	cfg    DevConfig
+type Server struct {
+	cfg    Config
 	echo   *echo.Echo
 	builds atomic.Int64
 
@@ -70,9 +76,9 @@ type inputState struct {
 	sum     [32]byte
 }
 
-// NewDev builds the project once and returns the dev server. A build
+// New builds the project once and returns the dev server. A build
 // error is not fatal: it is served until the sources are fixed.
-func NewDev(cfg DevConfig) (*Dev, error) {
+func New(cfg Config) (*Server, error) {
 	if cfg.Fs == nil || cfg.Manifest == "" {
 		return nil, errors.New("dev config: Fs and Manifest are required")
 	}
@@ -83,21 +89,21 @@ func NewDev(cfg DevConfig) (*Dev, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	for _, o := range cfg.CORSOrigins {
-		if err := checkOrigin(o); err != nil {
+		if err := server.CheckOrigin(o); err != nil {
 			return nil, fmt.Errorf("dev config: CORS origin %q: %w", o, err)
 		}
 	}
 	if _, err := cfg.Fs.Stat(cfg.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	d := &Dev{cfg: cfg, subs: map[chan string]struct{}{}}
+	d := &Server{cfg: cfg, subs: map[chan string]struct{}{}}
 	d.check(context.Background())
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.Use(commonHeaders(newCORSPolicy(Config{CORSOrigins: cfg.CORSOrigins, CORSMaxAge: DefaultCORSMaxAge}), nil))
+	e.Use(server.NewCommon(cfg.CORSOrigins, server.DefaultCORSMaxAge, 0).Middleware())
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Response().Header()["Cache-Control"] = noStore
+			c.Response().Header()["Cache-Control"] = []string{"no-store"}
 			return next(c)
 		}
 	})
@@ -109,21 +115,21 @@ func NewDev(cfg DevConfig) (*Dev, error) {
 }
 
 // ServeHTTP serves one request.
-func (d *Dev) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.echo.ServeHTTP(w, r) }
+func (d *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.echo.ServeHTTP(w, r) }
 
 // Builds counts the builds run so far.
-func (d *Dev) Builds() int64 { return d.builds.Load() }
+func (d *Server) Builds() int64 { return d.builds.Load() }
 
 // Run checks the sources every Poll until ctx ends, so that a change
 // triggers a rebuild, and an event on /-/events, without a request.
-func (d *Dev) Run(ctx context.Context) {
-	every(ctx, d.cfg.Poll, func() { d.check(ctx) })
+func (d *Server) Run(ctx context.Context) {
+	server.Every(ctx, d.cfg.Poll, func() { d.check(ctx) })
 }
 
 // check rebuilds when an input's content changed since the last check.
 // A file whose size and time are unchanged is not read; one that was
 // only touched is read and hashed, and found unchanged.
-func (d *Dev) check(ctx context.Context) {
+func (d *Server) check(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.scan() && d.built {
@@ -134,7 +140,7 @@ func (d *Dev) check(ctx context.Context) {
 
 // scan updates the input states and reports whether any content changed,
 // or a file appeared or vanished.
-func (d *Dev) scan() bool {
+func (d *Server) scan() bool {
 	next := map[string]inputState{}
 	changed := false
 	note := func(p string, fi fs.FileInfo) {
@@ -177,7 +183,7 @@ func (d *Dev) scan() bool {
 }
 
 // srcDir is the manifest's src_dir, read from the manifest as it is now.
-func (d *Dev) srcDir() string {
+func (d *Server) srcDir() string {
 	dir := path.Dir(d.cfg.Manifest)
 	if raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest); err == nil {
 		if m, err := build.Decode(d.cfg.Manifest, raw); err == nil {
@@ -188,7 +194,7 @@ func (d *Dev) srcDir() string {
 }
 
 // rebuild runs the real build and keeps its outputs, or its error.
-func (d *Dev) rebuild(ctx context.Context) {
+func (d *Server) rebuild(ctx context.Context) {
 	d.builds.Add(1)
 	d.built = true
 	start := time.Now()
@@ -204,7 +210,7 @@ func (d *Dev) rebuild(ctx context.Context) {
 	d.publish(map[string]any{"ok": true, "version": version, "files": len(files)})
 }
 
-func (d *Dev) buildOnce(ctx context.Context) (map[string][]byte, string, error) {
+func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, string, error) {
 	raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest)
 	if err != nil {
 		return nil, "", err
@@ -232,17 +238,17 @@ func (d *Dev) buildOnce(ctx context.Context) (map[string][]byte, string, error) 
 // handleFile serves a built file under any version prefix: /sockjs.js,
 // /2.2.0/sockjs.js and /anything/sockjs.js are the same file, because a
 // library's own dependency loader puts its version into the path.
-func (d *Dev) handleFile(c echo.Context) error {
+func (d *Server) handleFile(c echo.Context) error {
 	d.check(c.Request().Context())
 	p := strings.TrimPrefix(c.Request().URL.Path, "/")
 	d.mu.Lock()
 	files, buildErr := d.files, d.err
 	d.mu.Unlock()
 	name, ok := "", false
-	if _, exists := files[p]; exists && dist.CheckPath(p) == nil {
+	if _, exists := files[p]; exists && layout.CheckPath(p) == nil {
 		name, ok = p, true
 	} else if _, rest, cut := strings.Cut(p, "/"); cut {
-		if _, exists := files[rest]; exists && dist.CheckPath(rest) == nil {
+		if _, exists := files[rest]; exists && layout.CheckPath(rest) == nil {
 			name, ok = rest, true
 		}
 	}
@@ -253,17 +259,17 @@ func (d *Dev) handleFile(c echo.Context) error {
 		return c.String(http.StatusNotFound, "not built by this manifest: "+p+"\n(see / for what is served)\n")
 	}
 	h := c.Response().Header()
-	h["Content-Type"] = []string{dist.ContentType(name)}
-	return c.Blob(http.StatusOK, dist.ContentType(name), files[name])
+	h["Content-Type"] = []string{layout.ContentType(name)}
+	return c.Blob(http.StatusOK, layout.ContentType(name), files[name])
 }
 
 // serveBuildError answers 500 with a body that reports the error where the
 // developer is looking: a script that calls console.error, or a CSS
 // comment for a stylesheet.
-func (d *Dev) serveBuildError(c echo.Context, p string, err error) error {
+func (d *Server) serveBuildError(c echo.Context, p string, err error) error {
 	msg := "cdnserve dev: build failed:\n" + err.Error()
 	if strings.HasSuffix(p, ".css") {
-		return c.Blob(http.StatusInternalServerError, dist.ContentType(p), []byte("/* "+strings.ReplaceAll(msg, "*/", "* /")+" */\n"))
+		return c.Blob(http.StatusInternalServerError, layout.ContentType(p), []byte("/* "+strings.ReplaceAll(msg, "*/", "* /")+" */\n"))
 	}
 	lit, _ := json.Marshal(msg) // a JS string literal; < and > are escaped
 	return c.Blob(http.StatusInternalServerError, "text/javascript; charset=utf-8", []byte("console.error("+string(lit)+");\n"))
@@ -281,7 +287,7 @@ var devIndex = template.Must(template.New("index").Parse(`<!doctype html>
 `))
 
 // handleIndex lists what is served, with links.
-func (d *Dev) handleIndex(c echo.Context) error {
+func (d *Server) handleIndex(c echo.Context) error {
 	d.check(c.Request().Context())
 	d.mu.Lock()
 	names := make([]string, 0, len(d.files))
@@ -307,7 +313,7 @@ func (d *Dev) handleIndex(c echo.Context) error {
 
 // handleEvents is a Server-Sent Events stream with one "rebuild" event per
 // build (data: JSON with ok, and version or error).
-func (d *Dev) handleEvents(c echo.Context) error {
+func (d *Server) handleEvents(c echo.Context) error {
 	ch := make(chan string, 16)
 	d.subMu.Lock()
 	d.subs[ch] = struct{}{}
@@ -340,7 +346,7 @@ func (d *Dev) handleEvents(c echo.Context) error {
 
 // publish sends an event to every /-/events subscriber; a subscriber
 // that is not reading misses it rather than blocking the build.
-func (d *Dev) publish(v any) {
+func (d *Server) publish(v any) {
 	data, _ := json.Marshal(v)
 	d.subMu.Lock()
 	defer d.subMu.Unlock()

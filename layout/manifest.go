@@ -1,4 +1,15 @@
-package dist
+// Package layout is the vocabulary of a published dist tree, shared by
+// every package that reads or writes one: the integrity manifest and its
+// file name, which paths may appear in a tree, what a directory name is
+// (an exact version, a major.minor alias, or internal), the content types
+// and encodings files are served with, the default Cache-Control values,
+// and the one atomic file write.
+//
+// It is a leaf: it imports nothing of cdnserve's but versioning, so that
+// dist (which writes trees), server (which serves them), storage (which
+// stores them) and build (which makes their files) can all use it without
+// importing each other.
+package layout
 
 import (
 	"crypto/sha256"
@@ -75,27 +86,10 @@ func SRI(data []byte) string {
 	return "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func sha256Hex(data []byte) string {
+// SHA256Hex returns the hex SHA-256 of data, as manifests record it.
+func SHA256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
-}
-
-// describe makes a file's manifest entry.
-func describe(f File, sidecars []sidecar) ManifestFile {
-	mf := ManifestFile{
-		Path:        f.Name,
-		Size:        int64(len(f.Data)),
-		ContentType: ContentType(f.Name),
-		SHA256:      sha256Hex(f.Data),
-		Integrity:   SRI(f.Data),
-	}
-	for _, s := range sidecars {
-		if mf.Encodings == nil {
-			mf.Encodings = map[string]Sidecar{}
-		}
-		mf.Encodings[s.enc.Name] = Sidecar{Size: int64(len(s.data)), SHA256: sha256Hex(s.data)}
-	}
-	return mf
 }
 
 // File returns the entry for path p, or false.
@@ -108,7 +102,9 @@ func (m *Manifest) File(p string) (ManifestFile, bool) {
 	return ManifestFile{}, false
 }
 
-func (m *Manifest) encode() []byte {
+// Encode returns the manifest as it is stored: indented JSON and a
+// newline.
+func (m *Manifest) Encode() []byte {
 	b, _ := json.MarshalIndent(m, "", "  ") // plain data: cannot fail
 	return append(b, '\n')
 }
@@ -123,4 +119,13 @@ func DecodeManifest(name string, data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: integrity manifest format %d, want %d", name, m.Format, ManifestFormat)
 	}
 	return &m, nil
+}
+
+// File is one public file of a version directory, as a build makes it and
+// a publish writes it.
+type File struct {
+	// Name is the file's slash-separated path inside the version directory.
+	Name string
+	// Data is the file's content.
+	Data []byte
 }

@@ -1,8 +1,9 @@
-package server
+package devserver
 
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,9 +16,38 @@ import (
 	"github.com/spf13/afero"
 )
 
+const jsType = "text/javascript; charset=utf-8"
+
+// checkHeader checks one response header's whole value.
+func checkHeader(t *testing.T, h http.Header, k, want string) {
+	t.Helper()
+	if got := strings.Join(h.Values(k), ", "); got != want {
+		t.Errorf("%s = %q, want %q", k, got, want)
+	}
+}
+
+// do sends one request and returns the response and its whole body.
+func do(t *testing.T, method, url string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
+}
+
 // devProject writes a small project into a temp dir and starts the dev
 // server on it.
-func devProject(t *testing.T) (dir string, d *Dev, ts *httptest.Server) {
+func devProject(t *testing.T) (dir string, d *Server, ts *httptest.Server) {
 	t.Helper()
 	dir = t.TempDir()
 	write := func(p, body string) {
@@ -33,7 +63,7 @@ func devProject(t *testing.T) (dir string, d *Dev, ts *httptest.Server) {
 	write("src/app/x.js", "export var x = 1;\n")
 	write("src/s.css", "a { color: red }\n")
 	write("src/data.swf", "FWS")
-	d, err := NewDev(DevConfig{Fs: afero.NewOsFs(), Manifest: filepath.Join(dir, "cdnserve.yaml")})
+	d, err := New(Config{Fs: afero.NewOsFs(), Manifest: filepath.Join(dir, "cdnserve.yaml")})
 	if err != nil {
 		t.Fatal(err)
 	}

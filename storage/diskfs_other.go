@@ -1,11 +1,11 @@
 //go:build !linux
 
-package dist
+package storage
 
 import "github.com/spf13/afero"
 
 // DiskFs is the local file system. Outside Linux it has no atomic
-// directory exchange, so aliases are switched file by file.
+// directory exchange, so dist switches aliases file by file.
 type DiskFs struct {
 	afero.OsFs
 }

@@ -1,0 +1,46 @@
+package layout
+
+import (
+	"strings"
+
+	"github.com/cdnserve/cdnserve/versioning"
+)
+
+// DirKind says what a name in the dist root is.
+type DirKind int
+
+// The kinds of names in a dist root.
+const (
+	// Other is a name cdnserve neither writes nor serves.
+	Other DirKind = iota
+	// Exact is an exact version's directory: "1.7.1", "1.7.2-rc.1".
+	Exact
+	// Alias is a major.minor alias directory: "1.7".
+	Alias
+	// Internal is a dot-name: staging directories, the lock, journals.
+	// Never served.
+	Internal
+)
+
+// ClassifyDir says what a name in the dist root is. JBundle's layout
+// writes exact versions and, for stable releases, major.minor aliases;
+// cdnserve adds only dot-names of its own.
+func ClassifyDir(name string) DirKind {
+	switch {
+	case strings.HasPrefix(name, "."):
+		return Internal
+	case versioning.IsAliasName(name):
+		return Alias
+	}
+	if _, err := versioning.Parse(name); err == nil {
+		return Exact
+	}
+	return Other
+}
+
+// IsVersionDir reports whether a name can hold a version: an exact
+// version or an alias.
+func IsVersionDir(name string) bool {
+	k := ClassifyDir(name)
+	return k == Exact || k == Alias
+}

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+)
+
+// isAssetPath reports whether a path names something below a version,
+// /<spec>/ or /<spec>/<file>, as opposed to / and the /-/ routes.
+func isAssetPath(p string) bool {
+	return len(p) > 1 && p[0] == '/' && !(p[1] == '-' && (len(p) == 2 || p[2] == '/'))
+}
+
+// serveAsset is the one way through for every request below a version:
+// a file of an exact version or an alias, a version's page, or a
+// redirect from a range or tag to the exact version. It sets the common
+// headers and the request id, answers, and records the request.
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := w.Header()
+	id := s.requestID(h, r)
+	s.common.Set(h, r)
+	status, sent, kind := s.asset(w, r)
+	s.finish(r, id, kind, status, sent, start)
+}
+
+// asset answers an asset request and returns the status and body bytes
+// sent, and the kind of answer, for the metrics and the access log.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, routeKind) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		s.common.Preflight(w, r)
+		return http.StatusNoContent, 0, kindPreflight
+	default:
+		w.Header()["Allow"] = hvMethods
+		return s.writeError(w, r, kindOther, http.StatusMethodNotAllowed, "method not allowed")
+	}
+	spec, name, err := parsePath(r.URL.Path)
+	if err != nil {
+		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
+	}
+	v, err := s.store.get(spec)
+	switch {
+	case err == nil && name == "":
+		return s.versionPage(w, r, v)
+	case err == nil:
+		return s.serveFile(w, r, v, name)
+	case errors.Is(err, errStorage):
+		return s.storageError(w, r, kindOther, err)
+	}
+	exact, err := s.store.resolve(spec)
+	if err != nil {
+		return s.notFound(w, r, kindOther, err)
+	}
+	target := (&url.URL{Path: "/" + exact + "/" + name, RawQuery: r.URL.RawQuery}).String()
+	return s.redirect(w, target)
+}
+
+// redirect answers 302 to target, cached briefly: a range moves on the
+// next publish.
+func (s *Server) redirect(w http.ResponseWriter, target string) (int, int64, routeKind) {
+	h := w.Header()
+	h["Cache-Control"] = s.policy.header(kindRedirect, http.StatusFound)
+	h["Location"] = []string{target}
+	w.WriteHeader(http.StatusFound)
+	return http.StatusFound, 0, kindRedirect
+}
+
+// serveFile answers with one file of a loaded version, in the best
+// encoding the client accepts. Its headers come from fileHeaders alone.
+// A GET or HEAD with no precondition but an exact If-None-Match is
+// answered from memory; anything else (ranges, date preconditions, lists
+// of ETags, files too big for the cache) goes to http.ServeContent with
+// the same headers (RFC 9110 §13, §14).
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, name string) (int, int64, routeKind) {
+	kind := v.kind()
+	f := v.files[name] // manifest paths are clean (layout.CheckPath): the lookup is the safety check
+	if f == nil {
+		return s.writeError(w, r, kind, http.StatusNotFound, "not found") // also: internal names
+	}
+	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))
+	if err != nil {
+		return s.bodyError(w, r, kind, err)
+	}
+	data, err := s.body(vr)
+	var big afero.File
+	if errors.Is(err, errTooBig) {
+		big, err = s.cfg.Fs.Open(vr.storage)
+	}
+	if err != nil {
+		return s.bodyError(w, r, kind, err)
+	}
+	h := w.Header()
+	s.fileHeaders(h, v, f, vr, kind)
+	if big == nil && simplePreconditions(r.Header) {
+		if status, n, ok := writeFromMemory(w, r, vr, data); ok {
+			return status, n, kind
+		}
+	}
+	// http.ServeContent sets Content-Length and Accept-Ranges to fit the
+	// status it chooses (a range's length; none on 304), and leaves
+	// Content-Length out whenever Content-Encoding is set, so the encoding
+	// is added only when it writes a 2xx (encodingWriter).
+	for _, k := range [...]string{"Content-Length", "Content-Encoding", "Accept-Ranges"} {
+		delete(h, k)
+	}
+	if rg := r.Header.Get("Range"); rg != "" && strings.Count(rg, ",") >= s.cfg.MaxRanges {
+		r.Header.Del("Range") // too many ranges: send the whole file, as nginx does
+	}
+	rec := &recorder{ResponseWriter: w}
+	var out http.ResponseWriter = rec
+	if vr.ceHeader != nil {
+		out = &encodingWriter{ResponseWriter: rec, ce: vr.ceHeader}
+	}
+	if big != nil {
+		defer big.Close()
+		http.ServeContent(out, r, "", v.modTime, big) // on local disk, sent with sendfile(2)
+	} else {
+		http.ServeContent(out, r, "", v.modTime, bytes.NewReader(data))
+	}
+	return rec.status, rec.bytes, kind
+}
+
+// fileHeaders sets the complete header set of a 200 answer with one
+// variant of a file, beyond the common headers. It is the only place
+// that decides a file's headers; every value was computed when the
+// version's manifest was loaded.
+func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, kind routeKind) {
+	h["Content-Type"] = f.contentType
+	h["Etag"] = vr.etag
+	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
+	if vary := s.common.vary(f.compressible); vary != nil {
+		h["Vary"] = vary
+	}
+	if v.lastModified != nil {
+		h["Last-Modified"] = v.lastModified
+	}
+	h["Accept-Ranges"] = hvAcceptRanges
+	h["Content-Length"] = vr.length
+	if vr.ceHeader != nil {
+		h["Content-Encoding"] = vr.ceHeader
+	}
+}
+
+// simplePreconditions reports whether a request carries only what
+// writeFromMemory answers itself: at most an If-None-Match. Range,
+// If-Range, If-Match and the date preconditions go to http.ServeContent.
+func simplePreconditions(h http.Header) bool {
+	for _, k := range [...]string{"Range", "If-Range", "If-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+		if len(h[k]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFromMemory answers a request without preconditions, or with an
+// If-None-Match that is exactly this variant's ETag (RFC 9110 §13.1.2:
+// the client holds it, 304), from bytes in memory. It reports false,
+// having written nothing, for any other If-None-Match (a list, "*", a
+// weak tag), which http.ServeContent handles.
+func writeFromMemory(w http.ResponseWriter, r *http.Request, vr *variant, data []byte) (int, int64, bool) {
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		if len(inm) != 1 || inm[0] != vr.etag[0] {
+			return 0, 0, false
+		}
+		writeNotModified(w)
+		return http.StatusNotModified, 0, true
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return http.StatusOK, 0, true
+	}
+	n, _ := w.Write(data)
+	return http.StatusOK, int64(n), true
+}
+
+// writeNotModified sends 304 with the headers http.ServeContent leaves on
+// one: no body headers, and no Last-Modified beside an ETag.
+func writeNotModified(w http.ResponseWriter) {
+	h := w.Header()
+	for _, k := range [...]string{"Content-Type", "Content-Length", "Content-Encoding", "Last-Modified", "Accept-Ranges"} {
+		delete(h, k)
+	}
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// encodingWriter adds Content-Encoding when a 2xx status is written.
+type encodingWriter struct {
+	http.ResponseWriter
+	ce []string
+}
+
+func (w *encodingWriter) WriteHeader(code int) {
+	if code >= 200 && code < 300 {
+		w.Header()["Content-Encoding"] = w.ce
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *encodingWriter) ReadFrom(src io.Reader) (int64, error) {
+	return w.ResponseWriter.(io.ReaderFrom).ReadFrom(src) // always a *recorder
+}
+
+func (w *encodingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// pickVariant chooses identity or an encoding by the client's q-values.
+func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
+	if !f.compressible || acceptEncoding == "" {
+		return f.identity, nil
+	}
+	for _, enc := range parseAcceptEncoding(acceptEncoding).order() {
+		if enc == "" {
+			return f.identity, nil
+		}
+		vr, err := f.encoded(enc, func() ([]byte, error) { return s.body(f.identity) })
+		if err != nil {
+			return nil, err
+		}
+		if vr != nil {
+			return vr, nil
+		}
+	}
+	return f.identity, nil
+}
+
+var errTooBig = errors.New("too big to cache")
+
+// body returns a variant's bytes from the cache, or reads and checks them
+// against the manifest and caches them. Files too big for the cache are
+// errTooBig: the caller streams them.
+func (s *Server) body(vr *variant) ([]byte, error) {
+	if vr.data != nil {
+		return vr.data, nil
+	}
+	if data, ok := s.cache.get(vr.sha256); ok {
+		return data, nil
+	}
+	if vr.size > s.cache.maxItem() {
+		return nil, errTooBig
+	}
+	data, err := afero.ReadFile(s.cfg.Fs, vr.storage)
+	if err != nil {
+		return nil, err
+	}
+	if err := vr.checkBytes(data); err != nil {
+		return nil, err
+	}
+	s.cache.add(vr.sha256, data)
+	return data, nil
+}
+
+// bodyError answers for a file whose bytes could not be served: bytes
+// that fail their manifest's hash (an alias reads its version's immutable
+// files, so this is damage, never a switch in progress) are a 500;
+// anything else is storage failing, a 503.
+func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
+	if errors.Is(err, errIntegrity) {
+		s.log.Error("refusing to serve bytes that fail their integrity manifest", "err", err)
+		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file failed its integrity check")
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.Error("a file listed in an integrity manifest is missing", "err", err)
+	}
+	return s.storageError(w, r, kind, err)
+}

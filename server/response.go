@@ -1,0 +1,106 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// writeError is the one place an error becomes a response, for the asset
+// path and for Echo's routes alike. Client-facing text is generic and
+// never names a storage path. A client that asks for JSON gets
+// {"error", "status"}.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind routeKind, code int, msg string) (int, int64, routeKind) {
+	h := w.Header()
+	h["Cache-Control"] = s.policy.header(kind, code)
+	if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
+		h["Allow"] = hvMethods
+	}
+	if wantsJSON(r) {
+		status, n := writeJSON(w, r, code, map[string]any{"error": msg, "status": code})
+		return status, n, kind
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(code)
+		return code, 0, kind
+	}
+	status, n := writeText(w, r, code, http.StatusText(code)+": "+msg+"\n")
+	return status, n, kind
+}
+
+// notFound answers 404 for a range or tag that matched nothing, naming
+// it and the versions that exist; any other error is a plain 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
+	var re *resolveError
+	if !errors.As(err, &re) {
+		return s.writeError(w, r, kind, http.StatusNotFound, "not found")
+	}
+	w.Header()["Cache-Control"] = s.policy.notFound
+	if wantsJSON(r) {
+		status, n := writeJSON(w, r, http.StatusNotFound, re)
+		return status, n, kind
+	}
+	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
+	if re.More > 0 {
+		msg += ", and more (see /-/versions)"
+	}
+	status, n := writeText(w, r, http.StatusNotFound, msg+"\n")
+	return status, n, kind
+}
+
+// storageError answers 503: storage could not be read.
+func (s *Server) storageError(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
+	s.log.Error("storage error", "err", err)
+	return s.writeError(w, r, kind, http.StatusServiceUnavailable, "storage unavailable")
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// writeJSON sends v as JSON with a trailing newline; a HEAD gets the
+// headers only.
+func writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) (int, int64) {
+	b, _ := json.Marshal(v) // plain data: cannot fail
+	return writeBody(w, r, code, "application/json", append(b, '\n'))
+}
+
+func writeText(w http.ResponseWriter, r *http.Request, code int, text string) (int, int64) {
+	return writeBody(w, r, code, "text/plain; charset=UTF-8", []byte(text))
+}
+
+func writeBody(w http.ResponseWriter, r *http.Request, code int, contentType string, body []byte) (int, int64) {
+	w.Header()["Content-Type"] = []string{contentType}
+	w.WriteHeader(code)
+	if r.Method == http.MethodHead {
+		return code, 0
+	}
+	n, _ := w.Write(body)
+	return code, int64(n)
+}
+
+// requestID sets X-Request-Id: the client's, when it is safe to echo,
+// or a new one. It returns the id for the access log.
+func (s *Server) requestID(h http.Header, r *http.Request) string {
+	id := r.Header.Get("X-Request-Id")
+	if !validRequestID(id) {
+		id = s.ids.next()
+	}
+	h["X-Request-Id"] = []string{id}
+	return id
+}
+
+// finish records a served request in the metrics and the access log.
+func (s *Server) finish(r *http.Request, id string, kind routeKind, status int, bytes int64, start time.Time) {
+	elapsed := time.Since(start)
+	s.metrics.observe(kind, status, bytes, elapsed)
+	if s.cfg.AccessLog {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.Int64("bytes", bytes), slog.Duration("duration", elapsed),
+			slog.String("kind", kindNames[kind]))
+	}
+}
