@@ -23,7 +23,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} 
 # tzdata; no shell, no libc.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cdnserve /cdnserve
-ENV CDNSERVE_ROOT=/srv/dist \
+ENV CDNSERVE_STORAGE=/srv/dist \
     CDNSERVE_ADDR=:8080 \
     CDNSERVE_LOG_FORMAT=json
 VOLUME /srv/dist

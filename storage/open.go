@@ -52,6 +52,18 @@ func (s *Storage) Close() error {
 	return s.close()
 }
 
+// KindOf says what kind of storage a storage URL names, without opening
+// it; anything that is not mem:// or s3:// is a local directory.
+func KindOf(spec string) Kind {
+	switch {
+	case spec == "mem://" || spec == "mem:":
+		return Memory
+	case strings.HasPrefix(spec, "s3://"):
+		return S3
+	}
+	return Local
+}
+
 // Open opens a storage URL. A plain path is resolved against dir. URL
 // query values that carry credentials are refused: they belong in the
 // AWS environment.

@@ -22,27 +22,32 @@ const buildExamples = `  cdnserve build                      # reads ./cdnserve.
 `
 
 func runBuild(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "build", "[flags]", buildExamples)
+	fs := newSettings(e, "build", "[flags]", buildExamples)
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`; src_dir and target_dir are relative to its directory")
 	version := fs.String("version", "", "publish this `version` instead of the manifest's")
 	dryRun := fs.Bool("dry-run", false, "print the files that would be written, and write nothing")
-	storageURL := fs.String("storage", "", "publish into this `storage`: a directory, mem:// or s3://bucket/prefix?endpoint=…&region=… (default: the manifest's target_dir)")
+	storageURL := fs.storageFlag("", "publish into this `storage` (default: the manifest's target_dir)")
 	var pf publishFlags
 	pf.register(fs)
-	if err := parseFlagsOnly(fs, e, args); err != nil {
+	var m *build.Manifest
+	var data []byte
+	var mpath string
+	fs.derive(func() (err error) {
+		mpath = e.abs(*manifest)
+		if data, err = os.ReadFile(mpath); err != nil {
+			return fmt.Errorf("reading manifest: %w", err)
+		}
+		if m, err = build.Decode(*manifest, data); err != nil {
+			return err
+		}
+		fs.setDerived("storage", filepath.Join(filepath.Dir(mpath), m.TargetDir), "the manifest's target_dir")
+		return nil
+	})
+	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
 
 	start := time.Now()
-	mpath := e.abs(*manifest)
-	data, err := os.ReadFile(mpath)
-	if err != nil {
-		return fmt.Errorf("reading manifest: %w", err)
-	}
-	m, err := build.Decode(*manifest, data)
-	if err != nil {
-		return err
-	}
 	base := filepath.Dir(mpath)
 	bar := newProgress(e, pf.quiet)
 	defer bar.done()
@@ -60,11 +65,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, w)
 	}
 
-	spec := *storageURL
-	if spec == "" {
-		spec = filepath.Join(base, m.TargetDir)
-	}
-	st, tree, err := openStorage(ctx, e, spec)
+	st, tree, err := openStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err
 	}

@@ -10,29 +10,68 @@ import (
 )
 
 // TestEverySubcommandHelpAndBadFlags runs the real binary: every
-// subcommand's -h shows examples and exits 0, and an unknown flag prints
-// its usage and exits 2.
+// subcommand's -h and --help print usage and examples on stdout (so
+// `cdnserve serve --help | less` shows them) and exit 0, and an unknown
+// flag prints its usage on stderr and exits 2.
 func TestEverySubcommandHelpAndBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
-			code, _, errOut := runBin(t, dir, c.name, "-h")
-			if code != 0 || !strings.Contains(errOut, "Usage: cdnserve "+c.name) || !strings.Contains(errOut, "Examples:\n  ") {
-				t.Errorf("%s -h: exit %d\n%s", c.name, code, errOut)
+			t.Parallel()
+			for _, h := range []string{"-h", "--help"} {
+				code, out, errOut := runBin(t, dir, c.name, h)
+				if code != 0 || errOut != "" || !strings.Contains(out, "Usage: cdnserve "+c.name) || !strings.Contains(out, "Examples:\n  ") ||
+					!strings.Contains(out, "-print-config") || !strings.Contains(out, "-config file") {
+					t.Errorf("%s %s: exit %d\nstdout %s\nstderr %s", c.name, h, code, out, errOut)
+				}
 			}
-			code, _, errOut = runBin(t, dir, c.name, "--no-such-flag")
-			if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -no-such-flag") || !strings.Contains(errOut, "Usage: cdnserve "+c.name) {
+			code, out, errOut := runBin(t, dir, c.name, "--no-such-flag")
+			if code != 2 || out != "" || !strings.Contains(errOut, "flag provided but not defined: -no-such-flag") || !strings.Contains(errOut, "Usage: cdnserve "+c.name) {
 				t.Errorf("%s --no-such-flag: exit %d\n%s", c.name, code, errOut)
 			}
 		})
 	}
-	code, _, errOut := runBin(t, dir, "--help")
-	if code != 0 || !strings.Contains(errOut, "Examples:") || !strings.Contains(errOut, "CDNSERVE_TLS_ADDR") {
-		t.Errorf("cdnserve --help: exit %d\n%s", code, errOut)
+	for _, h := range []string{"--help", "-h", "help"} {
+		code, out, errOut := runBin(t, dir, h)
+		if code != 0 || errOut != "" || !strings.Contains(out, "Examples:") || !strings.Contains(out, "CDNSERVE_TLS_ADDR") {
+			t.Errorf("cdnserve %s: exit %d\nstdout %s\nstderr %s", h, code, out, errOut)
+		}
+	}
+	code, out, errOut := runBin(t, dir)
+	if code != 2 || out != "" || !strings.Contains(errOut, "Usage: cdnserve <command>") {
+		t.Errorf("cdnserve alone: exit %d, want 2 with usage on stderr\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
+
+// TestSuggestions: a mistyped command, root flag, flag or config key
+// names the nearest one.
+func TestSuggestions(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("cors-orgins: https://a.example\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--verison"}, 2, `unknown command "--verison"; did you mean --version?`},
+		{[]string{"serv"}, 2, `unknown command "serv"; did you mean serve?`},
+		{[]string{"verfy", "x"}, 2, `unknown command "verfy"; did you mean verify?`},
+		{[]string{"zzzzzz"}, 2, `unknown command "zzzzzz"` + "\n"},
+		{[]string{"serve", "--adr", ":1"}, 2, "flag provided but not defined: -adr; did you mean --addr?"},
+		{[]string{"build", "--dryrun"}, 2, "flag provided but not defined: -dryrun; did you mean --dry-run?"},
+		{[]string{"publish", "x", "--verison", "1.0.0"}, 2, "flag provided but not defined: -verison; did you mean --version?"},
+		{[]string{"serve", "--config", cfg, "--print-config"}, 1, `unknown key "cors-orgins" (did you mean "cors-origins"?`},
+	} {
+		code, _, errOut := cli(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("cdnserve %q: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
 	}
 }
 
 func TestMissingArguments(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"init"}, {"publish"}, {"publish", "out"}, {"fetch", "--cdn", "http://x", "--version", "1.0.0"}, {"verify", "a", "b"},

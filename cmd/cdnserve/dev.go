@@ -24,12 +24,11 @@ Live reload in a page under development:
 // runDev serves the project's bundles and files, rebuilt from the sources
 // whenever they change. It is for development only.
 func runDev(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "dev", "[flags]", devExamples)
+	fs := newSettings(e, "dev", "[flags]", devExamples)
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`")
 	addr := fs.String("addr", "127.0.0.1:5555", "listen `address`; loopback unless you mean to share it")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
-	configFlag(fs)
-	if _, err := parseConfigured(fs, e, args); err != nil {
+	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
 	logger, err := newLogger(e.stderr, "")

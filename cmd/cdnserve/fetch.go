@@ -25,13 +25,14 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *stringList) repeatable()        {}
 
 // runFetch downloads dependencies with the loader, verified against the
 // version's integrity manifest, for vendoring. A NAME without an extension
 // is a .js dependency (NAME + suffix + ".js"); a name with one, such as
 // WebSocketMain.swf, is fetched as it is.
 func runFetch(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "fetch", "--cdn URL --version X [flags] NAME...", fetchExamples)
+	fs := newSettings(e, "fetch", "--cdn URL --version X [flags] NAME...", fetchExamples)
 	cdn := fs.String("cdn", "", "CDN base `URL` (http or https)")
 	version := fs.String("version", "", "the exact `version` to fetch")
 	suffix := fs.String("suffix", "", "put between a dependency's name and .js: .min for minified files")
@@ -41,14 +42,12 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	noIntegrity := fs.Bool("no-integrity", false, "do not check files against /-/meta/<version> (for CDNs without it)")
 	cacheDir := fs.String("cache-dir", "", "keep fetched files in this `dir` across runs")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for each file, retries included")
-	names, err := parseArgs(fs, args)
+	names, err := fs.parse(args, 1, -1, "need --cdn, --version and at least one NAME")
 	if err != nil {
 		return err
 	}
-	if *cdn == "" || *version == "" || len(names) == 0 {
-		fmt.Fprintln(e.stderr, "cdnserve fetch: need --cdn, --version and at least one NAME")
-		fs.Usage()
-		return errUsage
+	if *cdn == "" || *version == "" {
+		return fs.usageError("need --cdn, --version and at least one NAME")
 	}
 	o := loader.Options{Version: *version, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
 	if *cacheDir != "" {

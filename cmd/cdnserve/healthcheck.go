@@ -20,12 +20,11 @@ const healthcheckExamples = `  cdnserve healthcheck                       # GET 
 // --addr (or CDNSERVE_ADDR, or config file) as serve, so a container's
 // HEALTHCHECK needs no arguments. Exit 0 on 200, 1 otherwise.
 func runHealthcheck(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "healthcheck", "[flags]", healthcheckExamples)
+	fs := newSettings(e, "healthcheck", "[flags]", healthcheckExamples)
 	addr := fs.String("addr", ":8080", "the `address` serve listens on (plain HTTP)")
 	tlsAddr := fs.String("tls-addr", "", "the HTTPS `address`, used when --addr is empty (the certificate is not checked: this is the local process)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	configFlag(fs)
-	if _, err := parseConfigured(fs, e, args); err != nil {
+	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
 	url := ""

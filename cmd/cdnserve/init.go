@@ -13,16 +13,11 @@ const initExamples = `  cdnserve init mylib        # writes cdnserve.yaml, src/m
 `
 
 func runInit(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "init", "[-C dir] NAME", initExamples)
+	fs := newSettings(e, "init", "[-C dir] NAME", initExamples)
 	dir := fs.String("C", ".", "`directory` to scaffold into (created if missing)")
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args, 1, 1, "need exactly one library NAME")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(e.stderr, "cdnserve init: need exactly one library NAME")
-		fs.Usage()
-		return errUsage
 	}
 	root := e.abs(*dir)
 	osFs := afero.NewOsFs()

@@ -84,11 +84,12 @@ func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(e.stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stdout)
 		return 0
 	}
 	for _, c := range commands() {
@@ -99,7 +100,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		switch {
 		case err == nil:
 			return 0
-		case errors.Is(err, flag.ErrHelp):
+		case errors.Is(err, flag.ErrHelp), errors.Is(err, errPrinted):
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
@@ -107,9 +108,28 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "cdnserve "+c.name+":", err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "cdnserve: unknown command %q\n\n", args[0])
+	fmt.Fprintf(e.stderr, "cdnserve: unknown command %q%s\n\n", args[0], suggestCommand(args[0]))
 	usage(e.stderr)
 	return 2
+}
+
+// suggestCommand names the command or root flag nearest to a mistyped
+// one: "; did you mean serve?".
+func suggestCommand(arg string) string {
+	if strings.HasPrefix(arg, "-") {
+		if near := nearest(strings.TrimLeft(arg, "-"), []string{"help", "version"}); near != "" {
+			return "; did you mean --" + near + "?"
+		}
+		return ""
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if near := nearest(arg, names); near != "" {
+		return "; did you mean " + near + "?"
+	}
+	return ""
 }
 
 func usage(w io.Writer) {
@@ -125,63 +145,13 @@ Examples:
   cdnserve verify /srv/dist                # re-hash a tree after a restore
   cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 pusher -o vendor/
 
-Settings come from flags, then CDNSERVE_* environment variables (--tls-addr is
-CDNSERVE_TLS_ADDR), then a --config YAML file keyed by flag name, then defaults.
+Every command reads its settings the same way: flags, then CDNSERVE_*
+environment variables (--tls-addr is CDNSERVE_TLS_ADDR), then a --config YAML
+file keyed by flag name, then defaults; --print-config shows the result.
+Commands that read or write a tree take --storage (a directory, mem:// or
+s3://bucket/prefix); --root is its deprecated alias.
 Run 'cdnserve <command> -h' for a command's flags and examples.
 `)
-}
-
-// newFlags makes a flag set that prints usage with examples and reports
-// errors instead of exiting.
-func newFlags(e *env, name, args, examples string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: cdnserve %s %s\n\nFlags:\n", name, args)
-		fs.PrintDefaults()
-		fmt.Fprintf(e.stderr, "\nExamples:\n%s", examples)
-	}
-	return fs
-}
-
-// parseArgs parses flags that may come before, between or after the
-// positional arguments (`publish out --version 1.0.0`), and returns the
-// positional ones. A parse failure is errUsage; "--" ends the flags.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errUsage
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// parseFlagsOnly parses a command that takes flags and no arguments from
-// the command line alone (see parseConfigured for the commands that also
-// read the environment and a config file).
-func parseFlagsOnly(fs *flag.FlagSet, e *env, args []string) error {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "cdnserve %s: unexpected argument %q\n", fs.Name(), pos[0])
-		fs.Usage()
-		return errUsage
-	}
-	return nil
 }
 
 // splitList splits a comma-separated flag value, trimming spaces.
@@ -196,7 +166,7 @@ func splitList(v string) []string {
 }
 
 // openStorage opens a --storage value (a directory, mem:// or s3://…)
-// relative to the working dir.
+// relative to the working dir, and the tree in it.
 func openStorage(ctx context.Context, e *env, spec string) (*storage.Storage, dist.Tree, error) {
 	st, err := storage.Open(ctx, spec, e.dir)
 	if err != nil {

@@ -257,7 +257,7 @@ func TestPublishDirectory(t *testing.T) {
 	os.WriteFile(filepath.Join(out, "assets/logo.svg"), []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), 0o644)
 	os.WriteFile(filepath.Join(out, ".DS_Store"), []byte("junk"), 0o644)
 
-	code, stdout, errOut := cli(t, dir, "publish", "build", "--version", "1.4.0", "--root", "cdn")
+	code, stdout, errOut := cli(t, dir, "publish", "build", "--version", "1.4.0", "--storage", "cdn")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -330,17 +330,21 @@ func TestCLIErrors(t *testing.T) {
 		{"publish bad version", seed, []string{"publish", "src", "--version", "1.0"}, 1, `--version: invalid version "1.0"`},
 		{"publish missing dir", seed, []string{"publish", "nope", "--version", "1.0.0"}, 1, "reading "},
 		{"verify missing dir", seed, []string{"verify", "nope"}, 1, "listing "},
-		{"verify two dirs", seed, []string{"verify", "a", "b"}, 2, "at most one dir"},
-		{"help", seed, []string{"build", "-h"}, 0, "Examples:\n  cdnserve build"},
+		{"verify two dirs", seed, []string{"verify", "a", "b"}, 2, `unexpected argument "b"`},
+		{"verify dir and storage", seed, []string{"verify", "a", "--storage", "b"}, 1, "verify a and --storage (flag) both given"},
+		{"help", seed, []string{"build", "-h"}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := cli(t, tc.dir, tc.args...)
+			code, out, errOut := cli(t, tc.dir, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
 			}
 			if !strings.Contains(errOut, tc.inStderr) {
 				t.Errorf("stderr %q lacks %q", errOut, tc.inStderr)
+			}
+			if tc.code == 0 && !strings.Contains(out, "Examples:\n  cdnserve "+tc.args[0]) {
+				t.Errorf("help on stdout %q lacks the examples", out)
 			}
 		})
 	}

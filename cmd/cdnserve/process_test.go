@@ -107,10 +107,40 @@ func TestConcurrentBuildProcesses(t *testing.T) {
 // TestKillAtAnyPoint kills a real `cdnserve build` at 50 different moments
 // of its publish and checks after each that the tree holds only complete
 // versions (cdnserve verify passes), then that the next build cleans up.
+// The 50 moments, 2.4% to 120% of a full build, are spread over 5 trees
+// killed in parallel: group g takes moments g, g+5, g+10, …
 func TestKillAtAnyPoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level kill test skipped in -short mode")
 	}
+	const runs, groups = 50, 5
+	var mu sync.Mutex
+	killed := 0
+	left := map[string]int{}
+	t.Run("groups", func(t *testing.T) {
+		for g := range groups {
+			t.Run(fmt.Sprint(g), func(t *testing.T) {
+				t.Parallel()
+				k, l := killBuilds(t, runs, groups, g)
+				mu.Lock()
+				defer mu.Unlock()
+				killed += k
+				for what, n := range l {
+					left[what] += n
+				}
+			})
+		}
+	})
+	t.Logf("%d builds killed at 2%%..120%% of a full build; what each left: %v", killed, left)
+	if left["lock held, version absent"]+left["staging dir"] == 0 {
+		t.Errorf("no kill landed inside a publish: %v", left)
+	}
+}
+
+// killBuilds runs one group of TestKillAtAnyPoint in a tree of its own:
+// the kill moments i = g+1, g+1+groups, … of runs, then a build that must
+// finish and leave nothing behind.
+func killBuilds(t *testing.T, runs, groups, g int) (killed int, left map[string]int) {
 	dir := seedProject(t)
 	bin := binary(t)
 	// Time one uninterrupted build to spread the kills over it.
@@ -119,12 +149,11 @@ func TestKillAtAnyPoint(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	full := time.Since(start)
-	const runs = 50
-	killed := 0
-	left := map[string]int{}
-	for i := 1; i <= runs; i++ {
-		delay := full * time.Duration(i) / runs * 6 / 5 // 2.4% to 120% of a full build
-		cmd := exec.Command(bin, "build", "--quiet", "--wait", "--version", fmt.Sprintf("1.%d.%d", i%3, i))
+	left = map[string]int{}
+	for i := g + 1; i <= runs; i += groups {
+		delay := full * time.Duration(i) / time.Duration(runs) * 6 / 5 // 2.4% to 120% of a full build
+		version := fmt.Sprintf("1.%d.%d", i%3, i)
+		cmd := exec.Command(bin, "build", "--quiet", "--wait", "--version", version)
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -134,12 +163,8 @@ func TestKillAtAnyPoint(t *testing.T) {
 			killed++
 		}
 		cmd.Wait() // reap it, so its PID is gone and its lock is stale
-		left[leftBehind(t, dir, fmt.Sprintf("1.%d.%d", i%3, i))]++
+		left[leftBehind(t, dir, version)]++
 		checkComplete(t, dir)
-	}
-	t.Logf("%d builds killed at 2%%..120%% of a full build (%v); what each left: %v", killed, full, left)
-	if left["lock held, version absent"]+left["staging dir"] == 0 {
-		t.Errorf("no kill landed inside a publish: %v", left)
 	}
 	code, out, errOut := runBin(t, dir, "build", "--version", "1.9.0")
 	if code != 0 {
@@ -152,6 +177,7 @@ func TestKillAtAnyPoint(t *testing.T) {
 			t.Errorf("leftover %s after a completed build\n%s", e.Name(), out)
 		}
 	}
+	return killed, left
 }
 
 // leftBehind classifies the state a killed build left the tree in.

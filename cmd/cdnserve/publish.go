@@ -13,7 +13,7 @@ import (
 )
 
 const publishExamples = `  cdnserve publish build/ --version 1.4.0              # files built by webpack or rollup into dist/1.4.0/ and dist/1.4/
-  cdnserve publish out --version 2.0.0-rc.1 --root /srv/dist
+  cdnserve publish out --version 2.0.0-rc.1 --storage /srv/dist
   cdnserve publish out --version 1.4.0 --wait          # wait for another publisher instead of failing
   cdnserve publish out --version 1.4.0 --storage 's3://assets/cdn?region=eu-west-1'
 `
@@ -33,20 +33,17 @@ func (p *publishFlags) register(fs interface {
 }
 
 func runPublish(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "publish", "DIR --version X [flags]", publishExamples)
+	fs := newSettings(e, "publish", "DIR --version X [flags]", publishExamples)
 	ver := fs.String("version", "", "the `version` to publish (required)")
-	root := fs.String("root", "dist", "the dist root `dir` to publish into (a local --storage)")
-	storageURL := fs.String("storage", "", "publish into this `storage`: a directory, mem:// or s3://bucket/prefix?… (overrides --root)")
+	storageURL := fs.storageFlag("dist", "publish into this `storage`")
 	var pf publishFlags
 	pf.register(fs)
-	pos, err := parseArgs(fs, args)
+	pos, err := fs.parse(args, 1, 1, "need one DIR and --version")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *ver == "" {
-		fmt.Fprintln(e.stderr, "cdnserve publish: need one DIR and --version")
-		fs.Usage()
-		return errUsage
+	if *ver == "" {
+		return fs.usageError("need one DIR and --version")
 	}
 	v, err := versioning.Parse(*ver)
 	if err != nil {
@@ -62,11 +59,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "skipped %s (dot-files are never published; cdnserve writes its own .br/.gz)\n", s)
 		}
 	}
-	spec := *storageURL
-	if spec == "" {
-		spec = *root
-	}
-	st, tree, err := openStorage(ctx, e, spec)
+	st, tree, err := openStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err
 	}

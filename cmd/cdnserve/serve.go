@@ -23,10 +23,10 @@ import (
 )
 
 const serveExamples = `  cdnserve serve                                   # ./dist, or the embedded demo when ./dist holds no published version
-  cdnserve serve --root /srv/dist --addr :80
-  cdnserve serve --root /srv/dist --tls-addr :443 --tls-cert cert.pem --tls-key key.pem
+  cdnserve serve --storage /srv/dist --addr :80
+  cdnserve serve --storage /srv/dist --tls-addr :443 --tls-cert cert.pem --tls-key key.pem
   cdnserve serve --storage 's3://assets/cdn?endpoint=https://s3.example.com&region=us-east-1'
-  CDNSERVE_ROOT=/srv/dist CDNSERVE_CORS_ORIGINS=https://app.example cdnserve serve
+  CDNSERVE_STORAGE=/srv/dist CDNSERVE_CORS_ORIGINS=https://app.example cdnserve serve
 `
 
 // serveOptions are the serve command's settings beyond server.Config.
@@ -37,11 +37,10 @@ type serveOptions struct {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[flags]", serveExamples)
+	fs := newSettings(e, "serve", "[flags]", serveExamples)
 	var cfg server.Config
 	var o serveOptions
-	root := fs.String("root", "", "dist `dir` to serve (default ./dist; the embedded demo when that holds no published version)")
-	storageURL := fs.String("storage", "", "serve this `storage`: a directory, mem:// (the demo) or s3://bucket/prefix?endpoint=…&region=…")
+	storageURL := fs.storageFlag("", "serve this `storage` (default ./dist, or the embedded demo in memory when that holds no published version)")
 	fs.StringVar(&o.addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
 	fs.StringVar(&o.tlsAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM)")
@@ -52,22 +51,25 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.NotFoundCacheControl, "cache-404", server.DefaultNotFoundCacheControl, "Cache-Control for 404s")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` clients reach this server at (shown with http and https on the browse pages and /-/snippet); default: from each request")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
-	fs.DurationVar(&cfg.Refresh, "refresh", 0, "how often aliases and the version list are re-read, also on SIGHUP (default 2s on local disk, 10s on S3)")
+	fs.DurationVar(&cfg.Refresh, "refresh", server.DefaultRefresh, "how often aliases and the version list are re-read, also on SIGHUP (10s when the default is left on S3)")
 	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", server.DefaultMaxRanges, "most byte ranges honoured in one request")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
-	printCfg := fs.Bool("print-config", false, "print the effective settings, where each came from, with secrets redacted; then exit")
-	configFlag(fs)
-	src, err := parseConfigured(fs, e, args)
-	if err != nil {
-		return err
-	}
-	if *printCfg {
-		printConfig(e, fs, src)
+	fs.derive(func() error {
+		if *storageURL == "" {
+			spec, why := defaultServeStorage(e)
+			fs.setDerived("storage", spec, why)
+		}
+		if storage.KindOf(*storageURL) == storage.S3 {
+			fs.setDerived("refresh", "10s", "on S3, each refresh lists the bucket")
+		}
 		return nil
+	})
+	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+		return err
 	}
 	if o.addr == "" && o.tlsAddr == "" {
 		return errors.New("--addr and --tls-addr are both empty: nothing to listen on")
@@ -82,22 +84,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = logger
 	cfg.CacheBytes = int64(*cacheMB) << 20
 	cfg.CORSOrigins = splitList(*corsOrigins)
-	if *root != "" && *storageURL != "" {
-		return errors.New("--root and --storage both given: --root is a local --storage; give one")
-	}
-	spec := *storageURL
-	if spec == "" {
-		spec = *root
-	}
-	st, demoVersions, err := chooseStorage(ctx, e, spec)
+	st, demoVersions, err := openServeStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	cfg.Fs, cfg.Root = st.Fs, st.Root
-	if cfg.Refresh == 0 && st.Kind == storage.S3 {
-		cfg.Refresh = 10 * time.Second
-	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -105,17 +97,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return listenAndServe(ctx, e, srv, o, logger, demoVersions)
 }
 
-// chooseStorage opens the storage to serve: the one given, or ./dist
-// when it holds a published version, or else the embedded demo published
-// into memory. A mem:// storage gets the demo too. It returns the demo's
-// versions when the demo is served.
-func chooseStorage(ctx context.Context, e *env, spec string) (*storage.Storage, []string, error) {
-	if spec == "" {
-		spec = "mem://"
-		if hasPublishedVersion(e.abs("dist")) {
-			spec = "dist"
-		}
+// defaultServeStorage is what serve serves when no storage is given:
+// ./dist when it holds a published version, or else the embedded demo,
+// published into memory.
+func defaultServeStorage(e *env) (spec, why string) {
+	if hasPublishedVersion(e.abs("dist")) {
+		return "dist", "./dist holds a published version"
 	}
+	return "mem://", "./dist holds no published version: the embedded demo"
+}
+
+// openServeStorage opens the storage to serve. A mem:// storage gets the
+// embedded demo, whose versions it returns.
+func openServeStorage(ctx context.Context, e *env, spec string) (*storage.Storage, []string, error) {
 	st, err := storage.Open(ctx, spec, e.dir)
 	if err != nil {
 		return nil, nil, err

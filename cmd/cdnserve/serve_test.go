@@ -203,7 +203,7 @@ func TestServeEnvironment(t *testing.T) {
 	}
 	other := t.TempDir()
 	s := startServe(t, other, []string{
-		"CDNSERVE_ROOT=" + filepath.Join(dir, "dist"), "CDNSERVE_ADDR=127.0.0.1:1", "CDNSERVE_CACHE_ALIAS=public, max-age=5",
+		"CDNSERVE_STORAGE=" + filepath.Join(dir, "dist"), "CDNSERVE_ADDR=127.0.0.1:1", "CDNSERVE_CACHE_ALIAS=public, max-age=5",
 		"CDNSERVE_CORS_ORIGINS=https://app.example",
 	}, "--addr", "127.0.0.1:0")
 	resp, _ := get(t, s.base+"/2.2/pusher.js", "Origin", "https://app.example")

@@ -78,7 +78,7 @@ func TestStaticBinaryInEmptyRoot(t *testing.T) {
 	}
 
 	port := freePort(t)
-	imageEnv := []string{"CDNSERVE_ROOT=/srv/dist", "CDNSERVE_ADDR=127.0.0.1:" + port, "CDNSERVE_LOG_FORMAT=json"}
+	imageEnv := []string{"CDNSERVE_STORAGE=/srv/dist", "CDNSERVE_ADDR=127.0.0.1:" + port, "CDNSERVE_LOG_FORMAT=json"}
 	inRoot := func(args ...string) *exec.Cmd {
 		cmd := exec.Command("/cdnserve", args...)
 		cmd.Env = imageEnv // nothing else: no PATH, no HOME, as in the image

@@ -8,27 +8,28 @@ import (
 )
 
 const verifyExamples = `  cdnserve verify              # checks ./dist
-  cdnserve verify /srv/dist    # after restoring a backup
+  cdnserve verify /srv/dist    # after restoring a backup (the same as --storage /srv/dist)
   cdnserve verify 's3://assets/cdn?region=eu-west-1'
 `
 
 func runVerify(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "verify", "[dir or storage URL]", verifyExamples)
+	fs := newSettings(e, "verify", "[STORAGE] [flags]", verifyExamples)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	storageURL := fs.storageFlag("dist", "verify this `storage`")
+	fs.derive(func() error {
+		if len(fs.pos) == 0 {
+			return nil
+		}
+		if !fs.isDefault("storage") {
+			return fmt.Errorf("verify %s and --storage (%s) both given: STORAGE is a shorthand for --storage; give one", fs.pos[0], fs.src["storage"])
+		}
+		*storageURL, fs.src["storage"] = fs.pos[0], "argument"
+		return nil
+	})
+	if _, err := fs.parse(args, 0, 1, ""); err != nil {
 		return err
 	}
-	if len(pos) > 1 {
-		fmt.Fprintln(e.stderr, "cdnserve verify: at most one dir")
-		fs.Usage()
-		return errUsage
-	}
-	root := "dist"
-	if len(pos) == 1 {
-		root = pos[0]
-	}
-	st, tree, err := openStorage(ctx, e, root)
+	st, tree, err := openStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err
 	}

@@ -46,8 +46,8 @@ const versionExamples = `  cdnserve version
 `
 
 func runVersion(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "version", "", versionExamples)
-	if err := parseFlagsOnly(fs, e, args); err != nil {
+	fs := newSettings(e, "version", "", versionExamples)
+	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "cdnserve %s\ncommit %s\n%s %s/%s\n", toolVersion(), toolCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
