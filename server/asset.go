@@ -44,6 +44,17 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, rout
 		w.Header()["Allow"] = hvMethods
 		return s.writeError(w, r, kindOther, http.StatusMethodNotAllowed, "method not allowed")
 	}
+	// A file of a loaded version is found by two lookups: version names
+	// and manifest paths are clean (layout.CheckPath), so no hostile path
+	// (.., //, NUL, a backslash) can be a key. Whatever misses is parsed
+	// and checked in full.
+	if spec, name, ok := strings.Cut(r.URL.Path[1:], "/"); ok {
+		if v := s.store.loaded(spec); v != nil {
+			if f := v.files[name]; f != nil {
+				return s.serveFile(w, r, v, f)
+			}
+		}
+	}
 	spec, name, err := parsePath(r.URL.Path)
 	if err != nil {
 		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
@@ -52,8 +63,10 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, rout
 	switch {
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
+	case err == nil && v.files[name] == nil:
+		return s.writeError(w, r, v.kind(), http.StatusNotFound, "not found") // also: internal names
 	case err == nil:
-		return s.serveFile(w, r, v, name)
+		return s.serveFile(w, r, v, v.files[name])
 	case errors.Is(err, errStorage):
 		return s.storageError(w, r, kindOther, err)
 	}
@@ -81,12 +94,8 @@ func (s *Server) redirect(w http.ResponseWriter, target string) (int, int64, rou
 // answered from memory; anything else (ranges, date preconditions, lists
 // of ETags, files too big for the cache) goes to http.ServeContent with
 // the same headers (RFC 9110 §13, §14).
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, name string) (int, int64, routeKind) {
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f *file) (int, int64, routeKind) {
 	kind := v.kind()
-	f := v.files[name] // manifest paths are clean (layout.CheckPath): the lookup is the safety check
-	if f == nil {
-		return s.writeError(w, r, kind, http.StatusNotFound, "not found") // also: internal names
-	}
 	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))
 	if err != nil {
 		return s.bodyError(w, r, kind, err)
@@ -100,12 +109,14 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, n
 		return s.bodyError(w, r, kind, err)
 	}
 	h := w.Header()
-	s.fileHeaders(h, v, f, vr, kind)
 	if big == nil && simplePreconditions(r.Header) {
-		if status, n, ok := writeFromMemory(w, r, vr, data); ok {
+		if status, ok := memoryStatus(r, vr); ok {
+			s.fileHeaders(h, v, f, vr, kind, status)
+			status, n := writeFromMemory(w, r, status, data)
 			return status, n, kind
 		}
 	}
+	s.fileHeaders(h, v, f, vr, kind, http.StatusOK)
 	// http.ServeContent sets Content-Length and Accept-Ranges to fit the
 	// status it chooses (a range's length; none on 304), and leaves
 	// Content-Length out whenever Content-Encoding is set, so the encoding
@@ -130,17 +141,22 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, n
 	return rec.status, rec.bytes, kind
 }
 
-// fileHeaders sets the complete header set of a 200 answer with one
-// variant of a file, beyond the common headers. It is the only place
-// that decides a file's headers; every value was computed when the
-// version's manifest was loaded.
-func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, kind routeKind) {
-	h["Content-Type"] = f.contentType
+// fileHeaders sets the complete header set of an answer with one
+// variant of a file, beyond the common headers: for a 200, every header;
+// for a 304, only those a 200 would carry that RFC 9110 §15.4.5 asks for
+// (Cache-Control, ETag, Vary), as http.ServeContent sends it. It is the
+// only place that decides a file's headers; every value was computed
+// when the version's manifest was loaded.
+func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, kind routeKind, status int) {
 	h["Etag"] = vr.etag
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
 	if vary := s.common.vary(f.compressible); vary != nil {
 		h["Vary"] = vary
 	}
+	if status == http.StatusNotModified {
+		return
+	}
+	h["Content-Type"] = f.contentType
 	if v.lastModified != nil {
 		h["Last-Modified"] = v.lastModified
 	}
@@ -152,8 +168,9 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, ki
 }
 
 // simplePreconditions reports whether a request carries only what
-// writeFromMemory answers itself: at most an If-None-Match. Range,
-// If-Range, If-Match and the date preconditions go to http.ServeContent.
+// simplePreconditions reports whether a request carries only what the
+// memory path answers itself: at most an If-None-Match. Range, If-Range,
+// If-Match and the date preconditions go to http.ServeContent.
 func simplePreconditions(h http.Header) bool {
 	for _, k := range [...]string{"Range", "If-Range", "If-Match", "If-Modified-Since", "If-Unmodified-Since"} {
 		if len(h[k]) > 0 {
@@ -163,35 +180,31 @@ func simplePreconditions(h http.Header) bool {
 	return true
 }
 
-// writeFromMemory answers a request without preconditions, or with an
-// If-None-Match that is exactly this variant's ETag (RFC 9110 §13.1.2:
-// the client holds it, 304), from bytes in memory. It reports false,
-// having written nothing, for any other If-None-Match (a list, "*", a
-// weak tag), which http.ServeContent handles.
-func writeFromMemory(w http.ResponseWriter, r *http.Request, vr *variant, data []byte) (int, int64, bool) {
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
-		if len(inm) != 1 || inm[0] != vr.etag[0] {
-			return 0, 0, false
-		}
-		writeNotModified(w)
-		return http.StatusNotModified, 0, true
+// memoryStatus decides the status of a request without preconditions
+// (200), or with an If-None-Match that is exactly this variant's ETag
+// (RFC 9110 §13.1.2: the client holds it, 304). It reports false for any
+// other If-None-Match (a list, "*", a weak tag), which
+// http.ServeContent evaluates.
+func memoryStatus(r *http.Request, vr *variant) (int, bool) {
+	inm := r.Header["If-None-Match"]
+	switch {
+	case len(inm) == 0:
+		return http.StatusOK, true
+	case len(inm) == 1 && inm[0] == vr.etag[0]:
+		return http.StatusNotModified, true
 	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return http.StatusOK, 0, true
-	}
-	n, _ := w.Write(data)
-	return http.StatusOK, int64(n), true
+	return 0, false
 }
 
-// writeNotModified sends 304 with the headers http.ServeContent leaves on
-// one: no body headers, and no Last-Modified beside an ETag.
-func writeNotModified(w http.ResponseWriter) {
-	h := w.Header()
-	for _, k := range [...]string{"Content-Type", "Content-Length", "Content-Encoding", "Last-Modified", "Accept-Ranges"} {
-		delete(h, k)
+// writeFromMemory sends the status and, for a GET answered 200, the
+// bytes, and returns the status and the bytes sent.
+func writeFromMemory(w http.ResponseWriter, r *http.Request, status int, data []byte) (int, int64) {
+	w.WriteHeader(status)
+	if status != http.StatusOK || r.Method == http.MethodHead {
+		return status, 0
 	}
-	w.WriteHeader(http.StatusNotModified)
+	n, _ := w.Write(data)
+	return status, int64(n)
 }
 
 // encodingWriter adds Content-Encoding when a 2xx status is written.

@@ -34,12 +34,12 @@ type store struct {
 	negTTL time.Duration
 	clock  func() time.Time
 
-	mu       sync.RWMutex
-	exact    []*semver.Version   // published exact versions, newest first
-	known    map[string]bool     // directory names known to hold a manifest
-	loaded   map[string]*version // exact versions and aliases, by directory name
-	negative map[string]time.Time
-	resolved map[string]string // range spec -> exact version, until the next refresh
+	mu         sync.RWMutex
+	exact      []*semver.Version   // published exact versions, newest first
+	known      map[string]bool     // directory names known to hold a manifest
+	loadedDirs map[string]*version // exact versions and aliases, by directory name
+	negative   map[string]time.Time
+	resolved   map[string]string // range spec -> exact version, until the next refresh
 }
 
 // version is one loaded version or alias directory. It is immutable: a
@@ -68,7 +68,7 @@ func (v *version) kind() routeKind {
 
 func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time) *store {
 	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock,
-		known: map[string]bool{}, loaded: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]string{}}
+		known: map[string]bool{}, loadedDirs: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]string{}}
 }
 
 // refresh re-lists the tree: new version directories (with a manifest)
@@ -85,7 +85,7 @@ func (s *store) refresh() error {
 		known[name] = true
 	}
 	var aliases []*version
-	for _, v := range s.loaded {
+	for _, v := range s.loadedDirs {
 		if v.alias {
 			aliases = append(aliases, v)
 		}
@@ -124,13 +124,13 @@ func (s *store) refresh() error {
 	defer s.mu.Unlock()
 	s.known = known
 	s.exact = sortedExact(known)
-	for name := range s.loaded {
+	for name := range s.loadedDirs {
 		if !known[name] {
-			delete(s.loaded, name)
+			delete(s.loadedDirs, name)
 		}
 	}
 	for name, v := range reloaded {
-		s.loaded[name] = v
+		s.loadedDirs[name] = v
 	}
 	s.resolved = map[string]string{}
 	s.negative = map[string]time.Time{}
@@ -157,13 +157,12 @@ func sortedExact(known map[string]bool) []*semver.Version {
 // from storage on first use. A name storage does not have is remembered
 // as absent for negTTL. The error is fs.ErrNotExist or wraps errStorage.
 func (s *store) get(name string) (*version, error) {
-	s.mu.RLock()
-	v, ok := s.loaded[name]
-	neg, isNeg := s.negative[name]
-	s.mu.RUnlock()
-	if ok {
+	if v := s.loaded(name); v != nil {
 		return v, nil
 	}
+	s.mu.RLock()
+	neg, isNeg := s.negative[name]
+	s.mu.RUnlock()
 	if !layout.IsVersionDir(name) || (isNeg && s.clock().Before(neg)) {
 		return nil, fs.ErrNotExist
 	}
@@ -180,16 +179,16 @@ func (s *store) get(name string) (*version, error) {
 		s.mu.Unlock()
 		return nil, fs.ErrNotExist
 	}
-	v, err = s.parse(name, raw)
+	v, err := s.parse(name, raw)
 	if err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur, ok := s.loaded[name]; ok {
+	if cur, ok := s.loadedDirs[name]; ok {
 		return cur, nil // another request loaded it first
 	}
-	s.loaded[name] = v
+	s.loadedDirs[name] = v
 	if !s.known[name] {
 		s.known[name] = true
 		s.exact = sortedExact(s.known)
@@ -232,6 +231,15 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	}
 	v.meta, _ = json.Marshal(metaOf(v))
 	return v, nil
+}
+
+// loaded returns a version or alias that is loaded already, or nil; it
+// never reads storage.
+func (s *store) loaded(name string) *version {
+	s.mu.RLock()
+	v := s.loadedDirs[name]
+	s.mu.RUnlock()
+	return v
 }
 
 // versions returns the published exact versions, newest first.
