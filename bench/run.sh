@@ -137,7 +137,7 @@ done
 echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), wrk -t1 -c$CONNS -d$DUR PIN=$PIN ROUNDS=$ROUNDS raw=$tmp"
 echo "# $(dpkg-query -W -f '${Package} ${Version}, ' nginx-light caddy wrk 2>/dev/null)$(go version | cut -d' ' -f3), cdnserve $CDNSERVE_FLAGS"
 awk -F'\t' -v servers="$SERVERS" -v scen="$SCENARIOS" -v rounds="$ROUNDS" '
-  { R[$1,$2,$10]=$3; P[$1,$2,$10]=$4; c[$1,$2]=$5; u[$1,$2]=$6; b[$1,$2]=$7; h[$1,$2]=$8 }
+  { R[$1,$2,$9]=$3; P[$1,$2,$9]=$4; c[$1,$2]=$5; u[$1,$2]=$6; b[$1,$2]=$7; h[$1,$2]=$8 }
   # med sorts n values of a (1..n) and returns the median.
   function med(a, n,   i, j, t) {
     for (i=2;i<=n;i++) for (j=i;j>1 && a[j-1]>a[j];j--) { t=a[j]; a[j]=a[j-1]; a[j-1]=t }
