@@ -73,7 +73,7 @@ func generate(root string, n int) {
 }
 
 func measure(bin, root string, n int) {
-	cmd := exec.Command(bin, "serve", "--root", root, "--addr", "127.0.0.1:0", "--access-log=false")
+	cmd := exec.Command(bin, "serve", "--storage", root, "--addr", "127.0.0.1:0", "--access-log=false")
 	out, _ := cmd.StdoutPipe()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
