@@ -76,7 +76,7 @@ func (t Tree) Verify() (*VerifyReport, error) {
 		case name == LockName:
 			r.Notes = append(r.Notes, fmt.Sprintf("%s: a publisher holds the lock (or was killed; a stale lock is taken over)", name))
 			continue
-		case strings.HasPrefix(name, "."):
+		case layout.ClassifyDir(name) == layout.Internal:
 			continue
 		case !e.IsDir():
 			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "extra", Detail: "a file in the dist root, outside any version"})

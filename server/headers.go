@@ -61,7 +61,7 @@ func (c Common) Set(h http.Header, r *http.Request) {
 	if len(c.cors.origins) == 0 {
 		h["Access-Control-Allow-Origin"] = hvStar
 	} else {
-		h["Vary"] = hvVaryOrigin
+		h["Vary"] = c.vary(false)
 		if o := r.Header.Get("Origin"); o != "" && c.cors.allowed(o) {
 			h["Access-Control-Allow-Origin"] = []string{o}
 		}
@@ -75,9 +75,9 @@ func (c Common) Set(h http.Header, r *http.Request) {
 	}
 }
 
-// vary is the Vary header of a file: Origin when CORS has an allow-list,
-// and Accept-Encoding when the file has encoded variants (RFC 9110
-// §12.5.5). Nil when neither.
+// vary is the one place Vary is decided (RFC 9110 §12.5.5): Origin when
+// CORS has an allow-list, and Accept-Encoding for a file that has encoded
+// variants. Nil when neither.
 func (c Common) vary(compressible bool) []string {
 	switch {
 	case len(c.cors.origins) > 0 && compressible:
