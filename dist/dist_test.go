@@ -37,8 +37,6 @@ func ver(t *testing.T, s string) *semver.Version {
 	return semver.MustParse(s)
 }
 
-// lib returns the files of a small library at a version: a large script
-// (worth compressing), a tiny one (not), and a binary.
 // onDisk moves a test tree to a new directory on the local disk, with an
 // atomic directory exchange where the kernel has one (testDisk).
 func onDisk(t *testing.T, tree Tree) Tree {
@@ -47,6 +45,8 @@ func onDisk(t *testing.T, tree Tree) Tree {
 	return d
 }
 
+// lib returns the files of a small library at a version: a large script
+// (worth compressing), a tiny one (not), and a binary.
 func lib(version string) []layout.File {
 	big := strings.Repeat("/* "+version+" */ function add(a, b) { return a + b; }\n", 60)
 	return []layout.File{

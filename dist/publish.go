@@ -115,17 +115,48 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 	c.progress = req.Progress
 	res.Files, res.Sidecars = len(req.Files), c.sidecars
 	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {
-		return nil, err
+		return nil, &StateError{Version: res.Version, Err: err}
 	}
 	if !versioning.IsPrerelease(req.Version) {
 		ar, err := t.publishAlias(ctx, req.Version, c)
 		if err != nil {
-			return res, err
+			return res, &StateError{Version: res.Version, Live: true, Alias: ar.Dir, AliasHolds: ar.Was, Err: err}
 		}
 		res.Aliases = append(res.Aliases, ar)
 	}
 	return res, nil
 }
+
+// StateError is a publish that failed, with the state it left the tree
+// in: the version not published, or published and live with its alias
+// not yet moved. Publishing the same version again finishes the job.
+type StateError struct {
+	Version string
+	// Live says the version's directory is complete and served (ranges
+	// and /latest/ may already resolve to it).
+	Live bool
+	// Alias is the major.minor alias that was not moved, and AliasHolds
+	// what it still holds ("" when it does not exist yet).
+	Alias, AliasHolds string
+	Err               error
+}
+
+func (e *StateError) Error() string {
+	if !e.Live {
+		var imm *ImmutableError
+		if errors.As(e.Err, &imm) {
+			return e.Err.Error()
+		}
+		return fmt.Sprintf("%v; version %s was not published: every published version is as it was (a half-written copy is invisible to readers, and the next publish removes it)", e.Err, e.Version)
+	}
+	holds := "does not exist yet"
+	if e.AliasHolds != "" {
+		holds = "still holds " + e.AliasHolds
+	}
+	return fmt.Sprintf("%v; version %s IS published and live (ranges and /latest/ may serve it), but alias %s %s; run the same publish again to move it (it changes nothing else)", e.Err, e.Version, e.Alias, holds)
+}
+
+func (e *StateError) Unwrap() error { return e.Err }
 
 // checkFiles rejects names that are not clean, that are internal (dot
 // segments, the integrity manifest), or that would collide with another
@@ -271,16 +302,18 @@ func (t Tree) readManifest(dir string) (*layout.Manifest, error) {
 	return layout.DecodeManifest(p, data)
 }
 
+// isDir reports whether p is a directory of the tree. Anything else there
+// (a file, or a symbolic link, which cdnserve never serves, lists or
+// writes through) is an error that says what to do.
 func (t Tree) isDir(p string) (bool, error) {
-	fi, err := t.Fs.Stat(p)
-	if errors.Is(err, os.ErrNotExist) {
+	why, err := layout.NotPlain(t.Fs, p, true)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return false, err
-	}
-	if !fi.IsDir() {
-		return false, fmt.Errorf("%s exists and is not a directory", p)
+	case why != "":
+		return false, fmt.Errorf("%s is %s: cdnserve never serves, lists or publishes through one; move it away and publish again", p, why)
 	}
 	return true, nil
 }

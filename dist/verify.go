@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
@@ -78,6 +79,9 @@ func (t Tree) Verify() (*VerifyReport, error) {
 			continue
 		case layout.ClassifyDir(name) == layout.Internal:
 			continue
+		case e.Mode()&fs.ModeSymlink != 0:
+			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "link", Detail: "a symbolic link: never served or listed; replace it with a directory, or remove it"})
+			continue
 		case !e.IsDir():
 			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "extra", Detail: "a file in the dist root, outside any version"})
 			continue
@@ -96,7 +100,37 @@ func (t Tree) Verify() (*VerifyReport, error) {
 	for _, a := range r.Aliases {
 		t.verifyAlias(r, a, manifests)
 	}
+	t.verifyAliasesCurrent(r, manifests)
 	return r, nil
+}
+
+// verifyAliasesCurrent reports each major.minor line whose alias does not
+// hold the line's highest stable version: a publish that stopped after
+// the version went live and before the alias moved. Publishing that
+// version again moves it.
+func (t Tree) verifyAliasesCurrent(r *VerifyReport, manifests map[string]*layout.Manifest) {
+	highest := map[string]*semver.Version{}
+	for _, name := range r.Versions {
+		v, err := versioning.Parse(name)
+		if err != nil || versioning.IsPrerelease(v) {
+			continue
+		}
+		line := versioning.AliasDir(v)
+		if h := highest[line]; h == nil || v.GreaterThan(h) {
+			highest[line] = v
+		}
+	}
+	for line, v := range highest {
+		holds := "does not exist"
+		if m, ok := manifests[line]; ok && m.AliasOf != "" {
+			if m.AliasOf == v.Original() {
+				continue
+			}
+			holds = "holds " + m.AliasOf
+		}
+		r.Problems = append(r.Problems, Problem{Dir: line, Kind: "alias-lags",
+			Detail: fmt.Sprintf("%s, but %s is the newest stable version of its line: a publish stopped before it moved the alias; publish %s again to finish", holds, v.Original(), v.Original())})
+	}
 }
 
 // pendingSwitches reads the journals of interrupted alias switches: alias
@@ -144,9 +178,16 @@ func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *layout.Manif
 		}
 	}
 	var present []string
+	links := map[string]bool{}
 	afero.Walk(t.Fs, dir, func(p string, info fs.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			present = append(present, strings.TrimPrefix(p, dir+"/"))
+		rel := strings.TrimPrefix(p, dir+"/")
+		switch {
+		case err != nil, info.IsDir():
+		case !info.Mode().IsRegular():
+			links[rel] = true
+			r.Problems = append(r.Problems, Problem{Dir: name, Path: rel, Kind: "link", Detail: "not a regular file (a symbolic link?): never served; replace it with the file"})
+		default:
+			present = append(present, rel)
 		}
 		return nil
 	})
@@ -161,7 +202,7 @@ func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *layout.Manif
 	}
 	slices.Sort(paths)
 	for _, p := range paths {
-		if p == layout.ManifestName {
+		if p == layout.ManifestName || links[p] {
 			continue
 		}
 		data, err := afero.ReadFile(t.Fs, path.Join(dir, p))

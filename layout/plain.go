@@ -1,0 +1,34 @@
+package layout
+
+import (
+	"io/fs"
+
+	"github.com/spf13/afero"
+)
+
+// NotPlain says why an entry of a tree is not a plain directory (when dir)
+// or a regular file, or "" when it is one. Only plain entries are part of
+// a tree: a symbolic link, a device or a socket is never served, never
+// listed, never published into or through, and verify reports it. Where
+// the Fs can tell (afero.Lstater), links are not followed; object
+// storage has none.
+func NotPlain(fsys afero.Fs, p string, dir bool) (string, error) {
+	var fi fs.FileInfo
+	var err error
+	if l, ok := fsys.(afero.Lstater); ok {
+		fi, _, err = l.LstatIfPossible(p)
+	} else {
+		fi, err = fsys.Stat(p)
+	}
+	switch {
+	case err != nil:
+		return "", err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return "a symbolic link", nil
+	case dir && !fi.IsDir():
+		return "not a directory", nil
+	case !dir && !fi.Mode().IsRegular():
+		return "not a regular file", nil
+	}
+	return "", nil
+}
