@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
@@ -32,12 +33,20 @@ func (s *Server) handleMeta(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad version")
 	}
 	v, err := s.store.get(spec)
+	if err != nil && layout.IsVersionDir(spec) {
+		s.versionError(c.Response(), c.Request(), spec, err)
+		return nil
+	}
 	if errors.Is(err, errStorage) {
 		s.storageError(c.Response(), c.Request(), kindMeta, err)
 		return nil
 	}
 	if err != nil {
 		exact, rerr := s.store.resolve(spec)
+		if errors.Is(rerr, errStorage) {
+			s.storageError(c.Response(), c.Request(), kindMeta, rerr)
+			return nil
+		}
 		if rerr != nil {
 			s.notFound(c.Response(), c.Request(), kindMeta, rerr)
 			return nil
@@ -82,16 +91,23 @@ func (s *Server) handleHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// handleReadyz answers 200 while the dist root can be read.
+// handleReadyz answers 200 while the tree is being followed: the last
+// refresh (a listing of the root, every Config.Refresh and on SIGHUP)
+// succeeded, and not longer ago than three refresh intervals. A root that
+// cannot be listed, or a refresh loop that stopped, is not ready.
 func (s *Server) handleReadyz(c echo.Context) error {
 	setKind(c, kindHealth)
 	c.Response().Header()["Cache-Control"] = noStore
-	if _, err := s.cfg.Fs.Stat(s.cfg.Root); err != nil {
-		s.log.Warn("not ready: storage unreadable", "err", err)
-		return c.String(http.StatusServiceUnavailable, "storage unavailable\n")
+	if err := s.store.ready(s.readyMaxAge()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		return c.String(http.StatusServiceUnavailable, "not ready: storage unavailable or not refreshed\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
 }
+
+// readyMaxAge is how old the last successful refresh may be: three
+// intervals, and at least 10 s, so one slow listing is not an outage.
+func (s *Server) readyMaxAge() time.Duration { return max(3*s.cfg.Refresh, 10*time.Second) }
 
 // handleError turns an error from an Echo route into a response, through
 // writeError.

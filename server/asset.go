@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
@@ -67,12 +69,17 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, rout
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, "not found") // also: internal names
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
+	case layout.IsVersionDir(spec):
+		return s.versionError(w, r, spec, err) // an exact version or alias never redirects, least of all to itself
 	case errors.Is(err, errStorage):
 		return s.storageError(w, r, kindOther, err)
 	}
 	exact, err := s.store.resolve(spec)
+	if errors.Is(err, errStorage) {
+		return s.storageError(w, r, kindRedirect, err)
+	}
 	if err != nil {
-		return s.notFound(w, r, kindOther, err)
+		return s.notFound(w, r, kindRedirect, err)
 	}
 	target := (&url.URL{Path: "/" + exact + "/" + name, RawQuery: r.URL.RawQuery}).String()
 	return s.redirect(w, target)
@@ -101,9 +108,9 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 		return s.bodyError(w, r, kind, err)
 	}
 	data, err := s.body(vr)
-	var big afero.File
+	var big *verifyingFile
 	if errors.Is(err, errTooBig) {
-		big, err = s.cfg.Fs.Open(vr.storage)
+		big, err = s.openStream(vr, !isRange(r))
 	}
 	if err != nil {
 		return s.bodyError(w, r, kind, err)
@@ -134,7 +141,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 	}
 	if big != nil {
 		defer big.Close()
-		http.ServeContent(out, r, "", v.modTime, big) // on local disk, sent with sendfile(2)
+		http.ServeContent(out, r, "", v.modTime, big)
+		s.abortIfMismatched(big)
 	} else {
 		http.ServeContent(out, r, "", v.modTime, bytes.NewReader(data))
 	}
@@ -167,7 +175,9 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, ki
 	}
 }
 
-// simplePreconditions reports whether a request carries only what
+// isRange reports whether a request may get a part of a file.
+func isRange(r *http.Request) bool { return r.Header.Get("Range") != "" }
+
 // simplePreconditions reports whether a request carries only what the
 // memory path answers itself: at most an If-None-Match. Range, If-Range,
 // If-Match and the date preconditions go to http.ServeContent.
@@ -226,24 +236,34 @@ func (w *encodingWriter) ReadFrom(src io.Reader) (int64, error) {
 
 func (w *encodingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// errNotAcceptable is a request whose Accept-Encoding refuses identity
+// and every encoding the file has: 406 (RFC 9110 §12.5.3, §15.5.7).
+var errNotAcceptable = errors.New("no acceptable content coding")
+
 // pickVariant chooses identity or an encoding by the client's q-values.
 func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
-	if !f.compressible || acceptEncoding == "" {
+	if acceptEncoding == "" {
 		return f.identity, nil
 	}
-	for _, enc := range parseAcceptEncoding(acceptEncoding).order() {
-		if enc == "" {
-			return f.identity, nil
-		}
-		vr, err := f.encoded(enc, func() ([]byte, error) { return s.body(f.identity) })
-		if err != nil {
-			return nil, err
-		}
-		if vr != nil {
-			return vr, nil
+	p := parseAcceptEncoding(acceptEncoding)
+	if f.compressible {
+		for _, enc := range p.order() {
+			if enc == "" {
+				break // identity, or nothing more that is acceptable
+			}
+			vr, err := f.encoded(enc, func() ([]byte, error) { return s.body(f.identity) })
+			if err != nil {
+				return nil, err
+			}
+			if vr != nil {
+				return vr, nil
+			}
 		}
 	}
-	return f.identity, nil
+	if p.identity > 0 {
+		return f.identity, nil
+	}
+	return nil, errNotAcceptable
 }
 
 var errTooBig = errors.New("too big to cache")
@@ -261,6 +281,12 @@ func (s *Server) body(vr *variant) ([]byte, error) {
 	if vr.size > s.cache.maxItem() {
 		return nil, errTooBig
 	}
+	if why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false); err != nil || why != "" {
+		if err == nil {
+			err = fmt.Errorf("%w: %s is %s", errIntegrity, vr.storage, why)
+		}
+		return nil, err
+	}
 	data, err := afero.ReadFile(s.cfg.Fs, vr.storage)
 	if err != nil {
 		return nil, err
@@ -272,17 +298,27 @@ func (s *Server) body(vr *variant) ([]byte, error) {
 	return data, nil
 }
 
-// bodyError answers for a file whose bytes could not be served: bytes
+// bodyError answers for a file whose bytes could not be served: no
+// acceptable encoding is 406 (varying by Accept-Encoding); bytes
 // that fail their manifest's hash (an alias reads its version's immutable
 // files, so this is damage, never a switch in progress) are a 500;
 // anything else is storage failing, a 503.
 func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
+	if errors.Is(err, errNotAcceptable) {
+		w.Header()["Vary"] = s.common.vary(true)
+		return s.writeError(w, r, kind, http.StatusNotAcceptable, "no acceptable content coding: this file is available as identity, br and gzip")
+	}
 	if errors.Is(err, errIntegrity) {
 		s.log.Error("refusing to serve bytes that fail their integrity manifest", "err", err)
+		s.metrics.damaged.Inc()
 		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file failed its integrity check")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
+		// Storage answered: the tree is damaged, as /-/readyz (which
+		// speaks of storage) agrees. Retrying will not help.
 		s.log.Error("a file listed in an integrity manifest is missing", "err", err)
+		s.metrics.damaged.Inc()
+		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file is missing")
 	}
 	return s.storageError(w, r, kind, err)
 }

@@ -2,9 +2,11 @@ package server
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/storage"
@@ -75,7 +77,7 @@ func versionsStore(b *testing.B, n int) *store {
 		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
 		afero.WriteFile(fs, "/dist/"+v+"/"+layout.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
 	}
-	s := newStore(fs, "/dist", DefaultNegativeTTL, nil)
+	s := newStore(fs, "/dist", DefaultNegativeTTL, time.Now, slog.New(slog.DiscardHandler))
 	if err := s.refresh(); err != nil {
 		b.Fatal(err)
 	}

@@ -25,13 +25,16 @@ var kindNames = [numKinds]string{"exact", "alias", "redirect", "meta", "health",
 // other errors and health answers are never stored.
 type cachePolicy struct {
 	exact, alias, redirect, notFound []string
+	// retry is for a version that could not be loaded (500, 503): short,
+	// so an edge neither hammers storage nor keeps the error.
+	retry []string
 }
 
 var noStore = []string{"no-store"}
 
 func newCachePolicy(c Config) cachePolicy {
 	return cachePolicy{exact: []string{c.ExactCacheControl}, alias: []string{c.AliasCacheControl},
-		redirect: []string{c.RedirectCacheControl}, notFound: []string{c.NotFoundCacheControl}}
+		redirect: []string{c.RedirectCacheControl}, notFound: []string{c.NotFoundCacheControl}, retry: []string{"max-age=5"}}
 }
 
 // header returns the Cache-Control value for a response of this kind and

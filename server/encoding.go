@@ -79,7 +79,8 @@ func parseQ(params string) float64 {
 
 // order lists the encodings to try, best first: by q-value, and at equal
 // q, br before gzip before identity (smallest first). Refused codings are
-// left out. Identity is always last-resort: a file is never withheld.
+// left out; the slots after them are "" (identity), which the caller
+// uses only when identity is acceptable (p.identity > 0).
 func (p preference) order() [3]string {
 	var out [3]string
 	cands := [3]struct {
@@ -101,8 +102,5 @@ func (p preference) order() [3]string {
 		cands[best].q = 0
 		n++
 	}
-	for ; n < 3; n++ {
-		out[n] = "" // identity as the last resort
-	}
-	return out
+	return out // unused slots stay "" (identity)
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cdnserve/cdnserve/layout"
 )
@@ -40,6 +41,9 @@ type variant struct {
 	length   []string // Content-Length header value
 	ceHeader []string // Content-Encoding header value, nil for identity
 	data     []byte   // on-the-fly variants keep their bytes here
+	// check is what streaming last learned of the stored file (stream.go);
+	// nil until a variant too big for the cache is streamed.
+	check atomic.Pointer[fileCheck]
 }
 
 func newFile(dir string, mf layout.ManifestFile) *file {

@@ -20,6 +20,7 @@ var (
 	hvVaryAE       = []string{"Accept-Encoding"}
 	hvVaryOrigin   = []string{"Origin"}
 	hvVaryOriginAE = []string{"Origin", "Accept-Encoding"}
+	hvClose        = []string{"close"}
 )
 
 // corsPolicy decides the CORS headers (Fetch standard, "CORS protocol").

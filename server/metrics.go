@@ -15,6 +15,9 @@ type metrics struct {
 	requests [numKinds][6]prometheus.Counter // [kind][status/100]
 	latency  [numKinds]prometheus.Observer
 	bytes    prometheus.Counter
+	// damaged counts refusals of a damaged tree: bytes that fail their
+	// manifest, files or manifests missing, links where files should be.
+	damaged prometheus.Counter
 }
 
 func newMetrics(cache *bodyCache) *metrics {
@@ -29,6 +32,9 @@ func newMetrics(cache *bodyCache) *metrics {
 	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdnserve_response_bytes_total", Help: "Response body bytes sent.",
 	})
+	m.damaged = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdnserve_integrity_failures_total", Help: "Requests refused because the stored tree is damaged: bytes that fail their manifest, a listed file missing or not a regular file, a damaged manifest.",
+	})
 	classes := [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 	for k := range numKinds {
 		for c, class := range classes {
@@ -36,7 +42,7 @@ func newMetrics(cache *bodyCache) *metrics {
 		}
 		m.latency[k] = latency.WithLabelValues(kindNames[k])
 	}
-	m.reg.MustRegister(requests, latency, m.bytes,
+	m.reg.MustRegister(requests, latency, m.bytes, m.damaged,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_hits_total", Help: "File bodies served from the in-memory cache."},
 			func() float64 { return float64(cache.hits.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_misses_total", Help: "File bodies that had to be read from storage (or streamed)."},

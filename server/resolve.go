@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -61,37 +62,82 @@ func (e *resolveError) Error() string {
 // maxListed bounds how many versions a 404 body lists.
 const maxListed = 30
 
+// newResolveError says spec matched nothing, and lists what exists.
+func newResolveError(spec, reason string, versions []*semver.Version) *resolveError {
+	e := &resolveError{Spec: spec, Reason: reason}
+	for _, v := range versions {
+		if len(e.Available) == maxListed {
+			e.More = len(versions) - maxListed
+			break
+		}
+		e.Available = append(e.Available, v.Original())
+	}
+	return e
+}
+
+// resolution is a range's answer until the next refresh: an exact
+// version, or why none matches.
+type resolution struct {
+	exact string
+	miss  *resolveError
+}
+
 // resolve turns a tag ("latest") or a semver range ("1", "^1.7.0",
-// "~1.7", "1.x") into the newest published version that matches. Stable
-// versions only, unless the range itself names a prerelease (Masterminds
-// semver constraint rules). Results are cached until the next refresh.
+// "~1.7", "1.x") into the newest published version that matches and can
+// be loaded. Stable versions only, unless the range itself names a
+// prerelease (Masterminds semver constraint rules). Hits and misses are
+// cached until the next refresh, so a range that matches nothing costs
+// one scan per refresh, not one per request.
 func (s *store) resolve(spec string) (string, error) {
 	s.mu.RLock()
-	exact, ok := s.resolved[spec]
+	res, ok := s.resolved[spec]
 	versions := s.exact
 	s.mu.RUnlock()
 	if ok {
-		return exact, nil
-	}
-	match, reason := matchSpec(spec, versions)
-	if match == "" {
-		e := &resolveError{Spec: spec, Reason: reason}
-		for _, v := range versions {
-			if len(e.Available) == maxListed {
-				e.More = len(versions) - maxListed
-				break
-			}
-			e.Available = append(e.Available, v.Original())
+		if res.miss != nil {
+			return "", res.miss
 		}
-		return "", e
+		return res.exact, nil
+	}
+	exact, reason, err := s.newestLoadable(spec, versions)
+	if err != nil {
+		return "", err // storage failed: not cached
+	}
+	res = resolution{exact: exact}
+	if exact == "" {
+		res.miss = newResolveError(spec, reason, versions)
 	}
 	s.mu.Lock()
 	if len(s.resolved) > 10000 {
-		s.resolved = map[string]string{}
+		s.resolved = map[string]resolution{}
 	}
-	s.resolved[spec] = match
+	s.resolved[spec] = res
 	s.mu.Unlock()
-	return match, nil
+	if res.miss != nil {
+		return "", res.miss
+	}
+	return exact, nil
+}
+
+// newestLoadable is the newest version matching spec that loads: one
+// whose manifest is damaged, or that vanished, is skipped (get drops it
+// from the list). A storage error is returned as it is.
+func (s *store) newestLoadable(spec string, versions []*semver.Version) (exact, reason string, err error) {
+	for {
+		exact, reason = matchSpec(spec, versions)
+		if exact == "" {
+			return "", reason, nil
+		}
+		_, err := s.get(exact)
+		switch {
+		case err == nil:
+			return exact, "", nil
+		case errors.Is(err, errStorage):
+			return "", "", err
+		}
+		i := slices.IndexFunc(versions, func(v *semver.Version) bool { return v.Original() == exact })
+		versions = versions[i+1:] // skip it and every newer one: they did not match
+	}
 }
 
 // matchSpec finds the newest version matching spec in versions (sorted

@@ -14,8 +14,13 @@ import (
 // never names a storage path. A client that asks for JSON gets
 // {"error", "status"}.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind routeKind, code int, msg string) (int, int64, routeKind) {
+	return s.writeErrorCached(w, r, kind, code, msg, s.policy.header(kind, code))
+}
+
+// writeErrorCached is writeError with a Cache-Control of the caller's.
+func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind routeKind, code int, msg string, cacheControl []string) (int, int64, routeKind) {
 	h := w.Header()
-	h["Cache-Control"] = s.policy.header(kind, code)
+	h["Cache-Control"] = cacheControl
 	if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
 		h["Allow"] = hvMethods
 	}
@@ -49,6 +54,23 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 	}
 	status, n := writeText(w, r, http.StatusNotFound, msg+"\n")
 	return status, n, kind
+}
+
+// versionError answers for an exact version or alias that could not be
+// loaded: 404 when it is absent, 500 when its manifest is damaged, 503
+// when storage failed. The 5xx are cached briefly (policy.retry), so an
+// edge neither hammers storage nor keeps the error.
+func (s *Server) versionError(w http.ResponseWriter, r *http.Request, name string, err error) (int, int64, routeKind) {
+	switch {
+	case errors.Is(err, errDamaged):
+		s.log.Error("a version's integrity manifest is damaged", "version", name, "err", err)
+		s.metrics.damaged.Inc()
+		return s.writeErrorCached(w, r, kindExact, http.StatusInternalServerError, "the integrity manifest of "+name+" is damaged", s.policy.retry)
+	case errors.Is(err, errStorage):
+		s.log.Error("storage error", "err", err)
+		return s.writeErrorCached(w, r, kindExact, http.StatusServiceUnavailable, "storage unavailable", s.policy.retry)
+	}
+	return s.notFound(w, r, kindExact, newResolveError(name, "not published", s.store.versions()))
 }
 
 // storageError answers 503: storage could not be read.

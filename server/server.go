@@ -34,6 +34,13 @@ var _ http.Handler = (*Server)(nil)
 // version's page, a range's redirect) takes one way through, serveAsset;
 // Echo routes the rest: /, the /-/ endpoints, and their 404s and 405s.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.TransferEncoding) > 0 {
+		// A request with a body in Transfer-Encoding, which no GET or HEAD
+		// to a CDN needs, may be smuggling a second request past a proxy
+		// that read its Content-Length (net/http drops that header before
+		// we see it). RFC 9112 §6.1: close the connection after answering.
+		w.Header()["Connection"] = hvClose
+	}
 	if isAssetPath(r.URL.Path) {
 		s.serveAsset(w, r)
 		return
@@ -50,7 +57,7 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:    cfg,
-		store:  newStore(cfg.Fs, cfg.Root, cfg.NegativeTTL, cfg.Clock),
+		store:  newStore(cfg.Fs, cfg.Root, cfg.NegativeTTL, cfg.Clock, cfg.Logger),
 		cache:  newBodyCache(cfg.CacheBytes),
 		policy: newCachePolicy(cfg),
 		common: NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),

@@ -191,12 +191,13 @@ func TestStreamsBigFiles(t *testing.T) {
 
 func TestReadyz(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	_, ts := f.server(t, nil)
+	s, ts := f.server(t, nil)
 	if resp, body := do(t, "GET", ts.URL+"/-/readyz"); resp.StatusCode != 200 || string(body) != "ready\n" {
 		t.Errorf("readyz: %d %q", resp.StatusCode, body)
 	}
 	do(t, "GET", ts.URL+"/2.2.3/pusher.js") // cache it
 	os.Rename(f.root, f.root+".gone")
+	s.Refresh() // as Run does every Config.Refresh
 	if resp, _ := do(t, "GET", ts.URL+"/-/readyz"); resp.StatusCode != 503 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("readyz with storage gone: %d", resp.StatusCode)
 	}

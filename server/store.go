@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -23,23 +24,41 @@ import (
 // being absent; it maps to 503.
 var errStorage = errors.New("storage unavailable")
 
+// errDamaged marks a version directory whose integrity manifest is there
+// but cannot be used: undecodable, or naming another version. It maps to
+// 500: the tree needs repair, and retrying will not help.
+var errDamaged = errors.New("integrity manifest damaged")
+
 // store is the server's view of the dist tree. It lists version
 // directories at start and on each refresh, loads a version's integrity
 // manifest the first time it is asked for, and precomputes everything a
 // request needs from it. Exact versions, once loaded, are kept for good;
 // aliases are re-read on refresh.
+//
+// Only plain directories and regular files are part of the tree: a
+// symbolic link, a device or a socket where a version directory, a
+// manifest or a file should be is never served and never listed, and is
+// logged once (by ignore).
 type store struct {
 	fs     afero.Fs
 	root   string
 	negTTL time.Duration
 	clock  func() time.Time
+	log    *slog.Logger
+
+	ignoredMu sync.Mutex
+	ignored   map[string]bool // entries logged as ignored, each once
 
 	mu         sync.RWMutex
 	exact      []*semver.Version   // published exact versions, newest first
 	known      map[string]bool     // directory names known to hold a manifest
 	loadedDirs map[string]*version // exact versions and aliases, by directory name
 	negative   map[string]time.Time
-	resolved   map[string]string // range spec -> exact version, until the next refresh
+	resolved   map[string]resolution // range spec -> its answer, until the next refresh
+	// lastRefresh is when the last refresh succeeded, and refreshErr
+	// what the last one failed with (nil when it succeeded): readiness.
+	lastRefresh time.Time
+	refreshErr  error
 }
 
 // version is one loaded version or alias directory. It is immutable: a
@@ -66,9 +85,33 @@ func (v *version) kind() routeKind {
 	return kindExact
 }
 
-func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time) *store {
-	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock,
-		known: map[string]bool{}, loadedDirs: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]string{}}
+func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time, log *slog.Logger) *store {
+	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock, log: log, ignored: map[string]bool{},
+		known: map[string]bool{}, loadedDirs: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
+}
+
+// ignore logs, once per entry, that an entry of the tree is not served.
+func (s *store) ignore(name, why string) {
+	s.ignoredMu.Lock()
+	first := !s.ignored[name]
+	s.ignored[name] = true
+	s.ignoredMu.Unlock()
+	if first {
+		s.log.Warn("ignoring an entry of the dist tree: never served, never listed", "entry", name, "why", why)
+	}
+}
+
+// ready reports whether the last refresh succeeded within maxAge.
+func (s *store) ready(maxAge time.Duration) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.refreshErr != nil:
+		return s.refreshErr
+	case s.clock().Sub(s.lastRefresh) > maxAge:
+		return fmt.Errorf("the last successful refresh was %s ago, more than %s", s.clock().Sub(s.lastRefresh).Round(time.Second), maxAge)
+	}
+	return nil
 }
 
 // refresh re-lists the tree: new version directories (with a manifest)
@@ -77,7 +120,11 @@ func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() tim
 func (s *store) refresh() error {
 	entries, err := afero.ReadDir(s.fs, s.root)
 	if err != nil {
-		return fmt.Errorf("%w: listing %s: %v", errStorage, s.root, err)
+		err = fmt.Errorf("%w: listing %s: %v", errStorage, s.root, err)
+		s.mu.Lock()
+		s.refreshErr = err
+		s.mu.Unlock()
+		return err
 	}
 	s.mu.RLock()
 	known := make(map[string]bool, len(s.known))
@@ -95,12 +142,27 @@ func (s *store) refresh() error {
 	present := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || !layout.IsVersionDir(name) {
+		switch {
+		case layout.ClassifyDir(name) == layout.Internal:
+			continue
+		case !layout.IsVersionDir(name):
+			s.ignore(name, "not a version or alias name")
+			continue
+		case e.Mode()&fs.ModeSymlink != 0:
+			s.ignore(name, "a symbolic link")
+			continue
+		case !e.IsDir():
+			s.ignore(name, "not a directory")
 			continue
 		}
 		present[name] = true
-		if !known[name] && s.hasManifest(name) {
-			known[name] = true
+		if !known[name] {
+			switch _, _, err := s.readManifest(name); {
+			case err == nil:
+				known[name] = true
+			case errors.Is(err, errDamaged):
+				s.ignore(name, err.Error())
+			}
 		}
 	}
 	for name := range known {
@@ -132,14 +194,10 @@ func (s *store) refresh() error {
 	for name, v := range reloaded {
 		s.loadedDirs[name] = v
 	}
-	s.resolved = map[string]string{}
+	s.resolved = map[string]resolution{}
 	s.negative = map[string]time.Time{}
+	s.lastRefresh, s.refreshErr = s.clock(), nil
 	return nil
-}
-
-func (s *store) hasManifest(name string) bool {
-	fi, err := s.fs.Stat(path.Join(s.root, name, layout.ManifestName))
-	return err == nil && !fi.IsDir()
 }
 
 func sortedExact(known map[string]bool) []*semver.Version {
@@ -155,7 +213,8 @@ func sortedExact(known map[string]bool) []*semver.Version {
 
 // get returns a loaded version or alias by directory name, loading it
 // from storage on first use. A name storage does not have is remembered
-// as absent for negTTL. The error is fs.ErrNotExist or wraps errStorage.
+// as absent for negTTL. The error is fs.ErrNotExist, or wraps errStorage
+// or errDamaged; a damaged version is dropped from the version list.
 func (s *store) get(name string) (*version, error) {
 	if v := s.loaded(name); v != nil {
 		return v, nil
@@ -166,21 +225,25 @@ func (s *store) get(name string) (*version, error) {
 	if !layout.IsVersionDir(name) || (isNeg && s.clock().Before(neg)) {
 		return nil, fs.ErrNotExist
 	}
-	raw, err := afero.ReadFile(s.fs, path.Join(s.root, name, layout.ManifestName))
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
-		}
+	raw, m, err := s.readManifest(name)
+	var v *version
+	if err == nil {
+		v = s.newVersion(name, m, raw)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		s.mu.Lock()
 		if len(s.negative) > 10000 {
 			s.negative = map[string]time.Time{}
 		}
 		s.negative[name] = s.clock().Add(s.negTTL)
 		s.mu.Unlock()
-		return nil, fs.ErrNotExist
-	}
-	v, err := s.parse(name, raw)
-	if err != nil {
+		return nil, err
+	case errors.Is(err, errDamaged):
+		s.ignore(name, err.Error())
+		s.forget(name)
+		return nil, err
+	case err != nil:
 		return nil, err
 	}
 	s.mu.Lock()
@@ -192,26 +255,87 @@ func (s *store) get(name string) (*version, error) {
 	if !s.known[name] {
 		s.known[name] = true
 		s.exact = sortedExact(s.known)
-		s.resolved = map[string]string{}
+		s.resolved = map[string]resolution{}
 	}
 	return v, nil
 }
 
-// parse builds a version from its manifest bytes. A manifest that does
-// not belong in its directory is treated as absent.
-func (s *store) parse(name string, raw []byte) (*version, error) {
+// readManifest reads and checks a version directory's manifest. The
+// directory and the manifest must be plain (layout.NotPlain): anything else is
+// absent.
+func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
+	dir := path.Join(s.root, name)
+	mpath := path.Join(dir, layout.ManifestName)
+	for _, e := range []struct {
+		p   string
+		dir bool
+	}{{dir, true}, {mpath, false}} {
+		why, err := layout.NotPlain(s.fs, e.p, e.dir)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil, fs.ErrNotExist
+		case err != nil:
+			return nil, nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
+		case why != "":
+			s.ignore(path.Join(name, path.Base(e.p)), why)
+			return nil, nil, fs.ErrNotExist
+		}
+	}
+	raw, err := afero.ReadFile(s.fs, mpath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil, fs.ErrNotExist
+	case err != nil:
+		return nil, nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
+	}
+	m, err := checkManifest(name, raw)
+	return raw, m, err
+}
+
+// forget drops a version from the list and from the range cache, so that
+// no range resolves to it.
+func (s *store) forget(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.known[name] {
+		delete(s.known, name)
+		delete(s.loadedDirs, name)
+		s.exact = sortedExact(s.known)
+		s.resolved = map[string]resolution{}
+	}
+}
+
+// checkManifest decodes a directory's manifest. One that cannot be
+// decoded, or that does not belong in its directory, is errDamaged.
+func checkManifest(name string, raw []byte) (*layout.Manifest, error) {
 	m, err := layout.DecodeManifest(path.Join(name, layout.ManifestName), raw)
 	if err != nil {
-		return nil, fs.ErrNotExist
+		return nil, fmt.Errorf("%w: %v", errDamaged, err)
 	}
 	sv, err := versioning.Parse(m.Version)
 	if err != nil {
-		return nil, fs.ErrNotExist
+		return nil, fmt.Errorf("%w: %s: version: %v", errDamaged, name, err)
 	}
 	alias := m.AliasOf != ""
 	if (!alias && name != m.Version) || (alias && (m.AliasOf != m.Version || name != versioning.AliasDir(sv))) {
-		return nil, fs.ErrNotExist
+		return nil, fmt.Errorf("%w: %s holds the manifest of %s", errDamaged, name, m.Version)
 	}
+	return m, nil
+}
+
+// parse builds a version from its manifest bytes.
+func (s *store) parse(name string, raw []byte) (*version, error) {
+	m, err := checkManifest(name, raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.newVersion(name, m, raw), nil
+}
+
+// newVersion precomputes everything a request needs from a checked
+// manifest.
+func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version {
+	alias := m.AliasOf != ""
 	v := &version{name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
 		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt}
 	if !v.modTime.IsZero() {
@@ -230,7 +354,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 		v.files[mf.Path] = newFile(dir, mf)
 	}
 	v.meta, _ = json.Marshal(metaOf(v))
-	return v, nil
+	return v
 }
 
 // loaded returns a version or alias that is loaded already, or nil; it

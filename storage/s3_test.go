@@ -190,14 +190,21 @@ func TestBucketGoesAway(t *testing.T) {
 	if _, err := publishTo(t, st.Fs, st.Root, "2.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	ts := serve(t, st.Fs, st.Root)
+	srv, err := server.New(server.Config{Fs: st.Fs, Root: st.Root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
 	if r, _ := get(t, ts.URL+"/-/readyz"); r.StatusCode != 200 {
 		t.Fatalf("readyz before: %d", r.StatusCode)
 	}
 	_, cached := get(t, ts.URL+"/2.2.3/pusher.min.js")
 	proxy.CloseClientConnections()
 	proxy.Close()
-
+	if err := srv.Refresh(); err == nil { // as Run does every Config.Refresh
+		t.Error("a refresh with the bucket gone succeeded")
+	}
 	if r, _ := get(t, ts.URL+"/-/readyz"); r.StatusCode != 503 {
 		t.Errorf("readyz with the bucket gone: %d, want 503", r.StatusCode)
 	}
