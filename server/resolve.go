@@ -151,12 +151,12 @@ func matchSpec(spec string, versions []*semver.Version) (string, string) {
 		}
 		return "", "no stable version is published"
 	}
-	c, err := semver.NewConstraint(spec)
+	r, err := versioning.ParseRange(spec)
 	if err != nil {
 		return "", "not a version, alias, tag or semver range"
 	}
 	for _, v := range versions {
-		if c.Check(v) {
+		if r.Match(v) { // no allocation per version, unlike semver's Check
 			return v.Original(), ""
 		}
 	}
