@@ -9,11 +9,14 @@ import (
 // Sentinel errors, for errors.Is. Every error Load returns wraps one of
 // them, or a *StatusError.
 var (
-	// ErrNotFound: the CDN answered 404 or 410 for the file (or for the
+	// ErrNotFound: the file is not in the version (its integrity manifest
+	// does not list it), or the CDN answered 404 or 410 for it (or for the
 	// version's metadata).
 	ErrNotFound = errors.New("not found")
-	// ErrIntegrity: the bytes did not match their SRI hash, or the file
-	// is not in the version's integrity manifest. The loader fails closed.
+	// ErrIntegrity: the bytes did not match their SRI hash, or the
+	// metadata is not a cdnserve integrity document. The loader fails
+	// closed. (A file the version's manifest does not list is
+	// ErrNotFound.)
 	ErrIntegrity = errors.New("integrity check failed")
 	// ErrTimeout: an attempt or the whole load ran out of time.
 	ErrTimeout = errors.New("timed out")
@@ -47,6 +50,17 @@ func (e *timeoutError) Unwrap() error { return e.err }
 func (e *timeoutError) Is(target error) bool {
 	return target == ErrTimeout || target == context.DeadlineExceeded
 }
+
+// notInVersionError is a file the version's integrity manifest does not
+// list: the version has no such file. It matches ErrNotFound.
+type notInVersionError struct {
+	file, version string
+}
+
+func (e *notInVersionError) Error() string {
+	return fmt.Sprintf("%s: %s: version %s has no such file (its files are listed at /-/meta/%s)", e.file, ErrNotFound, e.version, e.version)
+}
+func (e *notInVersionError) Unwrap() error { return ErrNotFound }
 
 // integrityError says which file failed and why.
 type integrityError struct {

@@ -32,7 +32,7 @@ func (l *Loader) load(ctx context.Context, file string) ([]byte, error) {
 		}
 		var ok bool
 		if sri, ok = m[file]; !ok {
-			return nil, &integrityError{file: file, detail: "not listed in the version's integrity manifest (/-/meta/" + l.opts.Version + ")"}
+			return nil, &notInVersionError{file: file, version: l.opts.Version}
 		}
 		// An exact version never changes: a cached file that still matches
 		// its SRI needs no request at all.

@@ -206,8 +206,9 @@ func TestLoadFromRealServer(t *testing.T) {
 	if c.count("/2.2.3/pusher.min.js") != before || c.count("/-/meta/2.2.3") != 1 {
 		t.Errorf("requests: file %d, meta %d; want the cache used", c.count("/2.2.3/pusher.min.js"), c.count("/-/meta/2.2.3"))
 	}
-	if _, err := l.Load(context.Background(), "nope"); !errors.Is(err, loader.ErrIntegrity) || !strings.Contains(err.Error(), "nope.min.js") {
-		t.Errorf("unlisted file: %v, want an integrity error naming it", err)
+	if _, err := l.Load(context.Background(), "nope"); !errors.Is(err, loader.ErrNotFound) || errors.Is(err, loader.ErrIntegrity) ||
+		!strings.Contains(err.Error(), "nope.min.js: not found: version 2.2.3 has no such file") {
+		t.Errorf("unlisted file: %v, want ErrNotFound naming it", err)
 	}
 }
 

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loader"
+	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
 
@@ -34,7 +39,7 @@ func (s *stringList) repeatable()        {}
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "fetch", "--cdn URL --version X [flags] NAME...", fetchExamples)
 	cdn := fs.String("cdn", "", "CDN base `URL` (http or https)")
-	version := fs.String("version", "", "the exact `version` to fetch")
+	version := fs.String("version", "", "the `version` to fetch: exact, or a range or tag (^2.2, latest) that the CDN resolves")
 	suffix := fs.String("suffix", "", "put between a dependency's name and .js: .min for minified files")
 	out := fs.String("o", ".", "`dir` to write the files into")
 	var mirrors stringList
@@ -49,7 +54,14 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *cdn == "" || *version == "" {
 		return fs.usageError("need --cdn, --version and at least one NAME")
 	}
-	o := loader.Options{Version: *version, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
+	exact, err := resolveVersion(ctx, *cdn, *version, *timeout)
+	if err != nil {
+		return err
+	}
+	if exact != *version {
+		fmt.Fprintf(e.stdout, "resolved %s to %s\n", *version, exact)
+	}
+	o := loader.Options{Version: exact, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
 	if *cacheDir != "" {
 		o.CacheDir = e.abs(*cacheDir)
 	}
@@ -85,4 +97,43 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "fetched %s (%d bytes, %s)\n", e.rel(filepath.Join(dir, file)), len(data), layout.SRI(data))
 	}
 	return errors.Join(errs...)
+}
+
+// resolveVersion turns a range or tag into the exact version the CDN
+// serves for it, from /-/meta/<spec> (which redirects a range to the
+// exact version's document, and answers an alias with the version it
+// holds). An exact version is returned as it is.
+func resolveVersion(ctx context.Context, cdn, spec string, timeout time.Duration) (string, error) {
+	if _, err := versioning.Parse(spec); err == nil {
+		return spec, nil
+	}
+	u := strings.TrimSuffix(cdn, "/") + "/-/meta/" + url.PathEscape(spec)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", fmt.Errorf("--version %s: %w", spec, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("--version %s: resolving it at %s: %w", spec, u, err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Version string `json:"version"`
+		Error   string `json:"error"`
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc)
+	if resp.StatusCode != http.StatusOK {
+		why := doc.Error
+		if why == "" {
+			why = resp.Status
+		}
+		return "", fmt.Errorf("--version %s: %s answers %d: %s", spec, u, resp.StatusCode, why)
+	}
+	if _, err := versioning.Parse(doc.Version); err != nil {
+		return "", fmt.Errorf("--version %s: %s is not a cdnserve metadata document (version %q)", spec, u, doc.Version)
+	}
+	return doc.Version, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cdnserve/cdnserve/layout"
@@ -53,7 +54,7 @@ func TestFetch(t *testing.T) {
 	}
 
 	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2.3", "nope")
-	if code != 1 || !strings.Contains(errOut, "nope: ") || !strings.Contains(errOut, "nope.js") {
+	if code != 1 || !strings.Contains(errOut, "nope: ") || !strings.Contains(errOut, "nope.js: not found: version 2.2.3 has no such file") {
 		t.Errorf("missing dependency: exit %d %q", code, errOut)
 	}
 	corrupt = true
@@ -68,9 +69,23 @@ func TestFetch(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "need --cdn, --version and at least one NAME") {
 		t.Errorf("no version: exit %d %q", code, errOut)
 	}
-	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "2.2", "pusher")
-	if code != 1 || !strings.Contains(errOut, "must be a full version") {
-		t.Errorf("alias version: exit %d %q", code, errOut)
+	// A range, a tag or an alias is resolved by the CDN, and said.
+	corrupt = false
+	for _, spec := range []string{"2.2", "^2.2.0", "latest"} {
+		code, out, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", spec, "-o", "ranged", "sockjs")
+		if code != 0 || !strings.Contains(out, "resolved "+spec+" to 2.2.3\n") || !strings.Contains(out, "fetched ranged/sockjs.js") {
+			t.Errorf("--version %s: exit %d\n%s%s", spec, code, out, errOut)
+		}
+	}
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "^9", "sockjs")
+	if code != 1 || !strings.Contains(errOut, "--version ^9: ") || !strings.Contains(errOut, "answers 404") {
+		t.Errorf("a range that matches nothing: exit %d %q", code, errOut)
+	}
+	// Fetched files get the usual mode: 0644 under the umask, not 0600.
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	if fi, err := os.Stat(filepath.Join(work, "vendor", "pusher.min.js")); err != nil || fi.Mode().Perm() != 0o644&^os.FileMode(umask) {
+		t.Errorf("fetched file mode %v, want %v", fi.Mode().Perm(), 0o644&^os.FileMode(umask))
 	}
 }
 
