@@ -85,6 +85,31 @@ func (s *Server) handleVersions(c echo.Context) error {
 	return c.JSON(http.StatusOK, doc)
 }
 
+// Newest returns the newest stable version (or the newest version, when
+// none is stable), the alias that holds it, if any, and its files, for
+// start-up messages. All are empty when nothing is published.
+func (s *Server) Newest() (version, alias string, files []string) {
+	version, err := s.store.resolve("latest")
+	if err != nil {
+		if vs := s.store.versions(); len(vs) > 0 {
+			version = vs[0].Original()
+		}
+	}
+	v, err := s.store.get(version)
+	if err != nil {
+		return "", "", nil
+	}
+	if sv, err := versioning.Parse(version); err == nil {
+		if a, err := s.store.get(versioning.AliasDir(sv)); err == nil && a.exact == version {
+			alias = a.name
+		}
+	}
+	for _, f := range v.manifest.Files {
+		files = append(files, f.Path)
+	}
+	return version, alias, files
+}
+
 func (s *Server) handleHealthz(c echo.Context) error {
 	setKind(c, kindHealth)
 	c.Response().Header()["Cache-Control"] = noStore

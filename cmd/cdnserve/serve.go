@@ -201,7 +201,14 @@ func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOpti
 			}
 		}()
 	}
-	printStartup(e.stdout, ls[0].scheme+"://"+displayAddr(ls[0].ln.Addr()), demoVersions)
+	var local string
+	for _, l := range ls {
+		base := printListening(e.stdout, l.scheme, l.ln.Addr())
+		if local == "" {
+			local = base
+		}
+	}
+	printExamples(e.stdout, local, srv, demoVersions)
 	runCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	go srv.Run(runCtx)
@@ -241,7 +248,7 @@ func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOpti
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into a URL host a person can
-// open.
+// open on this machine.
 func displayAddr(a net.Addr) string {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
@@ -253,10 +260,64 @@ func displayAddr(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-func printStartup(w io.Writer, base string, demoVersions []string) {
-	fmt.Fprintf(w, "cdnserve is serving on %s\n", base)
+// printListening says the address a listener really listens on, and the
+// URLs that reach it: from this machine, and, when it listens on every
+// interface, from the network (as `npx serve` does). It returns the
+// local base URL.
+func printListening(w io.Writer, scheme string, a net.Addr) string {
+	local := scheme + "://" + displayAddr(a)
+	host, port, _ := net.SplitHostPort(a.String())
+	ip := net.ParseIP(host)
+	every := ip == nil || ip.IsUnspecified()
+	where := ""
+	if every {
+		where = ", every interface"
+	}
+	fmt.Fprintf(w, "cdnserve is listening on %s (%s%s)\n", a, scheme, where)
+	fmt.Fprintf(w, "  Local:    %s/\n", local)
+	if every {
+		for _, n := range networkIPs() {
+			fmt.Fprintf(w, "  Network:  %s://%s/\n", scheme, net.JoinHostPort(n, port))
+		}
+	}
+	return local
+}
+
+// networkIPs lists this machine's addresses that others can reach: not
+// loopback, not link-local.
+func networkIPs() []string {
+	addrs, _ := net.InterfaceAddrs()
+	var out []string
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() && n.IP.To4() != nil {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
+}
+
+// printExamples shows URLs to try: of the demo, or of the newest version
+// of the tree being served.
+func printExamples(w io.Writer, base string, srv *server.Server, demoVersions []string) {
 	if len(demoVersions) == 0 {
-		fmt.Fprintf(w, "  %s/-/versions\n", base)
+		newest, alias, files := srv.Newest()
+		if newest == "" {
+			fmt.Fprintf(w, "No version is published yet. Try:\n  %s/-/versions\n", base)
+			return
+		}
+		fmt.Fprintf(w, "Serving %s (newest) and every other published version. Try:\n", newest)
+		paths := []string{"/"}
+		if len(files) > 0 {
+			paths = append(paths, "/"+newest+"/"+files[0])
+			if alias != "" {
+				paths = append(paths, "/"+alias+"/"+files[0])
+			}
+			paths = append(paths, "/latest/"+files[0])
+		}
+		for _, p := range append(paths, "/"+newest+"/", "/-/versions", "/-/meta/"+newest) {
+			fmt.Fprintf(w, "  %s%s\n", base, p)
+		}
 		return
 	}
 	latest := demoVersions[len(demoVersions)-1]

@@ -68,8 +68,8 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *served 
 				t.Fatalf("serve exited before it was ready:\n%s\nstderr:\n%s", out.String(), s.stderr.String())
 			}
 			out.WriteString(line + "\n")
-			if base, ok := strings.CutPrefix(line, "cdnserve is serving on "); ok {
-				s.base = base
+			if base, ok := strings.CutPrefix(line, "  Local:    "); ok {
+				s.base = strings.TrimSuffix(base, "/")
 				// Collect the rest of the startup text: it ends when no line
 				// follows for 300ms.
 				for quiet := false; !quiet; {
@@ -135,6 +135,18 @@ func TestServeBuiltTree(t *testing.T) {
 	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--log-format", "json")
 	if strings.Contains(s.stdout, "embedded demo") {
 		t.Errorf("served the demo although ./dist holds a version:\n%s", s.stdout)
+	}
+	port := s.base[strings.LastIndex(s.base, ":")+1:]
+	for _, want := range []string{
+		"cdnserve is listening on 127.0.0.1:" + port + " (http)\n", "  Local:    " + s.base + "/\n",
+		"Serving 2.2.3 (newest)", s.base + "/2.2.3/", s.base + "/2.2/", s.base + "/latest/", s.base + "/-/meta/2.2.3\n",
+	} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("startup text lacks %q:\n%s", want, s.stdout)
+		}
+	}
+	if strings.Contains(s.stdout, "Network:") {
+		t.Errorf("a loopback listener shows network URLs:\n%s", s.stdout)
 	}
 	resp, body := get(t, s.base+"/2.2.3/pusher.min.js", "Accept-Encoding", "br")
 	want, _ := os.ReadFile(filepath.Join(dir, "dist/2.2.3/pusher.min.js.br"))
@@ -429,5 +441,20 @@ func TestServeCapsHeaderSize(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("an 80 KiB header: %d, want 431", resp.StatusCode)
+	}
+}
+
+// TestServeSaysWhereItListens: on every interface, the startup text says
+// so, and gives the URL to open on this machine.
+func TestServeSaysWhereItListens(t *testing.T) {
+	s := startServe(t, t.TempDir(), nil, "--addr", ":0")
+	port := s.base[strings.LastIndex(s.base, ":")+1:]
+	for _, want := range []string{"cdnserve is listening on [::]:" + port + " (http, every interface)\n", "  Local:    http://127.0.0.1:" + port + "/\n"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("startup text lacks %q:\n%s", want, s.stdout)
+		}
+	}
+	if resp, _ := get(t, s.base+"/-/healthz"); resp.StatusCode != 200 {
+		t.Errorf("the Local URL does not answer: %d", resp.StatusCode)
 	}
 }
