@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -44,7 +45,33 @@ func Scaffold(fs afero.Fs, name string) ([]string, error) {
 		}
 		wrote = append(wrote, f.path)
 	}
-	return wrote, nil
+	ignored, err := ignoreTargetDir(fs)
+	if err != nil {
+		return wrote, err
+	}
+	return append(wrote, ignored), nil
+}
+
+// gitignoreLine keeps the published versions (the manifest's target_dir)
+// out of git: they are build output.
+const gitignoreLine = "/dist/"
+
+// ignoreTargetDir writes .gitignore with the target dir, or adds the
+// line to one that lacks it. It names what it did.
+func ignoreTargetDir(fs afero.Fs) (string, error) {
+	old, err := afero.ReadFile(fs, ".gitignore")
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ".gitignore", afero.WriteFile(fs, ".gitignore", []byte("# cdnserve build output: the published versions\n"+gitignoreLine+"\n"), 0o644)
+	case err != nil:
+		return "", err
+	case slices.Contains(strings.Split(string(old), "\n"), gitignoreLine):
+		return ".gitignore (already ignores " + gitignoreLine + ")", nil
+	}
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	return ".gitignore (added " + gitignoreLine + ")", afero.WriteFile(fs, ".gitignore", append(old, gitignoreLine+"\n"...), 0o644)
 }
 
 // globalName turns "my-lib" into "MyLib" for the scaffold's global.

@@ -523,10 +523,11 @@ func TestReadDir(t *testing.T) {
 	for name, body := range map[string]string{
 		"out/app.js": "var a;", "out/app.js.gz": "stale gzip", "out/img/logo.png": "PNG",
 		"out/.DS_Store": "junk", "out/.cache/x.js": "junk", "out/data.bin.gz": "a real gz download",
+		"out/node_modules/dep/index.js": "dep", "out/app.js.map": "{}", "out/test/unit.js": "t", "out/lib/test/keep.js": "k",
 	} {
 		afero.WriteFile(fs, name, []byte(body), 0o644)
 	}
-	files, skipped, err := ReadDir(fs, "out")
+	files, skipped, err := ReadDir(fs, "out", []string{"*.map", "test/*"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,14 +535,26 @@ func TestReadDir(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Name)
 	}
-	if !slices.Equal(names, []string{"app.js", "data.bin.gz", "img/logo.png"}) {
+	if !slices.Equal(names, []string{"app.js", "data.bin.gz", "img/logo.png", "lib/test/keep.js"}) {
 		t.Errorf("files = %q", names)
 	}
-	slices.Sort(skipped)
-	if !slices.Equal(skipped, []string{".DS_Store", ".cache", "app.js.gz"}) {
-		t.Errorf("skipped = %q", skipped)
+	var got []string
+	for _, s := range skipped {
+		got = append(got, s.Path+": "+s.Why)
 	}
-	if _, _, err := ReadDir(fs, "missing"); err == nil || !strings.Contains(err.Error(), "reading missing") {
+	slices.Sort(got)
+	want := []string{
+		".DS_Store: dot-files are never published", ".cache: dot-files are never published",
+		"app.js.gz: cdnserve writes its own .br and .gz", "app.js.map: matches --exclude *.map",
+		"node_modules: node_modules is never published", "test/unit.js: matches --exclude test/*",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("skipped =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, _, err := ReadDir(fs, "out", []string{"[oops"}); err == nil || !strings.Contains(err.Error(), `exclude pattern "[oops"`) {
+		t.Errorf("bad pattern err = %v", err)
+	}
+	if _, _, err := ReadDir(fs, "missing", nil); err == nil || !strings.Contains(err.Error(), "reading missing") {
 		t.Errorf("missing dir err = %v", err)
 	}
 }

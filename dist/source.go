@@ -11,12 +11,31 @@ import (
 	"github.com/spf13/afero"
 )
 
+// Skipped is a path ReadDir left out, and why.
+type Skipped struct {
+	Path, Why string
+}
+
+// DefaultExcludes are left out of every directory read for publishing:
+// dependencies installed next to a build are never part of it.
+var DefaultExcludes = []string{"node_modules"}
+
 // ReadDir reads a directory built by another tool (webpack, rollup, a
 // checked-in dist/) for `cdnserve publish`. It skips dot-files and
-// dot-directories, which are never published, and .br/.gz files whose
-// uncompressed original is there too, since cdnserve writes its own
-// sidecars. It returns the files sorted by path, and what it skipped.
-func ReadDir(fsys afero.Fs, dir string) (files []layout.File, skipped []string, err error) {
+// dot-directories, which are never published; anything that is not a
+// regular file or a directory (a link); paths matching an exclude
+// pattern (DefaultExcludes, then the caller's): a pattern without "/"
+// matches any file or directory by name (path.Match), one with "/" the
+// whole relative path; and .br/.gz files whose uncompressed original is
+// there too, since cdnserve writes its own sidecars. It returns the
+// files sorted by path, and what it skipped and why.
+func ReadDir(fsys afero.Fs, dir string, exclude []string) (files []layout.File, skipped []Skipped, err error) {
+	exclude = append(slices.Clone(DefaultExcludes), exclude...)
+	for _, p := range exclude {
+		if _, err := path.Match(p, ""); err != nil {
+			return nil, nil, fmt.Errorf("exclude pattern %q: %w", p, err)
+		}
+	}
 	var names []string
 	err = afero.Walk(fsys, dir, func(p string, info fs.FileInfo, err error) error {
 		if err != nil {
@@ -26,17 +45,27 @@ func ReadDir(fsys afero.Fs, dir string) (files []layout.File, skipped []string, 
 		if rel == "" {
 			return nil
 		}
-		if strings.HasPrefix(info.Name(), ".") {
-			skipped = append(skipped, rel)
+		why := ""
+		switch {
+		case strings.HasPrefix(info.Name(), "."):
+			why = "dot-files are never published"
+		case excluded(rel, exclude) != "":
+			why = "matches --exclude " + excluded(rel, exclude)
+			if slices.Contains(DefaultExcludes, excluded(rel, exclude)) {
+				why = excluded(rel, exclude) + " is never published"
+			}
+		case !info.IsDir() && !info.Mode().IsRegular():
+			why = "not a regular file (a link?)"
+		}
+		if why != "" {
+			skipped = append(skipped, Skipped{rel, why})
 			if info.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if info.Mode().IsRegular() {
+		if !info.IsDir() {
 			names = append(names, rel)
-		} else if !info.IsDir() {
-			skipped = append(skipped, rel)
 		}
 		return nil
 	})
@@ -46,7 +75,7 @@ func ReadDir(fsys afero.Fs, dir string) (files []layout.File, skipped []string, 
 	slices.Sort(names)
 	for _, rel := range names {
 		if isOwnSidecar(rel, names) {
-			skipped = append(skipped, rel)
+			skipped = append(skipped, Skipped{rel, "cdnserve writes its own .br and .gz"})
 			continue
 		}
 		data, err := afero.ReadFile(fsys, path.Join(dir, rel))
@@ -59,6 +88,20 @@ func ReadDir(fsys afero.Fs, dir string) (files []layout.File, skipped []string, 
 		return nil, skipped, fmt.Errorf("%s holds no files to publish", dir)
 	}
 	return files, skipped, nil
+}
+
+// excluded returns the pattern that rel matches, or "".
+func excluded(rel string, patterns []string) string {
+	for _, p := range patterns {
+		target := path.Base(rel)
+		if strings.Contains(p, "/") {
+			target = rel
+		}
+		if ok, _ := path.Match(p, target); ok {
+			return p
+		}
+	}
+	return ""
 }
 
 // isOwnSidecar reports whether name is a .br or .gz file of another file

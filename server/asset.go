@@ -66,7 +66,8 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, rout
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
 	case err == nil && v.files[name] == nil:
-		return s.writeError(w, r, v.kind(), http.StatusNotFound, "not found") // also: internal names
+		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names
+			"version "+v.name+" has no file "+name+"; its files are listed at /"+v.name+"/ and /-/meta/"+v.name)
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):

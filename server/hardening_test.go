@@ -342,3 +342,14 @@ func TestNotAcceptable(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingFileNamesItsVersion: a file an existing version lacks gets
+// a 404 that says the version exists and where its files are listed.
+func TestMissingFileNamesItsVersion(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	_, ts := f.server(t, nil)
+	resp, body := do(t, "GET", ts.URL+"/2.2/nope.js")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "version 2.2 has no file nope.js; its files are listed at /2.2/ and /-/meta/2.2") {
+		t.Errorf("%d %q", resp.StatusCode, body)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,7 +35,9 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	var mpath string
 	fs.derive(func() (err error) {
 		mpath = e.abs(*manifest)
-		if data, err = os.ReadFile(mpath); err != nil {
+		if data, err = os.ReadFile(mpath); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("reading manifest: %w; to start a library here, run: cdnserve init NAME (or give another manifest with -f FILE)", err)
+		} else if err != nil {
 			return fmt.Errorf("reading manifest: %w", err)
 		}
 		if m, err = build.Decode(*manifest, data); err != nil {

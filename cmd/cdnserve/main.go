@@ -191,6 +191,18 @@ func (e *env) rel(p string) string {
 	return p
 }
 
+// count says how many of a thing, in the singular or the plural: "1
+// file", "2 files", "3 aliases".
+func count(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

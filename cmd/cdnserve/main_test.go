@@ -103,7 +103,7 @@ func TestInitThenBuild(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("init exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"created cdnserve.yaml", "created src/my-lib.js", "created src/license.txt"} {
+	for _, want := range []string{"created cdnserve.yaml", "created src/my-lib.js", "created src/license.txt", "created .gitignore\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("init output lacks %q:\n%s", want, out)
 		}
@@ -151,6 +151,9 @@ func TestInitThenBuild(t *testing.T) {
 		t.Errorf("integrity manifest = %s", raw)
 	}
 
+	if ig, _ := os.ReadFile(filepath.Join(dir, ".gitignore")); !strings.Contains(string(ig), "\n/dist/\n") {
+		t.Errorf(".gitignore does not ignore the target dir: %q", ig)
+	}
 	// A second init refuses to overwrite.
 	code, _, errOut = cli(t, dir, "init", "my-lib")
 	if code != 1 || !strings.Contains(errOut, "cdnserve.yaml already exists") {
@@ -261,7 +264,19 @@ func TestPublishDirectory(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"skipped .DS_Store", "skipped bundle.js.gz", "published 1.4.0: 2 files, 2 precompressed sidecars", "alias 1.4 created -> 1.4.0"} {
+	for _, want := range []string{"skipped .DS_Store (dot-files are never published)", "skipped bundle.js.gz (cdnserve writes its own .br and .gz)", "alias 1.4 created -> 1.4.0"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	os.MkdirAll(filepath.Join(out, "node_modules/dep"), 0o755)
+	os.WriteFile(filepath.Join(out, "node_modules/dep/index.js"), []byte("dep"), 0o644)
+	os.WriteFile(filepath.Join(out, "bundle.js.map"), []byte("{}"), 0o644)
+	code, stdout, errOut = cli(t, dir, "publish", "build", "--version", "1.4.1", "--storage", "cdn", "--exclude", "*.map")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"skipped node_modules (node_modules is never published)\n", "skipped bundle.js.map (matches --exclude *.map)\n", "published 1.4.1: 2 files, 2 precompressed sidecars"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -323,7 +338,7 @@ func TestCLIErrors(t *testing.T) {
 		{"stray argument", seed, []string{"build", "extra"}, 2, `unexpected argument "extra"`},
 		{"init without name", seed, []string{"init"}, 2, "need exactly one library NAME"},
 		{"init bad name", t.TempDir(), []string{"init", "../evil"}, 1, `library name "../evil"`},
-		{"missing manifest", t.TempDir(), []string{"build"}, 1, "reading manifest: open "},
+		{"missing manifest", t.TempDir(), []string{"build"}, 1, "to start a library here, run: cdnserve init NAME"},
 		{"bad version flag", seed, []string{"build", "--version", "v2"}, 1, `--version: invalid version "v2"`},
 		{"missing source", bad, []string{"build"}, 1, `cdnserve.yaml:4: bundles.a.js.files[1]: file "gone.js" does not exist in src_dir "."`},
 		{"publish without version", seed, []string{"publish", "src"}, 2, "need one DIR and --version"},

@@ -199,7 +199,7 @@ func killBuilds(t *testing.T, runs, groups, g int) (killed int, left map[string]
 // leftBehind classifies the state a killed build left the tree in.
 func leftBehind(t *testing.T, dir, version string) string {
 	if code, out, _ := runBin(t, dir, "verify"); code != 0 && strings.Contains(out, "alias-lags") && strings.Count(out, ": alias-lags: ") == 1 &&
-		strings.Contains(out, "publish "+version+" again") && strings.Contains(out, ": 1 problems") {
+		strings.Contains(out, "publish "+version+" again") && strings.Contains(out, ": 1 problem\n") {
 		return "version live, alias not moved"
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "dist"))

@@ -16,6 +16,7 @@ const publishExamples = `  cdnserve publish build/ --version 1.4.0              
   cdnserve publish out --version 2.0.0-rc.1 --storage /srv/dist
   cdnserve publish out --version 1.4.0 --wait          # wait for another publisher instead of failing
   cdnserve publish out --version 1.4.0 --storage 's3://assets/cdn?region=eu-west-1'
+  cdnserve publish out --version 1.4.0 --exclude '*.map' --exclude 'test/*'
 `
 
 // publishFlags are the flags that build and publish share.
@@ -35,6 +36,8 @@ func (p *publishFlags) register(fs interface {
 func runPublish(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "publish", "DIR --version X [flags]", publishExamples)
 	ver := fs.String("version", "", "the `version` to publish (required)")
+	var exclude stringList
+	fs.Var(&exclude, "exclude", "leave out files and directories matching this `glob` (a name, or a path with /; repeatable); node_modules is always left out")
 	storageURL := fs.storageFlag("dist", "publish into this `storage`")
 	var pf publishFlags
 	pf.register(fs)
@@ -50,13 +53,13 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("--version: %w", err)
 	}
 	src := e.abs(pos[0])
-	files, skipped, err := dist.ReadDir(afero.NewOsFs(), src)
+	files, skipped, err := dist.ReadDir(afero.NewOsFs(), src, exclude)
 	if err != nil {
 		return err
 	}
 	if !pf.quiet && !pf.asJSON {
 		for _, s := range skipped {
-			fmt.Fprintf(e.stdout, "skipped %s (dot-files are never published; cdnserve writes its own .br/.gz)\n", s)
+			fmt.Fprintf(e.stdout, "skipped %s (%s)\n", s.Path, s.Why)
 		}
 	}
 	st, tree, err := openStorage(ctx, e, *storageURL)
@@ -99,7 +102,7 @@ func printPublish(e *env, pf publishFlags, tree dist.Tree, res *dist.Result, v *
 	dir := e.rel(filepath.Join(tree.Root, res.Version))
 	switch res.Action {
 	case dist.Created:
-		fmt.Fprintf(w, "published %s: %d files, %d precompressed sidecars, integrity manifest -> %s/\n", res.Version, res.Files, res.Sidecars, dir)
+		fmt.Fprintf(w, "published %s: %s, %s, integrity manifest -> %s/\n", res.Version, count(res.Files, "file"), count(res.Sidecars, "precompressed sidecar"), dir)
 	case dist.Unchanged:
 		fmt.Fprintf(w, "%s is already published with identical content: nothing written (%s/)\n", res.Version, dir)
 	case dist.Replaced:

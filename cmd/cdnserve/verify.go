@@ -55,12 +55,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		status := "OK"
 		if !r.OK() {
-			status = fmt.Sprintf("%d problems", len(r.Problems))
+			status = count(len(r.Problems), "problem")
 		}
-		fmt.Fprintf(e.stdout, "verified %s: %d versions, %d aliases, %d files: %s\n", name, len(r.Versions), len(r.Aliases), r.Files, status)
+		fmt.Fprintf(e.stdout, "verified %s: %s, %s, %s: %s\n", name, count(len(r.Versions), "version"), count(len(r.Aliases), "alias"), count(r.Files, "file"), status)
 	}
 	if !r.OK() {
-		return fmt.Errorf("%s does not match its integrity manifests (%d problems)", name, len(r.Problems))
+		return fmt.Errorf("%s does not match its integrity manifests (%s)", name, count(len(r.Problems), "problem"))
 	}
 	return nil
 }
