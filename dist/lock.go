@@ -44,6 +44,14 @@ func (e *LockedError) Error() string {
 // before it is taken over: a PID there cannot be checked.
 const DefaultStaleAfter = time.Hour
 
+// unreadableLockGrace is how long a lock file that holds no holder yet
+// is left alone. Its creator writes it right after creating it, but a
+// process can be descheduled in between: taking such a lock over after
+// a poll interval (as cdnserve once did) let two publishers in at once
+// on a loaded machine. Only a holder killed between the two steps leaves
+// one behind, and the next publisher waits this long for it.
+const unreadableLockGrace = 10 * time.Second
+
 // lock takes the tree's publish lock. It is stale, and taken over, when
 // its holder ran on this host and that PID is gone, or when it came from
 // another host and is older than StaleAfter. With wait, it polls until the
@@ -90,7 +98,7 @@ func (t Tree) lock(ctx context.Context, wait bool) (unlock func(), err error) {
 
 // readLock reads the lock file. A lock that cannot be parsed (a holder
 // killed between create and write) counts as stale once it is older than
-// a poll interval, judged by its modification time.
+// unreadableLockGrace, judged by its modification time.
 func (t Tree) readLock(p string) (lockInfo, bool) {
 	data, err := afero.ReadFile(t.Fs, p)
 	if err != nil {
@@ -109,7 +117,7 @@ func (t Tree) readLock(p string) (lockInfo, bool) {
 
 func (t Tree) stale(li lockInfo) bool {
 	if li.PID == -1 { // unreadable lock file
-		return t.now().Sub(li.Started) > 2*t.pollInterval()
+		return t.now().Sub(li.Started) > unreadableLockGrace
 	}
 	if li.Host == t.host() {
 		return !t.alive(li.PID)

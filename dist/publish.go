@@ -82,6 +82,18 @@ func (e *ImmutableError) Error() string {
 		e.Version, e.File, e.Detail)
 }
 
+// NoManifestError is a version directory that exists without an
+// integrity manifest: copied by hand, or written by an older tool. It is
+// not published (cdnserve never serves it); --force adopts it by
+// replacing its content with the build's.
+type NoManifestError struct {
+	Dir, Version string
+}
+
+func (e *NoManifestError) Error() string {
+	return fmt.Sprintf("%s exists but is not a published version: %s", e.Dir, layout.NoManifestAdvice(e.Version))
+}
+
 // Publish writes one version into the tree under the lock, then moves its
 // major.minor alias forward if the version is the newest stable one of
 // that line. See the package comment for the guarantees.
@@ -197,6 +209,11 @@ func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action,
 		return "", err
 	}
 	action := Created
+	if published && !force {
+		if _, err := t.readManifest(dir); errors.Is(err, os.ErrNotExist) {
+			return "", &NoManifestError{Dir: dir, Version: c.manifest.Version}
+		}
+	}
 	if published {
 		if action, err = t.compareWithPublished(dir, c, force); err != nil || action == Unchanged {
 			return action, err

@@ -161,6 +161,10 @@ func (t Tree) verifyDir(r *VerifyReport, name, switchingTo string) *layout.Manif
 		r.Notes = append(r.Notes, fmt.Sprintf("%s: files without an integrity manifest: an interrupted publish, invisible to readers; publishing the version again finishes it", name))
 		return nil
 	}
+	if errors.Is(err, os.ErrNotExist) {
+		r.Problems = append(r.Problems, Problem{Dir: name, Kind: "no-manifest", Detail: layout.NoManifestAdvice(name)})
+		return nil
+	}
 	if err != nil {
 		r.Problems = append(r.Problems, Problem{Dir: name, Kind: "no-manifest", Detail: err.Error()})
 		return nil

@@ -129,3 +129,10 @@ type File struct {
 	// Data is the file's content.
 	Data []byte
 }
+
+// NoManifestAdvice says what a directory without a manifest is and how to
+// adopt it; build, publish, serve and verify all say it.
+func NoManifestAdvice(version string) string {
+	return "it has no integrity manifest (copied by hand, or written by an older tool), so cdnserve never serves it; " +
+		"to adopt it, publish its files with --force: cdnserve publish DIR --version " + version + " --force"
+}

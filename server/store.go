@@ -162,6 +162,8 @@ func (s *store) refresh() error {
 				known[name] = true
 			case errors.Is(err, errDamaged):
 				s.ignore(name, err.Error())
+			case errors.Is(err, fs.ErrNotExist):
+				s.ignore(name, layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
 			}
 		}
 	}

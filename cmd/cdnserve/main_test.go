@@ -246,7 +246,7 @@ func TestImmutabilityThroughCLI(t *testing.T) {
 		t.Errorf("backport: exit %d\n%s", code, out)
 	}
 	code, out, _ = cli(t, dir, "verify")
-	if code != 0 || !strings.Contains(out, "verified dist: 2 versions, 1 aliases, ") || !strings.HasSuffix(out, ": OK\n") {
+	if code != 0 || !strings.Contains(out, "verified dist: 2 versions, 1 alias, ") || !strings.HasSuffix(out, ": OK\n") {
 		t.Errorf("verify: exit %d\n%s", code, out)
 	}
 }
@@ -309,7 +309,7 @@ func TestVerifyReportsTampering(t *testing.T) {
 		"2.2.3/extra.js: extra: not listed in the integrity manifest\n",
 		"2.2.3/sockjs.js: missing: listed in the integrity manifest but not found\n",
 		"2.2/pusher.min.js: altered: sha256 ",
-		"verified dist: 1 versions, 1 aliases, ",
+		"verified dist: 1 version, 1 alias, ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify output lacks %q:\n%s", want, out)
@@ -425,4 +425,44 @@ func TestProvenanceRecordsGitCommit(t *testing.T) {
 		t.Errorf("a build from modified sources is not marked dirty: %s", raw)
 	}
 
+}
+
+// TestDirectoryWithoutManifest: a version directory copied by hand (no
+// integrity manifest) gets one answer from every command: it is not
+// published, and here is how to adopt it.
+func TestDirectoryWithoutManifest(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "2.2.2"); code != 0 {
+		t.Fatal(errOut)
+	}
+	// 2.2.3 copied by hand from another tree.
+	os.MkdirAll(filepath.Join(dir, "dist/2.2.3"), 0o755)
+	os.WriteFile(filepath.Join(dir, "dist/2.2.3/pusher.js"), []byte("// copied by hand\n"), 0o644)
+	const advice = "it has no integrity manifest (copied by hand, or written by an older tool), so cdnserve never serves it; to adopt it, publish its files with --force: cdnserve publish DIR --version 2.2.3 --force"
+
+	code, _, errOut := cli(t, dir, "build")
+	if code != 1 || !strings.Contains(errOut, "2.2.3 exists but is not a published version: "+advice) || strings.Contains(errOut, "immutable") {
+		t.Errorf("build: exit %d %q", code, errOut)
+	}
+	code, out, _ := cli(t, dir, "verify")
+	if code != 1 || !strings.Contains(out, "2.2.3: no-manifest: "+advice) {
+		t.Errorf("verify: exit %d %q", code, out)
+	}
+	var logs strings.Builder
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--log-format", "text")
+	if resp, _ := get(t, s.base+"/2.2.3/pusher.js"); resp.StatusCode != 404 {
+		t.Errorf("serve: %d", resp.StatusCode)
+	}
+	s.stop(t)
+	logs.WriteString(s.stderr.String())
+	if !strings.Contains(logs.String(), "entry=2.2.3") || !strings.Contains(logs.String(), "to adopt it, publish its files with --force") {
+		t.Errorf("serve did not log the directory at start:\n%s", logs.String())
+	}
+	// --force adopts it: the build's content, with a manifest.
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--force"); code != 0 {
+		t.Fatalf("build --force: %s", errOut)
+	}
+	if code, out, _ := cli(t, dir, "verify"); code != 0 {
+		t.Errorf("verify after adopting: %s", out)
+	}
 }
