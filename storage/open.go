@@ -112,6 +112,10 @@ func openS3(ctx context.Context, spec string) (*Storage, error) {
 	if prefix != "" {
 		display += "/" + prefix
 	}
+	if err := probe(ctx, bucket, display, u.Host); err != nil {
+		bucket.Close()
+		return nil, err
+	}
 	return &Storage{Fs: NewBlobFs(bucket), Root: ".", Kind: S3, Display: display, close: bucket.Close}, nil
 }
 

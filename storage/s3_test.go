@@ -218,3 +218,48 @@ func TestBucketGoesAway(t *testing.T) {
 		t.Errorf("an unknown version with the bucket gone: %d, want 503 (storage cannot say it is absent)", r.StatusCode)
 	}
 }
+
+// TestOpenExplainsS3Errors: a storage URL, region or credential that
+// cannot work fails at Open with the one likely cause and its fix, and
+// never shows a secret.
+func TestOpenExplainsS3Errors(t *testing.T) {
+	ep := s3test.Endpoint(t)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // no instance role here: never ask for one
+	secret := os.Getenv("AWS_SECRET_ACCESS_KEY")
+	for _, tc := range []struct {
+		name, url string
+		unset     []string
+		want      string
+	}{
+		{"virtual-host style", "s3://cdn/p?endpoint=http://localhost:" + ep[strings.LastIndex(ep, ":")+1:], nil,
+			"the host cdn.localhost does not resolve: this endpoint does not serve buckets as subdomains; add use_path_style=true to the URL"},
+		{"nothing listening", "s3://cdn/p?endpoint=http://127.0.0.1:1&use_path_style=true", nil,
+			"nothing listens at the endpoint: check endpoint= in the URL"},
+		{"no region", "s3://cdn/p?endpoint=" + ep + "&use_path_style=true", []string{"AWS_REGION", "AWS_DEFAULT_REGION"},
+			"no region is set: add region=… to the URL, or set AWS_REGION"},
+		{"no credentials", "s3://cdn/p?endpoint=" + ep + "&use_path_style=true&region=us-east-1", []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"},
+			"no AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"},
+		{"no bucket", "s3://no-such-bucket-here/p?endpoint=" + ep + "&use_path_style=true&region=us-east-1", nil,
+			`bucket "no-such-bucket-here" does not exist: create it, or fix the name in the URL`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range tc.unset {
+				t.Setenv(k, "")
+				os.Unsetenv(k)
+			}
+			t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+			st, err := storage.Open(context.Background(), tc.url, t.TempDir())
+			if err == nil {
+				st.Close()
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "storage s3://") {
+				t.Errorf("error %q\nlacks %q", err, tc.want)
+			}
+			if secret != "" && strings.Contains(err.Error(), secret) {
+				t.Error("the error shows the secret key")
+			}
+		})
+	}
+}
