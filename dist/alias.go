@@ -30,38 +30,45 @@ type journal struct {
 // publishAlias moves version v's major.minor alias to v, unless it holds
 // a newer version (aliases only move forward) or already holds v.
 func (t Tree) publishAlias(ctx context.Context, v *semver.Version, c *content) (AliasResult, error) {
+	ar, exists, err := t.planAlias(v, c)
+	if err != nil || ar.Action == Kept || ar.Action == Unchanged {
+		return ar, err
+	}
+	return ar, t.w.putAlias(ctx, t, path.Join(t.Root, ar.Dir), c, exists)
+}
+
+// planAlias decides what publishing v does to its alias, reading only:
+// Kept (it holds a newer version), Unchanged, Moved or Created. exists
+// says the alias directory is there.
+func (t Tree) planAlias(v *semver.Version, c *content) (ar AliasResult, exists bool, err error) {
 	name := versioning.AliasDir(v)
 	dir := path.Join(t.Root, name)
-	ar := AliasResult{Dir: name, Holds: v.Original()}
+	ar = AliasResult{Dir: name, Holds: v.Original()}
 	if cur, err := t.readManifest(dir); err == nil {
 		ar.Was = cur.AliasOf
 	}
 	if was, err := semver.StrictNewVersion(ar.Was); err == nil && was.GreaterThan(v) {
 		ar.Action, ar.Holds = Kept, ar.Was
-		return ar, nil
+		return ar, false, nil
 	}
-	exists, err := t.w.published(t, dir)
-	if err != nil {
-		return ar, err
+	if exists, err = t.w.published(t, dir); err != nil {
+		return ar, false, err
 	}
 	if exists && ar.Was == v.Original() {
 		file, _, err := t.firstDifference(dir, c)
 		if err != nil {
-			return ar, err
+			return ar, true, err
 		}
 		if file == "" {
 			ar.Action = Unchanged
-			return ar, nil
+			return ar, true, nil
 		}
-	}
-	if err := t.w.putAlias(ctx, t, dir, c, exists); err != nil {
-		return ar, err
 	}
 	ar.Action = Moved
 	if !exists {
 		ar.Action = Created
 	}
-	return ar, nil
+	return ar, exists, nil
 }
 
 // switchAliasByFile switches an existing alias directory without a gap:

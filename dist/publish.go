@@ -94,17 +94,45 @@ func (e *NoManifestError) Error() string {
 	return fmt.Sprintf("%s exists but is not a published version: %s", e.Dir, layout.NoManifestAdvice(e.Version))
 }
 
+// Plan says what Publish would do, or the error with which it would
+// refuse, without writing anything or taking the lock: what `build
+// --dry-run` reports. A publisher that holds the lock meanwhile may make
+// the real publish differ.
+func (t Tree) Plan(req Request) (*Result, error) {
+	if err := t.checkRequest(req); err != nil {
+		return nil, err
+	}
+	c := newContent(req.Version.Original(), req.Files, req.Provenance)
+	res := &Result{Version: req.Version.Original(), Files: len(req.Files), Sidecars: c.sidecars}
+	var err error
+	if _, res.Action, _, err = t.planExact(c, req.Force); err != nil {
+		return nil, err
+	}
+	if !versioning.IsPrerelease(req.Version) {
+		ar, _, err := t.planAlias(req.Version, c)
+		if err != nil {
+			return nil, err
+		}
+		res.Aliases = append(res.Aliases, ar)
+	}
+	return res, nil
+}
+
+func (t Tree) checkRequest(req Request) error {
+	if t.w == nil {
+		return errors.New("dist: a Tree must be made with NewTree")
+	}
+	if req.Version == nil || len(req.Files) == 0 {
+		return errors.New("dist: a publish needs a version and at least one file")
+	}
+	return checkFiles(req.Files)
+}
+
 // Publish writes one version into the tree under the lock, then moves its
 // major.minor alias forward if the version is the newest stable one of
 // that line. See the package comment for the guarantees.
 func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
-	if t.w == nil {
-		return nil, errors.New("dist: a Tree must be made with NewTree")
-	}
-	if req.Version == nil || len(req.Files) == 0 {
-		return nil, errors.New("dist: a publish needs a version and at least one file")
-	}
-	if err := checkFiles(req.Files); err != nil {
+	if err := t.checkRequest(req); err != nil {
 		return nil, err
 	}
 	if err := t.Fs.MkdirAll(t.Root, 0o755); err != nil {
@@ -203,26 +231,35 @@ func checkFiles(files []layout.File) error {
 // publishExact creates the exact version's directory, or checks that the
 // published one is identical, or replaces it when forced.
 func (t Tree) publishExact(ctx context.Context, c *content, force bool) (Action, error) {
-	dir := path.Join(t.Root, c.manifest.Version)
-	published, err := t.w.published(t, dir)
-	if err != nil {
-		return "", err
-	}
-	action := Created
-	if published && !force {
-		if _, err := t.readManifest(dir); errors.Is(err, os.ErrNotExist) {
-			return "", &NoManifestError{Dir: dir, Version: c.manifest.Version}
-		}
-	}
-	if published {
-		if action, err = t.compareWithPublished(dir, c, force); err != nil || action == Unchanged {
-			return action, err
-		}
+	dir, action, published, err := t.planExact(c, force)
+	if err != nil || action == Unchanged {
+		return action, err
 	}
 	if err := t.w.putVersion(ctx, t, dir, c, published); err != nil {
 		return "", err
 	}
 	return action, nil
+}
+
+// planExact decides what publishing c does to its version directory,
+// reading only: Created, Unchanged, Replaced (forced), or an error that
+// refuses (*ImmutableError, *NoManifestError). published says a directory
+// is there.
+func (t Tree) planExact(c *content, force bool) (dir string, action Action, published bool, err error) {
+	dir = path.Join(t.Root, c.manifest.Version)
+	if published, err = t.w.published(t, dir); err != nil {
+		return dir, "", false, err
+	}
+	if !published {
+		return dir, Created, false, nil
+	}
+	if !force {
+		if _, err := t.readManifest(dir); errors.Is(err, os.ErrNotExist) {
+			return dir, "", true, &NoManifestError{Dir: dir, Version: c.manifest.Version}
+		}
+	}
+	action, err = t.compareWithPublished(dir, c, force)
+	return dir, action, true, err
 }
 
 // compareWithPublished decides what publishing c over the published

@@ -97,14 +97,21 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	})
 }
 
+// printDryRun prints what a build would write and do, from the same
+// decisions a publish makes (dist.Tree.Plan): a version the real build
+// would refuse fails the dry run too, with the same error and exit code.
 func printDryRun(e *env, pf publishFlags, tree dist.Tree, res *build.Result) error {
+	plan, err := tree.Plan(dist.Request{Version: res.Version, Files: res.Artifacts, Force: pf.force})
+	if err != nil {
+		return fmt.Errorf("dry run: the build would fail: %w", err)
+	}
 	paths := tree.Paths(res.Dirs, res.Artifacts)
 	if pf.quiet {
 		return nil
 	}
 	if pf.asJSON {
 		return writeJSON(e.stdout, map[string]any{
-			"dry_run": true, "version": res.Version.Original(), "dirs": res.Dirs, "files": paths,
+			"dry_run": true, "version": res.Version.Original(), "dirs": res.Dirs, "files": paths, "plan": plan,
 			"outputs": res.Report.Rows, "duration_ms": res.Report.Duration.Milliseconds(),
 		})
 	}
@@ -112,5 +119,26 @@ func printDryRun(e *env, pf publishFlags, tree dist.Tree, res *build.Result) err
 		fmt.Fprintf(e.stdout, "would write %s\n", e.rel(p))
 	}
 	fmt.Fprintf(e.stdout, "\nversion %s -> %v (plus .br/.gz sidecars and an integrity manifest in each)\n", res.Version.Original(), res.Dirs)
+	switch plan.Action {
+	case dist.Unchanged:
+		fmt.Fprintf(e.stdout, "%s is already published with identical content: the build would write nothing there\n", plan.Version)
+	case dist.Replaced:
+		fmt.Fprintf(e.stdout, "the build would REPLACE published version %s (--force)\n", plan.Version)
+	default:
+		fmt.Fprintf(e.stdout, "the build would publish %s\n", plan.Version)
+	}
+	for _, a := range plan.Aliases {
+		switch a.Action {
+		case dist.Created:
+			fmt.Fprintf(e.stdout, "alias %s would be created -> %s\n", a.Dir, a.Holds)
+		case dist.Moved:
+			fmt.Fprintf(e.stdout, "alias %s would move %s -> %s\n", a.Dir, a.Was, a.Holds)
+		case dist.Unchanged:
+			fmt.Fprintf(e.stdout, "alias %s already holds %s\n", a.Dir, a.Holds)
+		case dist.Kept:
+			fmt.Fprintf(e.stdout, "alias %s would stay at %s: %s is older, and aliases only move forward\n", a.Dir, a.Holds, plan.Version)
+		}
+	}
+	fmt.Fprintln(e.stdout)
 	return res.Report.WriteTable(e.stdout)
 }

@@ -175,6 +175,39 @@ func TestBuildDryRunWritesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "dist")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("dry run created dist/ (stat err %v)", err)
 	}
+	if !strings.Contains(out, "the build would publish 2.2.4\nalias 2.2 would be created -> 2.2.4\n") {
+		t.Errorf("dry run does not say what it would do:\n%s", out)
+	}
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	// What the real build would do, and refuse, the dry run says, with the
+	// real build's exit code.
+	for _, tc := range []struct {
+		version string
+		code    int
+		want    string
+	}{
+		{"2.2.5", 0, "the build would publish 2.2.5\nalias 2.2 would move 2.2.4 -> 2.2.5\n"},
+		{"2.2.3", 0, "alias 2.2 would stay at 2.2.4: 2.2.3 is older, and aliases only move forward\n"},
+		{"2.2.4", 0, "2.2.4 is already published with identical content: the build would write nothing there\nalias 2.2 already holds 2.2.4\n"},
+	} {
+		code, out, errOut := cli(t, dir, "build", "--dry-run", "--version", tc.version)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("dry run %s: exit %d\n%s%s", tc.version, code, out, errOut)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "src/utils.js"), []byte("// changed\n"), 0o644)
+	before := listFiles(t, filepath.Join(dir, "dist"))
+	code, _, realErr := cli(t, dir, "build", "--version", "2.2.4")
+	code2, _, dryErr := cli(t, dir, "build", "--dry-run", "--version", "2.2.4")
+	if code != 1 || code2 != 1 || !strings.Contains(dryErr, "dry run: the build would fail: version 2.2.4 is published and immutable: pusher.js differs") ||
+		!strings.Contains(realErr, "version 2.2.4 is published and immutable: pusher.js differs") {
+		t.Errorf("changed content: build exit %d %q, dry run exit %d %q", code, realErr, code2, dryErr)
+	}
+	if after := listFiles(t, filepath.Join(dir, "dist")); !slices.Equal(before, after) {
+		t.Error("a dry run changed the tree")
+	}
 }
 
 func TestBuildJSONAndQuiet(t *testing.T) {
