@@ -294,8 +294,9 @@ func (o output) artifacts(j job, license []byte) []Artifact {
 		data = append(append(data, license...), '\n')
 	}
 	data = append(data, o.code...)
+	module := j.format == api.FormatESModule
 	if o.sourceMap == nil {
-		return []Artifact{{Name: name, Data: data}}
+		return []Artifact{{Name: name, Data: data, Module: module}}
 	}
 	mapName := name + ".map"
 	link := "//# sourceMappingURL=" + path.Base(mapName) + "\n"
@@ -309,7 +310,7 @@ func (o output) artifacts(j job, license []byte) []Artifact {
 	if license != nil {
 		shift = strings.Count(string(license), "\n") + 1
 	}
-	return []Artifact{{Name: name, Data: data}, {Name: mapName, Data: shiftMappings(o.sourceMap, shift)}}
+	return []Artifact{{Name: name, Data: data, Module: module}, {Name: mapName, Data: shiftMappings(o.sourceMap, shift)}}
 }
 
 // shiftMappings prepends n empty generated lines to a source map's

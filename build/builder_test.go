@@ -351,3 +351,23 @@ func TestReport(t *testing.T) {
 		t.Errorf("copied file row = %+v, want no min size", swf)
 	}
 }
+
+// TestBuildMarksModules: an esm bundle's outputs are marked as ES
+// modules (so pages get type="module" tags); iife bundles are not.
+func TestBuildMarksModules(t *testing.T) {
+	res, err := project(t, "version: 1.0.0\ntarget: es2020\nbundles:\n  mod.js:\n    entry: a.js\n    format: esm\n  classic.js:\n    entry: a.js\n",
+		map[string]string{"a.js": "export const a = 1;\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := map[string]bool{}
+	for _, a := range res.Artifacts {
+		marked[a.Name] = a.Module
+	}
+	want := map[string]bool{"mod.js": true, "mod.min.js": true, "classic.js": false, "classic.min.js": false}
+	for name, module := range want {
+		if marked[name] != module {
+			t.Errorf("%s: Module = %v, want %v (%v)", name, marked[name], module, marked)
+		}
+	}
+}

@@ -76,6 +76,7 @@ func describe(f layout.File, sidecars []sidecar) layout.ManifestFile {
 		ContentType: layout.ContentType(f.Name),
 		SHA256:      layout.SHA256Hex(f.Data),
 		Integrity:   layout.SRI(f.Data),
+		Module:      f.Module,
 	}
 	for _, s := range sidecars {
 		if mf.Encodings == nil {

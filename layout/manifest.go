@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -56,6 +57,14 @@ type ManifestFile struct {
 	Integrity string `json:"integrity"`
 	// Encodings maps a Content-Encoding ("br", "gzip") to its sidecar.
 	Encodings map[string]Sidecar `json:"encodings,omitempty"`
+	// Module says the file is an ES module; see IsModule.
+	Module bool `json:"module,omitempty"`
+}
+
+// IsModule reports whether a file runs only as an ES module
+// (<script type="module">): a .mjs file, or one its build marked.
+func (f ManifestFile) IsModule() bool {
+	return f.Module || strings.HasSuffix(f.Path, ".mjs")
 }
 
 // Sidecar describes a precompressed variant, stored as path + suffix.
@@ -128,6 +137,9 @@ type File struct {
 	Name string
 	// Data is the file's content.
 	Data []byte
+	// Module says the file is an ES module (an esm bundle): it runs only
+	// as <script type="module">. A .mjs file is one whatever this says.
+	Module bool
 }
 
 // NoManifestAdvice says what a directory without a manifest is and how to

@@ -180,7 +180,13 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
 		abs := tagBase + v.exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		switch {
-		case strings.HasSuffix(mf.Path, ".js") || strings.HasSuffix(mf.Path, ".mjs"):
+		case mf.IsModule():
+			// An ES module runs only as type="module"; modulepreload lets a
+			// page fetch it (and check it) before an import needs it.
+			data.Tags = append(data.Tags,
+				tag{mf.Path, `<script type="module" src="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous"></script>`},
+				tag{mf.Path + " (preload)", `<link rel="modulepreload" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
+		case strings.HasSuffix(mf.Path, ".js"):
 			data.Tags = append(data.Tags, tag{mf.Path, `<script src="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous"></script>`})
 		case strings.HasSuffix(mf.Path, ".css"):
 			data.Tags = append(data.Tags, tag{mf.Path, `<link rel="stylesheet" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})

@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -381,4 +383,41 @@ func saveArtifacts(t *testing.T, dir string) {
 		os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
 	}
 	t.Logf("screenshots saved to %s", dst)
+}
+
+// TestBrowserModuleTags: the tags the version page offers for ES modules
+// (a .mjs file, and a .js file its build marked as a module) load and run
+// when pasted into a page on another origin, integrity and all; and a
+// classic script's tag still runs as one.
+func TestBrowserModuleTags(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "3.0.0", []layout.File{
+		{Name: "acme.mjs", Data: []byte("export const acme = 1;\nwindow.acmeLoaded = 'mjs';\n")},
+		{Name: "widget.js", Data: []byte("export default 2;\nwindow.widgetLoaded = 'esm';\n"), Module: true},
+		{Name: "classic.js", Data: []byte("window.classicLoaded = 'classic';\n")},
+	})
+	_, cdn := f.server(t, nil)
+	_, page := do(t, "GET", cdn.URL+"/3.0.0/")
+	var tags []string
+	for _, m := range regexp.MustCompile(`<code id="tag-\d+">(.*?)</code>`).FindAllStringSubmatch(string(page), -1) {
+		tags = append(tags, html.UnescapeString(m[1]))
+	}
+	joined := strings.Join(tags, "\n")
+	for _, want := range []string{`<script type="module" src="` + cdn.URL + `/3.0.0/acme.mjs"`, `<link rel="modulepreload" href="` + cdn.URL + `/3.0.0/widget.js"`, `<script src="` + cdn.URL + `/3.0.0/classic.js"`} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the page offers no %s:\n%s", want, joined)
+		}
+	}
+	p := newPage(t)
+	p.run(t, chromedp.Navigate(otherOrigin(t, "<!doctype html><title>modules</title>\n"+joined)))
+	var got string
+	for range 50 { // module scripts run after the document is parsed
+		if got = p.eval(t, `[window.acmeLoaded, window.widgetLoaded, window.classicLoaded].join(" ")`); got == "mjs esm classic" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got != "mjs esm classic" {
+		t.Errorf("pasted tags ran %q, want all three\nbrowser log:\n%s", got, p.log())
+	}
 }
