@@ -30,6 +30,10 @@ type Options struct {
 	// Progress, if set, is called after each bundle or file is built, with
 	// how many of how many are done and the output's name.
 	Progress func(done, total int, name string)
+	// KeepGoing builds every bundle and file even when some fail, and
+	// lists the failures in Result.Failed: what the dev server needs, so
+	// that one broken bundle does not take the others down.
+	KeepGoing bool
 }
 
 // Validate reports missing options and an invalid version, naming the
@@ -81,11 +85,23 @@ type Result struct {
 	Report Report
 	// Warnings are esbuild warnings, located like errors.
 	Warnings []string
+	// Failed are the bundles and files that failed, with Options.KeepGoing
+	// (without it, the first failure is Build's error).
+	Failed []Failure
+}
+
+// Failure is a bundle or file that failed to build, and the outputs it
+// would have made.
+type Failure struct {
+	// Outputs are the paths it would have written: the plain and the
+	// minified file of a bundle, or a file's target.
+	Outputs []string
+	Err     error
 }
 
 // Build runs a whole build. It stops at the first bundle or file that
-// fails; every error names the manifest field or the source file, line and
-// column at fault.
+// fails, unless Options.KeepGoing; every error names the manifest field
+// or the source file, line and column at fault.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	if err := o.Validate(); err != nil {
@@ -106,7 +122,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		arts, warns, err := b.bundle(bundle)
 		if err != nil {
-			return nil, err
+			if !o.KeepGoing {
+				return nil, err
+			}
+			res.Failed = append(res.Failed, Failure{Outputs: []string{bundle.Name, MinName(bundle.Name)}, Err: err})
+			continue
 		}
 		res.add(bundle.Name, arts, warns)
 		progress(bundle.Name)
@@ -117,7 +137,15 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		arts, warns, err := b.file(i, f)
 		if err != nil {
-			return nil, err
+			if !o.KeepGoing {
+				return nil, err
+			}
+			outs := []string{f.To}
+			if IsBuilt(f.To) {
+				outs = append(outs, MinName(f.To))
+			}
+			res.Failed = append(res.Failed, Failure{Outputs: outs, Err: err})
+			continue
 		}
 		res.add(f.To, arts, warns)
 		progress(f.To)

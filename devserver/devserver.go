@@ -61,8 +61,9 @@ type Server struct {
 
 	mu      sync.Mutex
 	inputs  map[string]inputState // path -> what it was at the last check
-	files   map[string][]byte     // the last good build's outputs
-	err     error                 // the last build's error
+	files   map[string][]byte     // the last build's outputs (of the bundles that built)
+	failed  map[string]error      // output path -> why its bundle or file failed
+	err     error                 // the last build's error, when nothing could be built
 	version string                // the last good build's version
 	built   bool
 
@@ -198,41 +199,56 @@ func (d *Server) rebuild(ctx context.Context) {
 	d.builds.Add(1)
 	d.built = true
 	start := time.Now()
-	files, version, err := d.buildOnce(ctx)
+	files, failed, version, err := d.buildOnce(ctx)
 	if err != nil {
 		d.err = err
 		d.cfg.Logger.Error("build failed: " + err.Error())
 		d.publish(map[string]any{"ok": false, "error": err.Error()})
 		return
 	}
-	d.files, d.err, d.version = files, nil, version
-	d.cfg.Logger.Info("rebuilt", "version", version, "files", len(files), "duration", time.Since(start).Round(time.Millisecond))
-	d.publish(map[string]any{"ok": true, "version": version, "files": len(files)})
+	d.files, d.failed, d.err, d.version = files, failed, nil, version
+	var errs []string
+	for out, err := range failed {
+		if !strings.Contains(out, ".min.") {
+			d.cfg.Logger.Error("build failed: "+err.Error(), "output", out)
+			errs = append(errs, err.Error())
+		}
+	}
+	d.cfg.Logger.Info("rebuilt", "version", version, "files", len(files), "failed", len(errs), "duration", time.Since(start).Round(time.Millisecond))
+	d.publish(map[string]any{"ok": len(errs) == 0, "version": version, "files": len(files), "errors": errs})
 }
 
-func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, string, error) {
+// buildOnce builds every bundle and file it can: one that fails is kept
+// out of the others' way, and its outputs answer with its error.
+func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, map[string]error, string, error) {
 	raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	m, err := build.Decode(path.Base(d.cfg.Manifest), raw)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	version := m.Version
 	if version == "" {
 		version = devVersion
 	}
 	src := afero.NewReadOnlyFs(afero.NewBasePathFs(d.cfg.Fs, path.Join(path.Dir(d.cfg.Manifest), m.SrcDir)))
-	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version})
+	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version, KeepGoing: true})
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	files := make(map[string][]byte, len(res.Artifacts))
 	for _, a := range res.Artifacts {
 		files[a.Name] = a.Data
 	}
-	return files, version, nil
+	failed := map[string]error{}
+	for _, f := range res.Failed {
+		for _, out := range f.Outputs {
+			failed[out] = f.Err
+		}
+	}
+	return files, failed, version, nil
 }
 
 // handleFile serves a built file under any version prefix: /sockjs.js,
@@ -242,14 +258,16 @@ func (d *Server) handleFile(c echo.Context) error {
 	d.check(c.Request().Context())
 	p := strings.TrimPrefix(c.Request().URL.Path, "/")
 	d.mu.Lock()
-	files, buildErr := d.files, d.err
+	files, failed, buildErr := d.files, d.failed, d.err
 	d.mu.Unlock()
 	name, ok := "", false
-	if _, exists := files[p]; exists && layout.CheckPath(p) == nil {
-		name, ok = p, true
-	} else if _, rest, cut := strings.Cut(p, "/"); cut {
-		if _, exists := files[rest]; exists && layout.CheckPath(rest) == nil {
-			name, ok = rest, true
+	for _, cand := range candidates(p) {
+		if _, exists := files[cand]; exists && layout.CheckPath(cand) == nil {
+			name, ok = cand, true
+			break
+		}
+		if err := failed[cand]; err != nil {
+			return d.serveBuildError(c, cand, err)
 		}
 	}
 	if buildErr != nil && (ok || build.IsBuilt(p)) {
@@ -263,16 +281,31 @@ func (d *Server) handleFile(c echo.Context) error {
 	return c.Blob(http.StatusOK, layout.ContentType(name), files[name])
 }
 
-// serveBuildError answers 500 with a body that reports the error where the
-// developer is looking: a script that calls console.error, or a CSS
-// comment for a stylesheet.
+// candidates are the paths a request may name: the path itself, and the
+// path after a version prefix (/2.2.0/sockjs.js is sockjs.js).
+func candidates(p string) []string {
+	if _, rest, cut := strings.Cut(p, "/"); cut {
+		return []string{p, rest}
+	}
+	return []string{p}
+}
+
+// buildFailedHeader marks a response whose body reports a build error.
+const buildFailedHeader = "X-Cdnserve-Build-Failed"
+
+// serveBuildError answers with a body that reports the error where the
+// developer is looking: a script that calls console.error (with the
+// file, line and column), or a CSS comment for a stylesheet. The status
+// is 200, since a browser does not run a script that comes with an
+// error status; X-Cdnserve-Build-Failed and no-store mark it.
 func (d *Server) serveBuildError(c echo.Context, p string, err error) error {
 	msg := "cdnserve dev: build failed:\n" + err.Error()
+	c.Response().Header().Set(buildFailedHeader, "true")
 	if strings.HasSuffix(p, ".css") {
-		return c.Blob(http.StatusInternalServerError, layout.ContentType(p), []byte("/* "+strings.ReplaceAll(msg, "*/", "* /")+" */\n"))
+		return c.Blob(http.StatusOK, layout.ContentType(p), []byte("/* "+strings.ReplaceAll(msg, "*/", "* /")+" */\n"))
 	}
 	lit, _ := json.Marshal(msg) // a JS string literal; < and > are escaped
-	return c.Blob(http.StatusInternalServerError, "text/javascript; charset=utf-8", []byte("console.error("+string(lit)+");\n"))
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", []byte("console.error("+string(lit)+");\n"))
 }
 
 var devIndex = template.Must(template.New("index").Parse(`<!doctype html>
@@ -298,7 +331,17 @@ func (d *Server) handleIndex(c echo.Context) error {
 	if d.err != nil {
 		errText = d.err.Error()
 	}
+	var errs []string
+	for out, err := range d.failed {
+		if !strings.Contains(out, ".min.") {
+			errs = append(errs, err.Error())
+		}
+	}
 	d.mu.Unlock()
+	slices.Sort(errs)
+	if errText == "" {
+		errText = strings.Join(errs, "\n")
+	}
 	slices.Sort(names)
 	first := ""
 	if len(names) > 0 {

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -11,126 +10,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/cdnserve/cdnserve/internal/browsertest"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/chromedp/cdproto/browser"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
-
-// chromiumPath finds Debian's Chromium. Without one the browser tests
-// skip loudly, except in CI, which must have it (.ci/run installs it).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no Chromium binary, and CI must have one: .ci/run installs Debian's chromium")
-	}
-	t.Skip("SKIPPED LOUDLY: no Chromium binary (apt-get install -y chromium); the real-browser tests did not run")
-	return ""
-}
-
-// page is one tab of a fresh headless Chromium, with the console and the
-// browser's own log (CSP, SRI and MIME refusals) collected from the start.
-type page struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	logs []string
-}
-
-func newPage(t *testing.T) *page {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("headless", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	p := &page{}
-	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithListener(func(ev any) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		switch e := ev.(type) {
-		case *cdplog.EventEntryAdded:
-			p.logs = append(p.logs, e.Entry.Text)
-		case *runtime.EventConsoleAPICalled:
-			for _, a := range e.Args {
-				p.logs = append(p.logs, string(a.Value))
-			}
-		}
-	}))
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	p.ctx = ctx
-	// The first call starts the browser; it must not carry a timeout.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return p
-}
-
-// run runs steps in the tab, each call bounded by 30 seconds.
-func (p *page) run(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("browser: %v\nbrowser log:\n%s", err, p.log())
-	}
-}
-
-// value runs one action that returns a value.
-func value[T any](t *testing.T, p *page, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("browser: %v\nbrowser log:\n%s", err, p.log())
-	}
-	return v
-}
-
-func (p *page) eval(t *testing.T, expr string) string {
-	t.Helper()
-	return value(t, p, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-}
-
-func (p *page) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return strings.Join(p.logs, "\n")
-}
-
-// otherOrigin serves one HTML page from a different origin (another port)
-// than the CDN.
-func otherOrigin(t *testing.T, html string) string {
-	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, html)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL + "/"
-}
 
 func sriFromMeta(t *testing.T, cdn, version, file string) string {
 	t.Helper()
@@ -155,16 +46,16 @@ func sriFromMeta(t *testing.T, cdn, version, file string) string {
 func TestBrowserCrossOriginSRI(t *testing.T) {
 	f := newFixture(t, "2.2.3")
 	_, cdn := f.server(t, nil)
-	p := newPage(t)
+	p := browsertest.NewPage(t)
 	sri := sriFromMeta(t, cdn.URL, "2.2.3", "pusher.min.js")
-	pageURL := otherOrigin(t, `<!doctype html><title>sri</title>
+	pageURL := browsertest.OtherOrigin(t, `<!doctype html><title>sri</title>
 <script src="`+cdn.URL+`/2.2.3/pusher.min.js" integrity="`+sri+`" crossorigin="anonymous"></script>`)
 	if strings.HasPrefix(pageURL, cdn.URL) {
 		t.Fatal("the page must come from another origin")
 	}
-	p.run(t, chromedp.Navigate(pageURL))
-	if got := p.eval(t, `typeof window.Pusher + " " + Pusher.VERSION + " " + Pusher.dependency_suffix`); got != "function 2.2.3 .min" {
-		t.Errorf("script did not run: %q\nbrowser log:\n%s", got, p.log())
+	p.Run(t, chromedp.Navigate(pageURL))
+	if got := p.Eval(t, `typeof window.Pusher + " " + Pusher.VERSION + " " + Pusher.dependency_suffix`); got != "function 2.2.3 .min" {
+		t.Errorf("script did not run: %q\nbrowser log:\n%s", got, p.Log())
 	}
 }
 
@@ -193,15 +84,15 @@ func TestBrowserEnforcesSRI(t *testing.T) {
 	if resp, body := do(t, "GET", cdn.URL+"/2.2.3/pusher.min.js"); resp.StatusCode != 200 || !bytes.Equal(body, tampered) {
 		t.Fatalf("the mirror did not send the tampered bytes (%d), so this test would prove nothing", resp.StatusCode)
 	}
-	p := newPage(t)
-	p.run(t, chromedp.Navigate(otherOrigin(t, `<!doctype html><title>tampered</title>
+	p := browsertest.NewPage(t)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>tampered</title>
 <script src="`+cdn.URL+`/2.2.3/pusher.min.js" integrity="`+sri+`" crossorigin="anonymous"></script>`)))
-	if got := p.eval(t, `typeof window.Pusher + " " + typeof window.tampered`); got != "undefined undefined" {
+	if got := p.Eval(t, `typeof window.Pusher + " " + typeof window.tampered`); got != "undefined undefined" {
 		t.Errorf("the browser ran a script that fails its SRI hash: %q", got)
 	}
 	// Control: the same bytes without integrity do run.
-	p.run(t, chromedp.Navigate(otherOrigin(t, `<!doctype html><script src="`+cdn.URL+`/2.2.3/pusher.min.js"></script>`)))
-	if got := p.eval(t, `typeof window.tampered`); got != "boolean" {
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><script src="`+cdn.URL+`/2.2.3/pusher.min.js"></script>`)))
+	if got := p.Eval(t, `typeof window.tampered`); got != "boolean" {
 		t.Errorf("control without integrity did not run: %q", got)
 	}
 }
@@ -211,8 +102,8 @@ func TestBrowserEnforcesSRI(t *testing.T) {
 func TestBrowserDependencyLoader(t *testing.T) {
 	f := newFixture(t, "2.2.3")
 	_, cdn := f.server(t, nil)
-	p := newPage(t)
-	p.run(t, chromedp.Navigate(otherOrigin(t, `<!doctype html><title>loader</title><script>
+	p := browsertest.NewPage(t)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>loader</title><script>
 function DependencyLoader(options) { this.options = options; }
 DependencyLoader.prototype.getRoot = function (encrypted) {
   var cdn = encrypted ? this.options.cdn_https : this.options.cdn_http;
@@ -240,11 +131,11 @@ window.loadWith = function (suffix) {
 };
 </script>`)))
 	for _, tc := range []struct{ suffix, files string }{{".min", "sockjs.min.js json2.min.js"}, {"", "sockjs.js json2.js"}} {
-		got := p.eval(t, `loadWith(`+fmt.Sprintf("%q", tc.suffix)+`)`)
+		got := p.Eval(t, `loadWith(`+fmt.Sprintf("%q", tc.suffix)+`)`)
 		names := strings.Fields(tc.files)
 		want := cdn.URL + "/2.2.3/" + names[0] + " " + cdn.URL + "/2.2.3/" + names[1] + " | function function"
 		if got != want {
-			t.Errorf("suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.suffix, got, want, p.log())
+			t.Errorf("suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.suffix, got, want, p.Log())
 		}
 	}
 }
@@ -258,11 +149,11 @@ func TestBrowserNosniff(t *testing.T) {
 		{Name: "good.js", Data: []byte("window.ranJs = true;\n")},
 	})
 	_, cdn := f.server(t, nil)
-	p := newPage(t)
-	p.run(t, chromedp.Navigate(otherOrigin(t, `<!doctype html><title>nosniff</title>
+	p := browsertest.NewPage(t)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>nosniff</title>
 <script src="`+cdn.URL+`/3.0.0/evil.txt"></script>
 <script src="`+cdn.URL+`/3.0.0/good.js"></script>`)))
-	if got := p.eval(t, `String(window.ranTxt) + " " + String(window.ranJs)`); got != "undefined true" {
+	if got := p.Eval(t, `String(window.ranTxt) + " " + String(window.ranJs)`); got != "undefined true" {
 		t.Errorf("ranTxt ranJs = %q, want the .txt refused and the .js run", got)
 	}
 	// Control: the same text/plain file from a server that omits nosniff
@@ -272,8 +163,8 @@ func TestBrowserNosniff(t *testing.T) {
 		w.Write([]byte("window.ranTxt = true;\n"))
 	}))
 	defer sniffing.Close()
-	p.run(t, chromedp.Navigate(otherOrigin(t, `<!doctype html><script src="`+sniffing.URL+`/evil.txt"></script>`)))
-	if got := p.eval(t, `String(window.ranTxt)`); got != "true" {
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><script src="`+sniffing.URL+`/evil.txt"></script>`)))
+	if got := p.Eval(t, `String(window.ranTxt)`); got != "true" {
 		t.Errorf("control without nosniff: ranTxt = %q; the browser refuses text/plain anyway, so the test proves nothing", got)
 	}
 }
@@ -284,60 +175,60 @@ func TestBrowserNosniff(t *testing.T) {
 func TestBrowserBrowseUI(t *testing.T) {
 	f := newFixture(t, "2.2.2", "2.2.3", "2.3.0-rc.1")
 	_, cdn := f.server(t, nil)
-	p := newPage(t)
+	p := browsertest.NewPage(t)
 	shots := t.TempDir()
 	shot := func(name string) {
-		png := value(t, p, chromedp.FullScreenshot(100))
+		png := browsertest.Value(t, p, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
-		if _, err := chromedp.CallBrowser(p.ctx, browser.SetPermission, browser.SetPermissionParams{
+		if _, err := chromedp.CallBrowser(p.Ctx, browser.SetPermission, browser.SetPermissionParams{
 			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: cdn.URL,
 		}); err != nil {
 			t.Fatalf("granting %s: %v", perm, err)
 		}
 	}
-	p.run(t, chromedp.Navigate(cdn.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	p.Run(t, chromedp.Navigate(cdn.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("index.png")
-	if got := p.eval(t, `document.querySelector("h1").textContent + " | " + getComputedStyle(document.body).maxWidth`); got != "Published versions | 960px" {
+	if got := p.Eval(t, `document.querySelector("h1").textContent + " | " + getComputedStyle(document.body).maxWidth`); got != "Published versions | 960px" {
 		t.Errorf("index: %q (the stylesheet must be allowed by the CSP hash)", got)
 	}
-	p.run(t, chromedp.Click(chromedp.CSS(`#versions + ul a[href="/2.2.3/"]`)), chromedp.WaitVisible(chromedp.CSS(`button[data-copy="tag-0"]`)))
+	p.Run(t, chromedp.Click(chromedp.CSS(`#versions + ul a[href="/2.2.3/"]`)), chromedp.WaitVisible(chromedp.CSS(`button[data-copy="tag-0"]`)))
 	shot("version.png")
-	loc := value(t, p, chromedp.Location())
+	loc := browsertest.Value(t, p, chromedp.Location())
 	if loc != cdn.URL+"/2.2.3/" {
 		t.Errorf("location %q after clicking the version", loc)
 	}
 	// The copy button is shown by the page's only script, which the CSP
 	// allows by hash; clicking it copies the tag.
-	p.run(t, chromedp.Click(chromedp.CSS(`button[data-copy="tag-0"]`)))
-	state := p.eval(t, `new Promise(function (resolve) {
+	p.Run(t, chromedp.Click(chromedp.CSS(`button[data-copy="tag-0"]`)))
+	state := p.Eval(t, `new Promise(function (resolve) {
   var b = document.querySelector('button[data-copy="tag-0"]');
   (function wait() { if (b.getAttribute("data-copied")) resolve(b.getAttribute("data-copied") + " " + b.textContent); else setTimeout(wait, 20); })();
 })`)
-	want := p.eval(t, `document.getElementById("tag-0").textContent`)
+	want := p.Eval(t, `document.getElementById("tag-0").textContent`)
 	if !strings.HasPrefix(want, `<script src="`) || !strings.Contains(want, `integrity="sha384-`) {
 		t.Errorf("tag-0 = %q", want)
 	}
 	if state != "yes Copied" {
-		t.Errorf("copy button state %q, want \"yes Copied\"\nbrowser log:\n%s", state, p.log())
-	} else if clip := p.eval(t, `navigator.clipboard.readText()`); clip != want {
+		t.Errorf("copy button state %q, want \"yes Copied\"\nbrowser log:\n%s", state, p.Log())
+	} else if clip := p.Eval(t, `navigator.clipboard.readText()`); clip != want {
 		t.Errorf("clipboard = %q, want %q", clip, want)
 	}
-	if strings.Contains(p.log(), "Content Security Policy") {
-		t.Errorf("CSP violations on our own pages:\n%s", p.log())
+	if strings.Contains(p.Log(), "Content Security Policy") {
+		t.Errorf("CSP violations on our own pages:\n%s", p.Log())
 	}
 	// A phone-width screen: the page itself does not scroll sideways.
-	p.run(t, chromedp.EmulateViewport(375, 812))
+	p.Run(t, chromedp.EmulateViewport(375, 812))
 	shot("version-phone.png")
-	if got := p.eval(t, `String(document.documentElement.scrollWidth <= 375)`); got != "true" {
+	if got := p.Eval(t, `String(document.documentElement.scrollWidth <= 375)`); got != "true" {
 		t.Errorf("the version page is wider than a phone: scrollWidth > 375")
 	}
-	p.run(t, chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS(`a[href="/2.2.3/pusher.min.js"]`)), chromedp.WaitReady(chromedp.CSS("body")))
-	loc = value(t, p, chromedp.Location())
-	if loc != cdn.URL+"/2.2.3/pusher.min.js" || !strings.Contains(p.eval(t, `document.body.innerText`), "Pusher") {
+	p.Run(t, chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS(`a[href="/2.2.3/pusher.min.js"]`)), chromedp.WaitReady(chromedp.CSS("body")))
+	loc = browsertest.Value(t, p, chromedp.Location())
+	if loc != cdn.URL+"/2.2.3/pusher.min.js" || !strings.Contains(p.Eval(t, `document.body.innerText`), "Pusher") {
 		t.Errorf("clicking the file went to %q", loc)
 	}
 	shot("file.png")
@@ -408,16 +299,16 @@ func TestBrowserModuleTags(t *testing.T) {
 			t.Errorf("the page offers no %s:\n%s", want, joined)
 		}
 	}
-	p := newPage(t)
-	p.run(t, chromedp.Navigate(otherOrigin(t, "<!doctype html><title>modules</title>\n"+joined)))
+	p := browsertest.NewPage(t)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, "<!doctype html><title>modules</title>\n"+joined)))
 	var got string
 	for range 50 { // module scripts run after the document is parsed
-		if got = p.eval(t, `[window.acmeLoaded, window.widgetLoaded, window.classicLoaded].join(" ")`); got == "mjs esm classic" {
+		if got = p.Eval(t, `[window.acmeLoaded, window.widgetLoaded, window.classicLoaded].join(" ")`); got == "mjs esm classic" {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	if got != "mjs esm classic" {
-		t.Errorf("pasted tags ran %q, want all three\nbrowser log:\n%s", got, p.log())
+		t.Errorf("pasted tags ran %q, want all three\nbrowser log:\n%s", got, p.Log())
 	}
 }
