@@ -189,7 +189,12 @@ func (b *builder) read(field, name string, subst func([]byte) []byte) (source, e
 // bundle builds one entry of "bundles": plain, minified and, if asked,
 // the minified file's sourcemap.
 func (b *builder) bundle(bd Bundle) ([]Artifact, []string, error) {
-	field := "bundles." + bd.Name
+	return b.bundleAt("bundles."+bd.Name, bd)
+}
+
+// bundleAt builds a bundle declared by a manifest field (a bundle, or a
+// files entry built like a one-file bundle).
+func (b *builder) bundleAt(field string, bd Bundle) ([]Artifact, []string, error) {
 	var arts []Artifact
 	var warns []string
 	for _, minify := range []bool{false, true} {
@@ -226,14 +231,14 @@ func (b *builder) bundle(bd Bundle) ([]Artifact, []string, error) {
 // without a license, anything else copied byte for byte.
 func (b *builder) file(i int, f File) ([]Artifact, []string, error) {
 	field := fmt.Sprintf("files[%d]", i)
-	if !IsBuilt(f.To) {
+	if f.Copy || !IsBuilt(f.To) {
 		src, err := b.read(field, f.From, func(d []byte) []byte { return d })
 		if err != nil {
 			return nil, nil, err
 		}
 		return []Artifact{{Name: f.To, Data: src.data}}, nil, nil
 	}
-	return b.bundle(Bundle{Name: f.To, Files: []string{f.From}})
+	return b.bundleAt(field, Bundle{Name: f.To, Files: []string{f.From}, Target: f.Target})
 }
 
 // output is what one esbuild job produced, before the license is added.
@@ -274,9 +279,20 @@ func (b *builder) concatenate(j job, field string, files []string, subst func([]
 	}
 	r := api.Transform(joined.String(), j.transformOptions())
 	if len(r.Errors) > 0 {
-		return output{}, fmt.Errorf("%s: %w", field, messagesError(r.Errors, locate))
+		return output{}, b.buildError(field, messagesError(r.Errors, locate))
 	}
 	return output{code: r.Code, sourceMap: r.Map, warnings: warningTexts(r.Warnings, locate)}, nil
+}
+
+// buildError locates esbuild's errors under the manifest field that
+// declared the output. Syntax the target cannot express says which key
+// to change: the entry's own target, or the manifest's.
+func (b *builder) buildError(field string, err error) error {
+	if strings.Contains(err.Error(), "to the configured target environment") {
+		return fmt.Errorf("%s: %w\n(to allow it, set %s.target to a newer target such as es2015 for this output alone, or raise the top-level target of %s; targets: %s)",
+			field, err, field, b.m.Name, strings.Join(targetNames(), ", "))
+	}
+	return fmt.Errorf("%s: %w", field, err)
 }
 
 // bundleEntry bundles an ES module entry point with esbuild, reading every
@@ -290,7 +306,7 @@ func (b *builder) bundleEntry(j job, field string, subst func([]byte) []byte) (o
 	}
 	r := api.Build(j.buildOptions(b.opts.Src, subst))
 	if len(r.Errors) > 0 {
-		return output{}, fmt.Errorf("%s: %w", field, messagesError(r.Errors, locate))
+		return output{}, b.buildError(field, messagesError(r.Errors, locate))
 	}
 	var out output
 	for _, f := range r.OutputFiles {

@@ -216,7 +216,7 @@ func TestBuildErrors(t *testing.T) {
 			`bundles.lib.js: src/c.js:1:9: Unexpected ";"`},
 		{"newer syntax than es5", threeFiles,
 			map[string]string{"a.js": ok, "b.js": ok, "c.js": "\n\n  const z = 1;\n"},
-			`src/c.js:3:3: Transforming const to the configured target environment ("es5") is not supported yet`},
+			`src/c.js:3:3: Transforming const to the configured target environment ("es5") is not supported yet` + "\n(to allow it, set bundles.lib.js.target to a newer target such as es2015 for this output alone, or raise the top-level target of cdnserve.yaml"},
 		{"missing file names manifest line", threeFiles,
 			map[string]string{"a.js": ok, "c.js": ok},
 			`cdnserve.yaml:5: bundles.lib.js.files[1]: file "b.js" does not exist in src_dir "src"`},
@@ -368,6 +368,51 @@ func TestBuildMarksModules(t *testing.T) {
 	for name, module := range want {
 		if marked[name] != module {
 			t.Errorf("%s: Module = %v, want %v (%v)", name, marked[name], module, marked)
+		}
+	}
+}
+
+// TestBuildVendoredCopyAndTargets: a files entry with copy: true goes out
+// byte for byte (tokens left alone, no .min twin); a bundle or a file
+// entry may set its own target; a bad one names its key.
+func TestBuildVendoredCopyAndTargets(t *testing.T) {
+	vendor := "/*! sockjs <VERSION> */\nconst x = 1; // vendored, es2015\n"
+	res, err := project(t, "version: 1.2.3\nbundles:\n  lib.js:\n    files: [a.js]\n  modern.js:\n    files: [m.js]\n    target: es2015\n"+
+		"files:\n  - from: sockjs.min.js\n    copy: true\n  - from: m2.js\n    target: es2020\n"+
+		"substitutions:\n  all:\n    <VERSION>: \"{{version}}\"\n",
+		map[string]string{"a.js": "var a = '<VERSION>';\n", "m.js": "const m = 1;\n", "m2.js": "let n = 2;\n", "sockjs.min.js": vendor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range res.Artifacts {
+		got[a.Name] = string(a.Data)
+	}
+	if got["sockjs.min.js"] != vendor {
+		t.Errorf("the vendored file changed:\n%q", got["sockjs.min.js"])
+	}
+	if _, ok := got["sockjs.min.min.js"]; ok {
+		t.Error("a copied file got a .min twin")
+	}
+	if !strings.Contains(got["lib.js"], "'1.2.3'") || !strings.Contains(got["modern.min.js"], "const") || !strings.Contains(got["m2.min.js"], "let") {
+		t.Errorf("substitution or per-entry targets not applied: %q %q %q", got["lib.js"], got["modern.min.js"], got["m2.min.js"])
+	}
+	for _, tc := range []struct{ manifest, want string }{
+		{"version: 1.0.0\nbundles:\n  a.js:\n    files: [a.js]\n    target: es1999\n", `cdnserve.yaml:5: bundles.a.js.target: unknown target "es1999"`},
+		{"version: 1.0.0\nfiles:\n  - from: a.js\n    copy: yes-please\n", `files[0].copy: expected true or false`},
+		{"version: 1.0.0\nfiles:\n  - from: a.js\n    copy: true\n    target: es2015\n", `files[0].target: a "copy" entry is sent as it is: it has no target`},
+		{"version: 1.0.0\nfiles:\n  - from: c.js\n", "files[0]: c.js:1:1: Transforming const"},
+		{"version: 1.0.0\nfiles:\n  - from: c.js\n", "set files[0].target to a newer target such as es2015"},
+	} {
+		m, err := Decode("cdnserve.yaml", []byte(tc.manifest))
+		if err == nil {
+			fs := afero.NewMemMapFs()
+			afero.WriteFile(fs, "a.js", []byte("var a;\n"), 0o644)
+			afero.WriteFile(fs, "c.js", []byte("const c = 1;\n"), 0o644)
+			_, err = Build(context.Background(), Options{Manifest: m, Src: fs})
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.manifest, err, tc.want)
 		}
 	}
 }

@@ -53,7 +53,11 @@ type job struct {
 // compile turns manifest settings for one output into an esbuild job.
 // It is the one place where manifest options become esbuild options.
 func compile(m *Manifest, b Bundle, minify bool) job {
-	j := job{lang: languageOf(b.Name), minify: minify, target: esbuildTargets[m.Target], name: b.Name, sourcemap: minify && m.Sourcemap}
+	target := m.Target
+	if b.Target != "" {
+		target = b.Target
+	}
+	j := job{lang: languageOf(b.Name), minify: minify, target: esbuildTargets[target], name: b.Name, sourcemap: minify && m.Sourcemap}
 	if b.Entry != "" {
 		j.entry = b.Entry
 		j.format = esbuildFormats[b.bundleFormat()]

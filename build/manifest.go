@@ -72,6 +72,9 @@ type Bundle struct {
 	// Format is the bundle format for Entry: iife, esm or cjs
 	// (key "format"; default iife).
 	Format string
+	// Target overrides the manifest's target for this bundle (key
+	// "target"), such as es2015 for one bundle that uses const.
+	Target string
 	// GlobalName is the global variable an iife bundle assigns its exports
 	// to (key "global_name"; iife only).
 	GlobalName string
@@ -83,6 +86,12 @@ type File struct {
 	From string
 	// To is the output name; it defaults to From.
 	To string
+	// Copy sends the bytes out exactly as they are (key "copy"): no
+	// substitution, no minifying, no .min twin. For vendored files.
+	Copy bool
+	// Target overrides the manifest's target for this file (key
+	// "target").
+	Target string
 }
 
 // Substitutions are literal token replacements, applied to sources and
@@ -241,6 +250,14 @@ func (d *decoder) str(n *yaml.Node, field string, anyScalar bool) string {
 	return n.Value
 }
 
+func (d *decoder) boolean(n *yaml.Node, field string) bool {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		d.fail(n, field, "expected true or false, got %s", describe(n))
+		return false
+	}
+	return n.Value == "true"
+}
+
 func (d *decoder) strList(n *yaml.Node, field string) []string {
 	if n.Kind != yaml.SequenceNode {
 		d.fail(n, field, "expected a list of file names, got %s", describe(n))
@@ -288,7 +305,7 @@ func (d *decoder) top(n *yaml.Node) {
 func (d *decoder) bundle(n *yaml.Node, name string) Bundle {
 	field := "bundles." + name
 	b := Bundle{Name: name}
-	d.mapping(n, field, []string{"license", "files", "entry", "format", "global_name"}, func(key string, _, v *yaml.Node) {
+	d.mapping(n, field, []string{"license", "files", "entry", "format", "global_name", "target"}, func(key string, _, v *yaml.Node) {
 		sub := join(field, key)
 		switch key {
 		case "license":
@@ -301,6 +318,8 @@ func (d *decoder) bundle(n *yaml.Node, name string) Bundle {
 			b.Format = d.str(v, sub, false)
 		case "global_name":
 			b.GlobalName = d.str(v, sub, false)
+		case "target":
+			b.Target = d.str(v, sub, false)
 		}
 	})
 	return b
@@ -320,12 +339,16 @@ func (d *decoder) files(n *yaml.Node) {
 			continue
 		}
 		var f File
-		d.mapping(c, field, []string{"from", "to"}, func(key string, _, v *yaml.Node) {
+		d.mapping(c, field, []string{"from", "to", "copy", "target"}, func(key string, _, v *yaml.Node) {
 			switch key {
 			case "from":
 				f.From = d.str(v, join(field, key), false)
 			case "to":
 				f.To = d.str(v, join(field, key), false)
+			case "copy":
+				f.Copy = d.boolean(v, join(field, key))
+			case "target":
+				f.Target = d.str(v, join(field, key), false)
 			}
 		})
 		if d.err == nil && f.From == "" {
@@ -420,6 +443,12 @@ func (m *Manifest) validate() error {
 	}
 	for i, f := range m.Files {
 		field := fmt.Sprintf("files[%d]", i)
+		if err := m.checkTarget(field+".target", f.Target); err != nil {
+			return err
+		}
+		if f.Copy && f.Target != "" {
+			return m.errAt(field+".target", `a "copy" entry is sent as it is: it has no target`)
+		}
 		if err := layout.CheckPath(f.From); err != nil {
 			return m.errAt(field, "from %q: %w", f.From, err)
 		}
@@ -429,7 +458,7 @@ func (m *Manifest) validate() error {
 		if err := claim(f.To, field); err != nil {
 			return err
 		}
-		if IsBuilt(f.To) {
+		if IsBuilt(f.To) && !f.Copy {
 			if err := claim(MinName(f.To), field); err != nil {
 				return err
 			}
@@ -438,8 +467,19 @@ func (m *Manifest) validate() error {
 	return nil
 }
 
+// checkTarget accepts an empty target (the manifest's) or a known one.
+func (m *Manifest) checkTarget(field, target string) error {
+	if _, ok := esbuildTargets[target]; target != "" && !ok {
+		return m.errAt(field, "unknown target %q (one of %s)", target, strings.Join(targetNames(), ", "))
+	}
+	return nil
+}
+
 func (m *Manifest) validateBundle(b Bundle) error {
 	field := "bundles." + b.Name
+	if err := m.checkTarget(field+".target", b.Target); err != nil {
+		return err
+	}
 	if err := layout.CheckPath(b.Name); err != nil {
 		return m.errAt(field, "output name %q: %w", b.Name, err)
 	}

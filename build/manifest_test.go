@@ -33,7 +33,7 @@ func TestDecodeSeedManifest(t *testing.T) {
 	if app := m.Bundles[2]; app.Entry != "modern/index.js" || app.Format != "iife" || app.GlobalName != "App" {
 		t.Errorf("app bundle = %+v", app)
 	}
-	wantFiles := []File{{"json2.js", "json2.js"}, {"web-socket-js/WebSocketMainInsecure.swf", "WebSocketMain.swf"}}
+	wantFiles := []File{{From: "json2.js", To: "json2.js"}, {From: "web-socket-js/WebSocketMainInsecure.swf", To: "WebSocketMain.swf"}}
 	if len(m.Files) != 2 || m.Files[0] != wantFiles[0] || m.Files[1] != wantFiles[1] {
 		t.Errorf("files = %+v, want %+v", m.Files, wantFiles)
 	}
@@ -63,7 +63,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown top key", "version: 1.0.0\nsrcdir: src\nfiles: [a.js]\n",
 			`m.yaml:2: unknown key "srcdir" (known keys: version, src_dir, target_dir, target, sourcemap, bundles, files, substitutions)`},
 		{"unknown bundle key", "bundles:\n  a.js:\n    files: [a.js]\n    minify: true\n",
-			`m.yaml:4: bundles.a.js: unknown key "minify" (known keys: license, files, entry, format, global_name)`},
+			`m.yaml:4: bundles.a.js: unknown key "minify" (known keys: license, files, entry, format, global_name, target)`},
 		{"duplicate key", "files: [a.js]\nfiles: [b.js]\n", `m.yaml:2: files: duplicate key "files"`},
 		{"duplicate bundle", "bundles:\n  a.js: {files: [a.js]}\n  a.js: {files: [b.js]}\n", `m.yaml:3: bundles.a.js: duplicate key "a.js"`},
 		{"files not a list", "files: a.js\n", `m.yaml:1: files: expected a list, got str "a.js"`},
