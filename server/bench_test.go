@@ -15,10 +15,13 @@ import (
 
 // discard is a ResponseWriter that keeps nothing but its header map,
 // cleared between requests, so a benchmark measures the server alone.
-type discard struct{ h http.Header }
+type discard struct {
+	h http.Header
+	n int // bytes written by the last response
+}
 
 func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) Write(b []byte) (int, error) { d.n += len(b); return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 
 func benchServe(b *testing.B, path string, headers ...string) {
@@ -133,5 +136,52 @@ func BenchmarkResolveRange(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// manyVersionsServer serves n published versions (manifests only) across
+// majors 0..n/1000, with their major.minor aliases.
+func manyVersionsServer(b testing.TB, n int) *Server {
+	fs := afero.NewMemMapFs()
+	aliases := map[string]string{}
+	for i := range n {
+		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
+		afero.WriteFile(fs, "/dist/"+v+"/"+layout.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
+		aliases[fmt.Sprintf("%d.%d", i/1000, (i/10)%100)] = v
+	}
+	for a, v := range aliases {
+		afero.WriteFile(fs, "/dist/"+a+"/"+layout.ManifestName, []byte(`{"format":1,"version":"`+v+`","alias_of":"`+v+`","files":[]}`), 0o644)
+	}
+	s, err := New(Config{Fs: fs, Root: "/dist"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkIndex5000 renders / over 5,000 versions: its size (issue 14
+// asks < 50 KB) and its speed (>= 1,000 req/s, so < 1 ms an op), the
+// first render and the cached pages after it.
+func BenchmarkIndex5000(b *testing.B) {
+	s := manyVersionsServer(b, 5000)
+	for _, tc := range []struct {
+		name, path string
+		cold       bool
+	}{{"index", "/", false}, {"index-cold", "/", true}, {"major-page", "/?major=3&page=2", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			w := &discard{h: http.Header{}}
+			req := httptest.NewRequest("GET", tc.path, nil)
+			s.ServeHTTP(w, req)
+			size := w.n
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.cold {
+					s.store.gen.Add(1) // as a refresh that changed the tree does
+				}
+				clear(w.h)
+				s.ServeHTTP(w, req)
+			}
+			b.ReportMetric(float64(size), "page-bytes")
+		})
 	}
 }

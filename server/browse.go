@@ -8,9 +8,14 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path"
+	"fmt"
 	"strconv"
+	"slices"
 	"strings"
+	"sync"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
@@ -23,16 +28,19 @@ import (
 // anything. The pages work without JavaScript: the copy buttons are
 // hidden until the script shows them.
 const browseCSS = `:root{color-scheme:light}
-body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#1a1a1a;background:#fff}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:64rem;padding:1rem;color:#1a1a1a;background:#fff}
 a{color:#0645ad}a:focus,button:focus{outline:3px solid #f90;outline-offset:2px}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
+h1{font-size:1.6rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}
-.scroll{overflow-x:auto}.num{text-align:right;white-space:nowrap}
+.num{text-align:right;white-space:nowrap}.type{white-space:nowrap}
 code,pre{font:14px/1.4 ui-monospace,Menlo,Consolas,monospace}
 pre{background:#f4f4f4;border:1px solid #ccc;padding:.5rem;white-space:pre-wrap;word-break:break-all;margin:.25rem 0}
 .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#6b3e00;color:#fff;font-size:.8rem}
 button{font:inherit;padding:.2rem .8rem;border:1px solid #333;border-radius:.3rem;background:#fff;color:#1a1a1a;cursor:pointer}
-.muted{color:#555}td code{word-break:break-all}`
+.muted{color:#555}.sri{display:block;font-size:12px;color:#555;word-break:break-all}
+.file{overflow-wrap:anywhere}nav.versions a{margin-right:.75rem;white-space:nowrap}
+ul.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+@media (max-width:40rem){body{padding:.5rem}.type,th.type{display:none}th,td{padding:.3rem .25rem}}`
 
 const browseJS = `document.querySelectorAll("button[data-copy]").forEach(function (b) {
   b.hidden = false;
@@ -65,24 +73,30 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "foot"}}</main><script>` + browseJS + `</script></body></html>
 {{end}}
 {{define "index"}}{{template "head" .}}
-<h1>Published versions</h1>
+{{if .One}}{{with index .Majors 0}}<h1>Versions {{.Major}}.x</h1>
+<p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="/">All majors</a></p>
+<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+<nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
+{{end}}{{else}}<h1>Published versions</h1>
 {{if .Latest}}<p>Latest stable version: <a href="/{{.Latest}}/">{{.Latest}}</a> (also at <code>/latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
-<h2 id="versions">Versions, newest first</h2>
-{{if .Versions}}<ul aria-labelledby="versions">{{range .Versions}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>{{else}}<p>None.</p>{{end}}
-<h2 id="aliases">Aliases</h2>
-{{if .Aliases}}<div class="scroll"><table aria-labelledby="aliases"><thead><tr><th scope="col">Alias</th><th scope="col">Holds</th></tr></thead><tbody>
-{{range .Aliases}}<tr><td><a href="/{{.Name}}/">{{.Name}}</a></td><td><a href="/{{.Holds}}/">{{.Holds}}</a></td></tr>{{end}}
-</tbody></table></div>{{else}}<p>None.</p>{{end}}
+{{if not .Majors}}<p>None.</p>{{end}}
+{{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
+<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+{{if .More}}<p><a href="/?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
+{{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="/{{$a.Name}}/">{{$a.Name}}</a> → <a href="/{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
+{{end}}{{end}}
 <p class="muted">Machine-readable: <a href="/-/versions">/-/versions</a></p>
 {{template "foot" .}}{{end}}
 {{define "version"}}{{template "head" .}}
 <h1>Version {{.Name}}</h1>
+<nav class="versions" aria-label="other versions">{{if .Newer}}<a href="/{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="/{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="/{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="/?major={{.Major}}">all {{.Major}}.x</a></nav>
 {{if .AliasOf}}<p>This is an alias. It now holds version <a href="/{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>/{{.AliasOf}}/</code> in production.</p>{{end}}
 {{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
+<p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
 <h2 id="files">Files</h2>
-<div class="scroll"><table aria-labelledby="files"><thead><tr><th scope="col">File</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col">Type</th><th scope="col">SRI</th></tr></thead><tbody>
-{{range .Files}}<tr><td><a href="{{.URL}}">{{.Path}}</a></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td><code>{{.ContentType}}</code></td><td><code>{{.Integrity}}</code></td></tr>
-{{end}}</tbody></table></div>
+<table aria-labelledby="files"><thead><tr><th scope="col">File and SRI</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
+{{range .Files}}<tr><td class="file"><a href="{{.URL}}">{{.Path}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
+{{end}}</tbody></table>
 {{if .Tags}}<h2 id="tags">Tags to paste</h2>
 {{range $i, $t := .Tags}}<h3>{{$t.Path}}</h3>
 <pre><code id="tag-{{$i}}">{{$t.Tag}}</code></pre>
@@ -93,6 +107,12 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <pre><code id="snippet-code">{{.Snippet}}</code></pre>
 <button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
 <p class="muted">Machine-readable: <a href="/-/meta/{{.Name}}">/-/meta/{{.Name}}</a></p>
+{{template "foot" .}}{{end}}
+{{define "error"}}{{template "head" .}}
+<h1>{{.Status}} {{.StatusText}}</h1>
+<p>{{.Message}}</p>
+{{if .Versions}}<p>Published versions, newest first: {{range $i, $v := .Versions}}{{if $i}}, {{end}}<a href="/{{$v}}/">{{$v}}</a>{{end}}{{if .More}}, and {{.More}} more{{end}}.</p>{{end}}
+<p><a href="/">All versions</a> · <a href="/-/versions">/-/versions</a></p>
 {{template "foot" .}}{{end}}`))
 
 // humanSize writes a byte count as the version page shows it: "870 B",
@@ -111,36 +131,142 @@ func humanSize(n int64) string {
 	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/div, 'f', 1, 64), ".0") + " " + unit
 }
 
-// handleIndex renders GET /: every published version newest first, the
-// aliases, and latest.
+// Index page sizes: each major shows its newest indexRecent versions on
+// /, and all of them, indexPage a page, on /?major=N&page=P. So / stays
+// small at 5,000 versions.
+const (
+	indexRecent = 8
+	indexPage   = 100
+)
+
+// indexVersion is one version in the index.
+type indexVersion struct {
+	Name string
+	Pre  bool
+}
+
+// indexMajor is one major line in the index: its newest versions (or a
+// page of them) and its aliases.
+type indexMajor struct {
+	Major          uint64
+	Count          int
+	Versions       []indexVersion
+	Aliases        []indexAlias
+	More           bool // more versions than shown: link to the major's pages
+	Page, Pages    int  // on a major's own page
+	PrevURL, NextURL string
+}
+
+type indexAlias struct{ Name, Holds string }
+
+// handleIndex renders GET /: the latest version, then each major line
+// with its newest versions and its aliases; /?major=N&page=P lists one
+// major's versions a page at a time. Pages are rendered once per change
+// of the tree (pageCache).
 func (s *Server) handleIndex(c echo.Context) error {
 	setKind(c, kindMeta)
-	type ver struct {
-		Name string
-		Pre  bool
+	r := c.Request()
+	q := r.URL.Query()
+	key := q.Get("major") + "/" + q.Get("page")
+	if page, ok := s.pages.get(s.store.gen.Load(), key); ok {
+		s.sendPage(c.Response(), r, page)
+		return nil
 	}
-	type alias struct{ Name, Holds string }
-	data := struct {
-		Title    string
-		Latest   string
-		Versions []ver
-		Aliases  []alias
-	}{Title: "cdnserve: published versions"}
+	gen := s.store.gen.Load()
+	data := s.indexData(q.Get("major"), q.Get("page"))
+	if data == nil {
+		s.writeError(c.Response(), r, kindMeta, http.StatusNotFound, "no such major version or page")
+		return nil
+	}
+	page, err := s.render("index", data)
+	if err != nil {
+		s.writeError(c.Response(), r, kindMeta, http.StatusInternalServerError, "internal error")
+		return nil
+	}
+	s.pages.put(gen, key, page)
+	s.sendPage(c.Response(), r, page)
+	return nil
+}
+
+// indexData gathers the index, or one major's page of it; nil when the
+// major or page does not exist.
+func (s *Server) indexData(majorParam, pageParam string) map[string]any {
+	versions := s.store.versions()
+	var majors []*indexMajor
+	byMajor := map[uint64]*indexMajor{}
+	for _, v := range versions {
+		m := byMajor[v.Major()]
+		if m == nil {
+			m = &indexMajor{Major: v.Major()}
+			byMajor[v.Major()] = m
+			majors = append(majors, m)
+		}
+		m.Count++
+	}
+	data := map[string]any{"Title": "cdnserve: published versions", "Total": len(versions)}
+	data["Latest"], _ = s.store.resolve("latest")
+	if majorParam != "" {
+		n, err := strconv.ParseUint(majorParam, 10, 64)
+		m := byMajor[n]
+		if err != nil || m == nil {
+			return nil
+		}
+		page := 1
+		if pageParam != "" {
+			if page, err = strconv.Atoi(pageParam); err != nil || page < 1 {
+				return nil
+			}
+		}
+		m.Pages = (m.Count + indexPage - 1) / indexPage
+		if page > m.Pages {
+			return nil
+		}
+		m.Page = page
+		s.fillMajor(m, versions, (page-1)*indexPage, indexPage)
+		if page > 1 {
+			m.PrevURL = fmt.Sprintf("/?major=%d&page=%d", n, page-1)
+		}
+		if page < m.Pages {
+			m.NextURL = fmt.Sprintf("/?major=%d&page=%d", n, page+1)
+		}
+		data["Title"] = fmt.Sprintf("cdnserve: versions %d.x", n)
+		data["Majors"] = []*indexMajor{m}
+		data["One"] = true
+		return data
+	}
+	for _, m := range majors {
+		s.fillMajor(m, versions, 0, indexRecent)
+		m.More = m.Count > indexRecent
+	}
+	data["Majors"] = majors
+	return data
+}
+
+// fillMajor lists versions skip..skip+n of a major (newest first), and
+// the aliases of the minors shown.
+func (s *Server) fillMajor(m *indexMajor, versions []*semver.Version, skip, n int) {
 	seen := map[string]bool{}
-	for _, v := range s.store.versions() {
-		data.Versions = append(data.Versions, ver{v.Original(), versioning.IsPrerelease(v)})
+	for _, v := range versions {
+		if v.Major() != m.Major {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(m.Versions) == n {
+			break
+		}
+		m.Versions = append(m.Versions, indexVersion{v.Original(), versioning.IsPrerelease(v)})
 		name := versioning.AliasDir(v)
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
 		if a, err := s.store.get(name); err == nil && a.alias {
-			data.Aliases = append(data.Aliases, alias{name, a.exact})
+			m.Aliases = append(m.Aliases, indexAlias{name, a.exact})
 		}
 	}
-	data.Latest, _ = s.store.resolve("latest")
-	s.renderPage(c.Response(), c.Request(), "index", data)
-	return nil
 }
 
 // browseFile is one row of a version page.
@@ -156,15 +282,27 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	type tag struct{ Path, Tag string }
 	data := struct {
 		Title, Name, AliasOf, Snippet, SnippetURL string
-		Pre                                       bool
+		Pre, Dirty                                bool
+		Published, Commit, Tool                   string
+		Newer, Older, Latest                      string
+		Major                                     uint64
 		Files                                     []browseFile
 		Tags                                      []tag
 	}{Title: "cdnserve: " + v.name, Name: v.name}
 	if v.alias {
 		data.AliasOf = v.exact
 	}
+	prov := v.manifest.Provenance
+	if !prov.BuiltAt.IsZero() {
+		data.Published = prov.BuiltAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	data.Commit, data.Dirty, data.Tool = shortCommit(prov.GitCommit), prov.GitDirty, prov.Tool
 	if sv, err := versioning.Parse(v.exact); err == nil {
-		data.Pre = versioning.IsPrerelease(sv)
+		data.Pre, data.Major = versioning.IsPrerelease(sv), sv.Major()
+		data.Newer, data.Older = s.neighbours(sv)
+	}
+	if latest, err := s.store.resolve("latest"); err == nil && latest != v.exact {
+		data.Latest = latest
 	}
 	httpBase, httpsBase := s.publicBases(r)
 	// Tags to paste use https when the public URL is configured or the
@@ -174,7 +312,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	if s.publicURL == nil && r.TLS == nil {
 		tagBase = httpBase
 	}
-	for _, mf := range v.manifest.Files {
+	for _, mf := range readingOrder(v.manifest.Files) {
 		u := "/" + v.name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		data.Files = append(data.Files, browseFile{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
 			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
@@ -201,18 +339,113 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 // renderPage sends a browse page: HTML with a strict CSP, cached like an
 // alias.
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string, data any) (int, int64) {
-	h := w.Header()
-	h["Content-Type"] = []string{"text/html; charset=utf-8"}
-	h["Content-Security-Policy"] = browseCSP
-	h["Cache-Control"] = s.policy.alias
-	h["Referrer-Policy"] = []string{"no-referrer"}
-	var page bytes.Buffer
-	if err := browseTemplates.ExecuteTemplate(&page, name, data); err != nil {
-		s.log.Error("rendering a browse page", "page", name, "err", err)
+	page, err := s.render(name, data)
+	if err != nil {
 		status, n, _ := s.writeError(w, r, kindMeta, http.StatusInternalServerError, "internal error")
 		return status, n
 	}
-	return writeBody(w, r, http.StatusOK, h.Get("Content-Type"), page.Bytes())
+	return s.sendPage(w, r, page)
+}
+
+// render executes a browse template.
+func (s *Server) render(name string, data any) ([]byte, error) {
+	var page bytes.Buffer
+	if err := browseTemplates.ExecuteTemplate(&page, name, data); err != nil {
+		s.log.Error("rendering a browse page", "page", name, "err", err)
+		return nil, err
+	}
+	return page.Bytes(), nil
+}
+
+// sendPage sends a rendered browse page with its headers: a strict CSP,
+// cached like an alias.
+func (s *Server) sendPage(w http.ResponseWriter, r *http.Request, page []byte) (int, int64) {
+	h := w.Header()
+	h["Content-Type"] = hvHTML
+	h["Content-Security-Policy"] = browseCSP
+	h["Cache-Control"] = s.policy.alias
+	h["Referrer-Policy"] = hvNoReferrer
+	return writeBody(w, r, http.StatusOK, hvHTML[0], page)
+}
+
+// pageCache keeps rendered index pages until the store changes
+// (store.gen), so / costs a map lookup between refreshes, whatever the
+// number of versions.
+type pageCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	pages map[string][]byte
+}
+
+func (c *pageCache) get(gen uint64, key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil, false
+	}
+	p, ok := c.pages[key]
+	return p, ok
+}
+
+func (c *pageCache) put(gen uint64, key string, page []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.pages == nil || len(c.pages) > 1000 {
+		c.gen, c.pages = gen, map[string][]byte{}
+	}
+	c.pages[key] = page
+}
+
+// neighbours are the published versions just newer and just older than
+// v, for the version switcher.
+func (s *Server) neighbours(v *semver.Version) (newer, older string) {
+	versions := s.store.versions() // newest first
+	i, found := slices.BinarySearchFunc(versions, v, func(a, b *semver.Version) int { return b.Compare(a) })
+	if i > 0 {
+		newer = versions[i-1].Original()
+	}
+	if found {
+		i++
+	}
+	if i < len(versions) {
+		older = versions[i].Original()
+	}
+	return newer, older
+}
+
+// shortCommit is the first 12 hex digits of a commit.
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+// readingOrder sorts a version's files as people read them: by name
+// without case, each bundle before its .min twin and then its sourcemap
+// ("pusher.js", "pusher.min.js", "pusher.min.js.map", "sockjs.js").
+func readingOrder(files []layout.ManifestFile) []layout.ManifestFile {
+	out := slices.Clone(files)
+	key := func(p string) (string, int) {
+		l, rank := strings.ToLower(p), 0
+		if base, ok := strings.CutSuffix(l, ".map"); ok {
+			l, rank = base, 2
+		}
+		ext := path.Ext(l)
+		if base, ok := strings.CutSuffix(strings.TrimSuffix(l, ext), ".min"); ok {
+			l, rank = base+ext, max(rank, 1)
+		}
+		return l, rank
+	}
+	slices.SortStableFunc(out, func(a, b layout.ManifestFile) int {
+		ka, ra := key(a.Path)
+		kb, rb := key(b.Path)
+		if c := strings.Compare(ka, kb); c != 0 {
+			return c
+		}
+		return ra - rb
+	})
+	return out
 }
 
 // publicBases returns the http and https base URLs (with a trailing

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,21 +21,21 @@ func TestBrowseIndex(t *testing.T) {
 	if !strings.HasPrefix(csp, "default-src 'none'; style-src 'sha256-") || !strings.Contains(csp, "script-src 'sha256-") || strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP = %q", csp)
 	}
-	list := page[strings.Index(page, `id="versions"`):]
+	list := page[strings.Index(page, `id="major-2"`):]
 	i1, i2, i3 := strings.Index(list, `href="/2.3.0-rc.1/"`), strings.Index(list, `href="/2.2.3/"`), strings.Index(list, `href="/1.7.1/"`)
-	if i1 < 0 || i2 < 0 || i3 < 0 || i1 > i2 || i2 > i3 {
-		t.Errorf("versions not listed newest first: %d %d %d", i1, i2, i3)
+	if i1 < 0 || i2 < 0 || i3 < 0 || i1 > i2 || i2 > i3 || strings.Index(list, `id="major-1"`) > i3 {
+		t.Errorf("versions not listed by major, newest first: %d %d %d", i1, i2, i3)
 	}
 	if !regexp.MustCompile(`2\.3\.0-rc\.1</a> <span class="badge">prerelease</span>`).MatchString(page) || strings.Count(page, "prerelease</span>") != 1 {
 		t.Error("the prerelease is not marked, or a stable version is")
 	}
-	for _, want := range []string{`Latest stable version: <a href="/2.2.3/">2.2.3</a>`, `<td><a href="/2.2/">2.2</a></td><td><a href="/2.2.3/">2.2.3</a></td>`,
-		`<td><a href="/1.7/">1.7</a></td><td><a href="/1.7.1/">1.7.1</a></td>`, `<html lang="en">`, `name="viewport"`} {
+	for _, want := range []string{`Latest stable version: <a href="/2.2.3/">2.2.3</a>`, `<a href="/2.2/">2.2</a> → <a href="/2.2.3/">2.2.3</a>`,
+		`<a href="/1.7/">1.7</a> → <a href="/1.7.1/">1.7.1</a>`, `<html lang="en">`, `name="viewport"`, `2.x <span class="muted">(2 versions)</span>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("index lacks %q", want)
 		}
 	}
-	if strings.Contains(page, "<td><a href=\"/2.3/\">") {
+	if strings.Contains(page, `<a href="/2.3/">`) {
 		t.Error("a prerelease got an alias row")
 	}
 }
@@ -49,9 +50,10 @@ func TestBrowseVersionPage(t *testing.T) {
 	for _, want := range []string{
 		"<h1>Version 2.2.3</h1>",
 		`<a href="/2.2.3/pusher.min.js">pusher.min.js</a>`,
-		`<code>text/javascript; charset=utf-8</code>`,
-		`<code>application/x-shockwave-flash</code>`,
-		"<code>" + sri + "</code>",
+		`<td class="type"><code>text/javascript; charset=utf-8</code>`,
+		`<td class="type"><code>application/x-shockwave-flash</code>`,
+		`<code class="sri">` + sri + "</code>",
+		"Published 2026-11-26 12:00 UTC",
 		`&lt;script src=&#34;https://cdn.example.com/assets/2.2.3/pusher.min.js&#34; integrity=&#34;` + sri + `&#34; crossorigin=&#34;anonymous&#34;&gt;&lt;/script&gt;`,
 		`&lt;link rel=&#34;stylesheet&#34; href=&#34;https://cdn.example.com/assets/2.2.3/style.min.css&#34;`,
 		`<button type="button" data-copy="tag-0" hidden aria-label="Copy the tag for app.js">Copy</button>`,
@@ -108,6 +110,34 @@ func TestHumanSize(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 870: "870 B", 1023: "1023 B", 1024: "1 KiB", 1434: "1.4 KiB", 1 << 20: "1 MiB", 3 << 19: "1.5 MiB"} {
 		if got := humanSize(n); got != want {
 			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestIndexStaysSmall: at 5,000 versions / stays under 50 KB, a major's
+// page lists 100 versions with links to the next and previous pages, and
+// a page that does not exist is a 404.
+func TestIndexStaysSmall(t *testing.T) {
+	s := manyVersionsServer(t, 5000)
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	resp, body := do(t, "GET", ts.URL+"/")
+	if resp.StatusCode != 200 || len(body) >= 50<<10 {
+		t.Errorf("/ at 5,000 versions: %d, %d bytes (want < 50 KB)", resp.StatusCode, len(body))
+	}
+	for _, want := range []string{`href="/?major=4">All 1000 versions of 4.x</a>`, `<a href="/4.99/">4.99</a> → <a href="/4.99.9/">4.99.9</a>`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/ lacks %q", want)
+		}
+	}
+	resp, body = do(t, "GET", ts.URL+"/?major=3&page=2")
+	if resp.StatusCode != 200 || strings.Count(string(body), `<li><a href="/3.`) != 100 ||
+		!strings.Contains(string(body), `href="/?major=3&amp;page=1" rel="prev"`) || !strings.Contains(string(body), `href="/?major=3&amp;page=3" rel="next"`) {
+		t.Errorf("/?major=3&page=2: %d\n%.600s", resp.StatusCode, body)
+	}
+	for _, bad := range []string{"/?major=9", "/?major=3&page=11", "/?major=x", "/?major=3&page=0"} {
+		if resp, _ := do(t, "GET", ts.URL+bad); resp.StatusCode != 404 {
+			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,10 +193,10 @@ func TestBrowserBrowseUI(t *testing.T) {
 	}
 	p.Run(t, chromedp.Navigate(cdn.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shot("index.png")
-	if got := p.Eval(t, `document.querySelector("h1").textContent + " | " + getComputedStyle(document.body).maxWidth`); got != "Published versions | 960px" {
+	if got := p.Eval(t, `document.querySelector("h1").textContent + " | " + getComputedStyle(document.body).maxWidth`); got != "Published versions | 1024px" {
 		t.Errorf("index: %q (the stylesheet must be allowed by the CSP hash)", got)
 	}
-	p.Run(t, chromedp.Click(chromedp.CSS(`#versions + ul a[href="/2.2.3/"]`)), chromedp.WaitVisible(chromedp.CSS(`button[data-copy="tag-0"]`)))
+	p.Run(t, chromedp.Click(chromedp.CSS(`#major-2 + ul a[href="/2.2.3/"]`)), chromedp.WaitVisible(chromedp.CSS(`button[data-copy="tag-0"]`)))
 	shot("version.png")
 	loc := browsertest.Value(t, p, chromedp.Location())
 	if loc != cdn.URL+"/2.2.3/" {
@@ -220,12 +221,32 @@ func TestBrowserBrowseUI(t *testing.T) {
 	if strings.Contains(p.Log(), "Content Security Policy") {
 		t.Errorf("CSP violations on our own pages:\n%s", p.Log())
 	}
-	// A phone-width screen: the page itself does not scroll sideways.
-	p.Run(t, chromedp.EmulateViewport(375, 812))
-	shot("version-phone.png")
-	if got := p.Eval(t, `String(document.documentElement.scrollWidth <= 375)`); got != "true" {
-		t.Errorf("the version page is wider than a phone: scrollWidth > 375")
+	// At 1280 px the Type column never wraps inside a type.
+	if got := p.Eval(t, `String(Array.from(document.querySelectorAll("td.type code")).every(function (c) {
+  return c.getClientRects().length === 1; }))`); got != "true" {
+		t.Errorf("a content type wraps at 1280 px")
 	}
+	// A phone (390 px): nothing scrolls sideways or is clipped, and each
+	// file row stays short enough to scan.
+	for _, pg := range []string{"/2.2.3/", "/", "/9.9.9/x.js"} {
+		p.Run(t, chromedp.EmulateViewport(390, 844), chromedp.Navigate(cdn.URL+pg), chromedp.WaitVisible(chromedp.CSS("h1")))
+		shot("phone-" + strings.NewReplacer("/", "_", ".", "-").Replace(pg) + ".png")
+		if got := p.Eval(t, `String(document.documentElement.scrollWidth <= 390 && Array.from(document.querySelectorAll("table")).every(function (t) { return t.scrollWidth <= t.parentElement.clientWidth; }))`); got != "true" {
+			t.Errorf("%s is wider than a 390 px phone, or a table is clipped", pg)
+		}
+	}
+	p.Run(t, chromedp.EmulateViewport(390, 844), chromedp.Navigate(cdn.URL+"/2.2.3/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	tallest, err := strconv.ParseFloat(p.Eval(t, `String(Math.max.apply(null, Array.from(document.querySelectorAll("tbody tr")).map(function (r) { return r.getBoundingClientRect().height; })))`), 64)
+	if err != nil || tallest > 120 {
+		t.Errorf("the tallest file row at 390 px is %.0f px (%v): too tall to scan", tallest, err)
+	}
+	// The error page has the pages' style.
+	p.Run(t, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(cdn.URL+"/9.9.9/x.js"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shot("error.png")
+	if got := p.Eval(t, `document.querySelector("h1").textContent + " | " + getComputedStyle(document.body).maxWidth`); got != "404 Not Found | 1024px" {
+		t.Errorf("error page: %q", got)
+	}
+	p.Run(t, chromedp.Navigate(cdn.URL+"/2.2.3/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	p.Run(t, chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS(`a[href="/2.2.3/pusher.min.js"]`)), chromedp.WaitReady(chromedp.CSS("body")))
 	loc = browsertest.Value(t, p, chromedp.Location())
 	if loc != cdn.URL+"/2.2.3/pusher.min.js" || !strings.Contains(p.Eval(t, `document.body.innerText`), "Pusher") {

@@ -21,6 +21,8 @@ var (
 	hvVaryOrigin   = []string{"Origin"}
 	hvVaryOriginAE = []string{"Origin", "Accept-Encoding"}
 	hvClose        = []string{"close"}
+	hvHTML         = []string{"text/html; charset=utf-8"}
+	hvNoReferrer   = []string{"no-referrer"}
 )
 
 // corsPolicy decides the CORS headers (Fetch standard, "CORS protocol").

@@ -28,6 +28,10 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 		status, n := writeJSON(w, r, code, map[string]any{"error": msg, "status": code})
 		return status, n, kind
 	}
+	if wantsHTML(r) {
+		status, n := s.errorPage(w, r, code, msg, nil)
+		return status, n, kind
+	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(code)
 		return code, 0, kind
@@ -46,6 +50,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 	w.Header()["Cache-Control"] = s.policy.notFound
 	if wantsJSON(r) {
 		status, n := writeJSON(w, r, http.StatusNotFound, re)
+		return status, n, kind
+	}
+	if wantsHTML(r) {
+		status, n := s.errorPage(w, r, http.StatusNotFound, re.Spec+": "+re.Reason, re)
 		return status, n, kind
 	}
 	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
@@ -77,6 +85,28 @@ func (s *Server) versionError(w http.ResponseWriter, r *http.Request, name strin
 func (s *Server) storageError(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
 	s.log.Error("storage error", "err", err)
 	return s.writeError(w, r, kind, http.StatusServiceUnavailable, "storage unavailable")
+}
+
+// errorPage sends an error as a browse page, in the pages' style: a
+// person who follows a link to a missing version sees where to go next.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, re *resolveError) (int, int64) {
+	data := map[string]any{"Title": "cdnserve: " + http.StatusText(code), "Status": code, "StatusText": http.StatusText(code), "Message": msg}
+	if re != nil {
+		data["Versions"], data["More"] = re.Available, re.More
+	}
+	page, err := s.render("error", data)
+	if err != nil {
+		return writeText(w, r, code, http.StatusText(code)+": "+msg+"\n")
+	}
+	h := w.Header()
+	h["Content-Security-Policy"] = browseCSP
+	h["Referrer-Policy"] = hvNoReferrer
+	return writeBody(w, r, code, hvHTML[0], page)
+}
+
+// wantsHTML reports a browser: a client that asks for HTML.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -21,6 +21,7 @@ type Server struct {
 	cache  *bodyCache
 	policy cachePolicy
 	common Common
+	pages  pageCache // rendered index pages
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics

@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -55,6 +56,9 @@ type store struct {
 	loadedDirs map[string]*version // exact versions and aliases, by directory name
 	negative   map[string]time.Time
 	resolved   map[string]resolution // range spec -> its answer, until the next refresh
+	// gen counts changes to what the store shows (the version list, the
+	// aliases): pages rendered from it are kept until it moves.
+	gen atomic.Uint64
 	// lastRefresh is when the last refresh succeeded, and refreshErr
 	// what the last one failed with (nil when it succeeded): readiness.
 	lastRefresh time.Time
@@ -188,6 +192,7 @@ func (s *store) refresh() error {
 	defer s.mu.Unlock()
 	s.known = known
 	s.exact = sortedExact(known)
+	s.gen.Add(1)
 	for name := range s.loadedDirs {
 		if !known[name] {
 			delete(s.loadedDirs, name)
@@ -257,6 +262,7 @@ func (s *store) get(name string) (*version, error) {
 	if !s.known[name] {
 		s.known[name] = true
 		s.exact = sortedExact(s.known)
+		s.gen.Add(1)
 		s.resolved = map[string]resolution{}
 	}
 	return v, nil
@@ -303,6 +309,7 @@ func (s *store) forget(name string) {
 		delete(s.known, name)
 		delete(s.loadedDirs, name)
 		s.exact = sortedExact(s.known)
+		s.gen.Add(1)
 		s.resolved = map[string]resolution{}
 	}
 }
