@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"path"
-	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -148,12 +148,12 @@ type indexVersion struct {
 // indexMajor is one major line in the index: its newest versions (or a
 // page of them) and its aliases.
 type indexMajor struct {
-	Major          uint64
-	Count          int
-	Versions       []indexVersion
-	Aliases        []indexAlias
-	More           bool // more versions than shown: link to the major's pages
-	Page, Pages    int  // on a major's own page
+	Major            uint64
+	Count            int
+	Versions         []indexVersion
+	Aliases          []indexAlias
+	More             bool // more versions than shown: link to the major's pages
+	Page, Pages      int  // on a major's own page
 	PrevURL, NextURL string
 }
 
