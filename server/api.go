@@ -71,7 +71,7 @@ func (s *Server) handleVersions(c echo.Context) error {
 	setKind(c, kindMeta)
 	doc := versionsDoc{Versions: []string{}, Aliases: map[string]string{}}
 	aliases := map[string]bool{}
-	for _, v := range s.store.versions() {
+	for _, v := range s.store.servable() {
 		doc.Versions = append(doc.Versions, v.Original())
 		aliases[versioning.AliasDir(v)] = true
 	}

@@ -191,7 +191,7 @@ func (s *Server) handleIndex(c echo.Context) error {
 // indexData gathers the index, or one major's page of it; nil when the
 // major or page does not exist.
 func (s *Server) indexData(majorParam, pageParam string) map[string]any {
-	versions := s.store.versions()
+	versions := s.store.servable()
 	var majors []*indexMajor
 	byMajor := map[uint64]*indexMajor{}
 	for _, v := range versions {

@@ -54,6 +54,7 @@ type store struct {
 	exact      []*semver.Version   // published exact versions, newest first
 	known      map[string]bool     // directory names known to hold a manifest
 	loadedDirs map[string]*version // exact versions and aliases, by directory name
+	checked    map[string]bool     // listed versions whose manifests checked out (checkOnce)
 	negative   map[string]time.Time
 	resolved   map[string]resolution // range spec -> its answer, until the next refresh
 	// gen counts changes to what the store shows (the version list, the
@@ -91,7 +92,7 @@ func (v *version) kind() routeKind {
 
 func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time, log *slog.Logger) *store {
 	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock, log: log, ignored: map[string]bool{},
-		known: map[string]bool{}, loadedDirs: map[string]*version{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
+		known: map[string]bool{}, loadedDirs: map[string]*version{}, checked: map[string]bool{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
 }
 
 // ignore logs, once per entry, that an entry of the tree is not served.
@@ -161,11 +162,9 @@ func (s *store) refresh() error {
 		}
 		present[name] = true
 		if !known[name] {
-			switch _, _, err := s.readManifest(name); {
+			switch err := s.hasManifest(name); {
 			case err == nil:
 				known[name] = true
-			case errors.Is(err, errDamaged):
-				s.ignore(name, err.Error())
 			case errors.Is(err, fs.ErrNotExist):
 				s.ignore(name, layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
 			}
@@ -196,6 +195,11 @@ func (s *store) refresh() error {
 	for name := range s.loadedDirs {
 		if !known[name] {
 			delete(s.loadedDirs, name)
+		}
+	}
+	for name := range s.checked {
+		if !known[name] {
+			delete(s.checked, name)
 		}
 	}
 	for name, v := range reloaded {
@@ -268,28 +272,78 @@ func (s *store) get(name string) (*version, error) {
 	return v, nil
 }
 
-// readManifest reads and checks a version directory's manifest. The
-// directory and the manifest must be plain (layout.NotPlain): anything else is
-// absent.
-func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
+// hasManifest checks, without reading it, that a version directory and
+// its manifest are plain: enough to list a version at start without
+// reading every manifest. The manifest is read and checked when the
+// version is first loaded, resolved or listed (servable).
+func (s *store) hasManifest(name string) error {
 	dir := path.Join(s.root, name)
-	mpath := path.Join(dir, layout.ManifestName)
 	for _, e := range []struct {
 		p   string
 		dir bool
-	}{{dir, true}, {mpath, false}} {
+	}{{dir, true}, {path.Join(dir, layout.ManifestName), false}} {
 		why, err := layout.NotPlain(s.fs, e.p, e.dir)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			return nil, nil, fs.ErrNotExist
+			return fs.ErrNotExist
 		case err != nil:
-			return nil, nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
+			return fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
 		case why != "":
 			s.ignore(path.Join(name, path.Base(e.p)), why)
-			return nil, nil, fs.ErrNotExist
+			return fs.ErrNotExist
 		}
 	}
-	raw, err := afero.ReadFile(s.fs, mpath)
+	return nil
+}
+
+// servable returns the published versions, newest first, whose manifests
+// check out: each is read once (get), and one that is damaged or gone is
+// dropped from the list, so /-/versions and / list only what can be
+// served.
+func (s *store) servable() []*semver.Version {
+	versions := s.versions()
+	out := make([]*semver.Version, 0, len(versions))
+	for _, v := range versions {
+		if s.checkOnce(v.Original()) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// checkOnce reports whether a listed version's manifest checks out,
+// reading it the first time only and keeping nothing but the answer; a
+// damaged one is logged and dropped from the list.
+func (s *store) checkOnce(name string) bool {
+	s.mu.RLock()
+	_, loaded := s.loadedDirs[name]
+	ok := loaded || s.checked[name]
+	s.mu.RUnlock()
+	if ok {
+		return true
+	}
+	_, _, err := s.readManifest(name)
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		s.checked[name] = true
+		s.mu.Unlock()
+		return true
+	case errors.Is(err, errDamaged):
+		s.ignore(name, err.Error())
+		s.forget(name)
+	}
+	return false
+}
+
+// readManifest reads and checks a version directory's manifest. The
+// directory and the manifest must be plain (hasManifest): anything else
+// is absent.
+func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
+	if err := s.hasManifest(name); err != nil {
+		return nil, nil, err
+	}
+	raw, err := afero.ReadFile(s.fs, path.Join(s.root, name, layout.ManifestName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, fs.ErrNotExist
@@ -308,6 +362,7 @@ func (s *store) forget(name string) {
 	if s.known[name] {
 		delete(s.known, name)
 		delete(s.loadedDirs, name)
+		delete(s.checked, name)
 		s.exact = sortedExact(s.known)
 		s.gen.Add(1)
 		s.resolved = map[string]resolution{}

@@ -80,12 +80,21 @@ func measure(bin, root string, n int) {
 		log.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		log.Fatal(err)
+	// The start-up text says where serve listens; the "Local:" line has
+	// the URL to use from this machine.
+	lines := bufio.NewReader(out)
+	var base string
+	for base == "" {
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			log.Fatal(err)
+		}
+		if u, ok := strings.CutPrefix(line, "  Local:    "); ok {
+			base = strings.TrimSuffix(strings.TrimSpace(u), "/")
+		}
 	}
 	startup := time.Since(start)
-	base := strings.TrimSpace(strings.TrimPrefix(line, "cdnserve is serving on "))
+	go io.Copy(io.Discard, lines) // the rest of the start-up text
 	rss0 := rss(cmd.Process.Pid)
 	timed := func(url string) time.Duration {
 		t := time.Now()
