@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -285,6 +286,10 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "aborted a response") {
 		t.Errorf("the aborted response is not logged:\n%s", logs.String())
+	}
+	// The cut stream, the two 500s after it and the link: four refusals.
+	if _, body := do(t, "GET", ts.URL+"/-/metrics"); !strings.Contains(string(body), "cdnserve_integrity_failures_total 4") {
+		t.Errorf("refusals not counted:\n%s", regexp.MustCompile(`(?m)^cdnserve_integrity.*$`).FindString(string(body)))
 	}
 }
 
