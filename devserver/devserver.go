@@ -63,6 +63,7 @@ type Server struct {
 	inputs  map[string]inputState // path -> what it was at the last check
 	files   map[string][]byte     // the last build's outputs (of the bundles that built)
 	failed  map[string]error      // output path -> why its bundle or file failed
+	errs    []string              // each failed bundle's or file's error, once
 	err     error                 // the last build's error, when nothing could be built
 	version string                // the last good build's version
 	built   bool
@@ -199,28 +200,30 @@ func (d *Server) rebuild(ctx context.Context) {
 	d.builds.Add(1)
 	d.built = true
 	start := time.Now()
-	files, failed, version, err := d.buildOnce(ctx)
+	files, failures, version, err := d.buildOnce(ctx)
 	if err != nil {
 		d.err = err
 		d.cfg.Logger.Error("build failed: " + err.Error())
 		d.publish(map[string]any{"ok": false, "error": err.Error()})
 		return
 	}
-	d.files, d.failed, d.err, d.version = files, failed, nil, version
+	failed := map[string]error{}
 	var errs []string
-	for out, err := range failed {
-		if !strings.Contains(out, ".min.") {
-			d.cfg.Logger.Error("build failed: "+err.Error(), "output", out)
-			errs = append(errs, err.Error())
+	for _, f := range failures {
+		for _, out := range f.Outputs {
+			failed[out] = f.Err
 		}
+		d.cfg.Logger.Error("build failed: "+f.Err.Error(), "outputs", f.Outputs)
+		errs = append(errs, f.Err.Error())
 	}
+	d.files, d.failed, d.errs, d.err, d.version = files, failed, errs, nil, version
 	d.cfg.Logger.Info("rebuilt", "version", version, "files", len(files), "failed", len(errs), "duration", time.Since(start).Round(time.Millisecond))
 	d.publish(map[string]any{"ok": len(errs) == 0, "version": version, "files": len(files), "errors": errs})
 }
 
 // buildOnce builds every bundle and file it can: one that fails is kept
 // out of the others' way, and its outputs answer with its error.
-func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, map[string]error, string, error) {
+func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, []build.Failure, string, error) {
 	raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest)
 	if err != nil {
 		return nil, nil, "", err
@@ -242,13 +245,7 @@ func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, map[string]e
 	for _, a := range res.Artifacts {
 		files[a.Name] = a.Data
 	}
-	failed := map[string]error{}
-	for _, f := range res.Failed {
-		for _, out := range f.Outputs {
-			failed[out] = f.Err
-		}
-	}
-	return files, failed, version, nil
+	return files, res.Failed, version, nil
 }
 
 // handleFile serves a built file under any version prefix: /sockjs.js,
@@ -331,17 +328,10 @@ func (d *Server) handleIndex(c echo.Context) error {
 	if d.err != nil {
 		errText = d.err.Error()
 	}
-	var errs []string
-	for out, err := range d.failed {
-		if !strings.Contains(out, ".min.") {
-			errs = append(errs, err.Error())
-		}
+	if errText == "" {
+		errText = strings.Join(d.errs, "\n")
 	}
 	d.mu.Unlock()
-	slices.Sort(errs)
-	if errText == "" {
-		errText = strings.Join(errs, "\n")
-	}
 	slices.Sort(names)
 	first := ""
 	if len(names) > 0 {

@@ -360,7 +360,7 @@ func (t Tree) readManifest(dir string) (*layout.Manifest, error) {
 // (a file, or a symbolic link, which cdnserve never serves, lists or
 // writes through) is an error that says what to do.
 func (t Tree) isDir(p string) (bool, error) {
-	why, err := layout.NotPlain(t.Fs, p, true)
+	_, why, err := layout.NotPlain(t.Fs, p, true)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return false, nil

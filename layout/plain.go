@@ -7,12 +7,13 @@ import (
 )
 
 // NotPlain says why an entry of a tree is not a plain directory (when dir)
-// or a regular file, or "" when it is one. Only plain entries are part of
+// or a regular file, or "" when it is one, with the FileInfo it read
+// (for a plain entry, the same as Stat's). Only plain entries are part of
 // a tree: a symbolic link, a device or a socket is never served, never
 // listed, never published into or through, and verify reports it. Where
 // the Fs can tell (afero.Lstater), links are not followed; object
 // storage has none.
-func NotPlain(fsys afero.Fs, p string, dir bool) (string, error) {
+func NotPlain(fsys afero.Fs, p string, dir bool) (fs.FileInfo, string, error) {
 	var fi fs.FileInfo
 	var err error
 	if l, ok := fsys.(afero.Lstater); ok {
@@ -22,13 +23,13 @@ func NotPlain(fsys afero.Fs, p string, dir bool) (string, error) {
 	}
 	switch {
 	case err != nil:
-		return "", err
+		return nil, "", err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return "a symbolic link", nil
+		return fi, "a symbolic link", nil
 	case dir && !fi.IsDir():
-		return "not a directory", nil
+		return fi, "not a directory", nil
 	case !dir && !fi.Mode().IsRegular():
-		return "not a regular file", nil
+		return fi, "not a regular file", nil
 	}
-	return "", nil
+	return fi, "", nil
 }

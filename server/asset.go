@@ -282,7 +282,7 @@ func (s *Server) body(vr *variant) ([]byte, error) {
 	if vr.size > s.cache.maxItem() {
 		return nil, errTooBig
 	}
-	if why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false); err != nil || why != "" {
+	if _, why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false); err != nil || why != "" {
 		if err == nil {
 			err = fmt.Errorf("%w: %s is %s", errIntegrity, vr.storage, why)
 		}

@@ -282,7 +282,7 @@ func (s *store) hasManifest(name string) error {
 		p   string
 		dir bool
 	}{{dir, true}, {path.Join(dir, layout.ManifestName), false}} {
-		why, err := layout.NotPlain(s.fs, e.p, e.dir)
+		_, why, err := layout.NotPlain(s.fs, e.p, e.dir)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			return fs.ErrNotExist

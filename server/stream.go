@@ -40,16 +40,12 @@ func (c *fileCheck) matches(fi fs.FileInfo) bool {
 // a file not yet verified is verified in one pass first, since a range
 // alone cannot be.
 func (s *Server) openStream(vr *variant, whole bool) (*verifyingFile, error) {
-	why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false)
+	fi, why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false)
 	if err != nil {
 		return nil, err
 	}
 	if why != "" {
 		return nil, fmt.Errorf("%w: %s is %s", errIntegrity, vr.storage, why)
-	}
-	fi, err := s.cfg.Fs.Stat(vr.storage)
-	if err != nil {
-		return nil, err
 	}
 	if fi.Size() != vr.size {
 		return nil, fmt.Errorf("%w: %s is %d bytes, manifest says %d", errIntegrity, vr.storage, fi.Size(), vr.size)

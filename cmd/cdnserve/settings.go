@@ -29,15 +29,14 @@ var errPrinted = errors.New("printed the configuration")
 // settings is one command's flags, parsed by the rules above.
 type settings struct {
 	*flag.FlagSet
-	e                  *env
-	args, examples     string
-	config             *string
-	printConfig        *bool
-	storage, root      *string // set by storageFlag
-	src                map[string]string
-	pos                []string
-	derived            []func() error
-	rootWarningPrinted bool
+	e              *env
+	args, examples string
+	config         *string
+	printConfig    *bool
+	storage, root  *string // set by storageFlag
+	src            map[string]string
+	pos            []string
+	derived        []func() error
 }
 
 // newSettings makes a command's flag set, with --config and
@@ -218,10 +217,7 @@ func (s *settings) applyRoot() error {
 	if s.root == nil || s.src["root"] == "default" {
 		return nil
 	}
-	if !s.rootWarningPrinted {
-		fmt.Fprintf(s.e.stderr, "cdnserve %s: warning: --root (%s) is deprecated; use --storage, which takes the same directory\n", s.Name(), s.src["root"])
-		s.rootWarningPrinted = true
-	}
+	fmt.Fprintf(s.e.stderr, "cdnserve %s: warning: --root (%s) is deprecated; use --storage, which takes the same directory\n", s.Name(), s.src["root"])
 	if s.src["storage"] != "default" {
 		return fmt.Errorf("--root (%s) and --storage (%s) both given: --root is a deprecated name of --storage; give only --storage", s.src["root"], s.src["storage"])
 	}
