@@ -56,6 +56,9 @@ type Tree struct {
 
 	// w writes directories the one way that is safe on Fs.
 	w writer
+	// library is the named library this tree holds (Tree.Library), or ""
+	// for the root library, whose directory also holds the others.
+	library string
 }
 
 // NewTree opens the tree at root on fsys and chooses, once, how its

@@ -79,6 +79,8 @@ func (t Tree) Verify() (*VerifyReport, error) {
 			continue
 		case layout.ClassifyDir(name) == layout.Internal:
 			continue
+		case t.library == "" && (layout.ClassifyDir(name) == layout.Library || layout.ClassifyDir(name) == layout.Scope):
+			continue // a named library: VerifyAll verifies it as a tree of its own
 		case e.Mode()&fs.ModeSymlink != 0:
 			r.Problems = append(r.Problems, Problem{Dir: name, Kind: "link", Detail: "a symbolic link: never served or listed; replace it with a directory, or remove it"})
 			continue

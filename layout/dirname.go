@@ -20,20 +20,34 @@ const (
 	// Internal is a dot-name: staging directories, the lock, journals.
 	// Never served.
 	Internal
+	// Library is a named library's directory: "pusher", "sockjs-client".
+	Library
+	// Scope is a scope's directory, "@corp": it holds scoped libraries,
+	// "@corp/widgets".
+	Scope
 )
 
 // ClassifyDir says what a name in the dist root is. JBundle's layout
 // writes exact versions and, for stable releases, major.minor aliases;
-// cdnserve adds only dot-names of its own.
+// cdnserve adds dot-names of its own, and named libraries beside them
+// (CheckLibraryName keeps the two apart).
 func ClassifyDir(name string) DirKind {
 	switch {
 	case strings.HasPrefix(name, "."):
 		return Internal
 	case versioning.IsAliasName(name):
 		return Alias
+	case strings.HasPrefix(name, "@"):
+		if checkNamePart(name[1:]) == nil {
+			return Scope
+		}
+		return Other
 	}
 	if _, err := versioning.Parse(name); err == nil {
 		return Exact
+	}
+	if IsLibraryName(name) {
+		return Library
 	}
 	return Other
 }

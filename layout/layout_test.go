@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"path"
+	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -37,6 +38,8 @@ func TestClassifyDir(t *testing.T) {
 		"1.7.1": Exact, "1.7.2-rc.1": Exact, "0.0.0": Exact, "1.7": Alias, "10.20": Alias,
 		".tmp-abc": Internal, ".lock": Internal, ".switch-1.7.json": Internal,
 		"1": Other, "v1.7.1": Other, "1.7.1+build": Other, "latest": Other, "-": Other, "": Other, "01.7": Other,
+		"pusher": Library, "sockjs-client": Library, "x1": Library, "@corp": Scope, "@": Other, "@Corp": Other,
+		"x": Other, "1x": Other, "Pusher": Other, "node_modules": Other,
 	} {
 		if got := ClassifyDir(name); got != want {
 			t.Errorf("ClassifyDir(%q) = %d, want %d", name, got, want)
@@ -127,5 +130,76 @@ func TestWriteFileAtomicFailsClearly(t *testing.T) {
 	err := WriteFileAtomic(fsys, "/x/y.json", []byte("z"))
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("/x")) {
 		t.Errorf("err = %v, want one naming the path", err)
+	}
+}
+
+func TestCheckLibraryName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want string // "" for valid, else a part of the error
+	}{
+		{"pusher", ""},
+		{"sockjs-client", ""},
+		{"json2.js", ""},
+		{"a_b", ""},
+		{"@corp/widgets", ""},
+		{"@corp/2d-canvas", ""}, // a scope keeps the name apart from versions
+		{"@1corp/ui", ""},
+		{"", "is empty"},
+		{"Pusher", "capital"},
+		{"@corp/Ui", "capital"},
+		{".hidden", `must not start with "."`},
+		{"_private", `must not start with "." or "_"`},
+		{"a b", "names use only"},
+		{"a~b", "names use only"},
+		{"a@1", "names use only"},
+		{"1.7.1", "starts like a version"},
+		{"2fast", "starts like a version"},
+		{"v1", "starts like a version"},
+		{"^1", "names use only"},
+		{"latest", "reserved"},
+		{"node_modules", "reserved"},
+		{"-", "reserved"},
+		{"x", "reads as a semver range"},
+		{"x.x", "reads as a semver range"},
+		{"@corp", "a scope without a name"},
+		{"@corp/", "is empty"},
+		{"corp/ui", `no "@scope/"`},
+		{"@corp/ui/extra", "names use only"},
+		{strings.Repeat("a", 215), "at most 214"},
+		{"vue", ""},
+		{"v", ""},
+	} {
+		err := CheckLibraryName(tc.name)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckLibraryName(%q) = %v, want nil", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("CheckLibraryName(%q) = %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestSplitLibrary(t *testing.T) {
+	for _, tc := range []struct{ p, lib, rest string }{
+		{"2.2.4/pusher.js", "", "2.2.4/pusher.js"},
+		{"2.2/pusher.js", "", "2.2/pusher.js"},
+		{".lock", "", ".lock"},
+		{"pusher/2.2.4/pusher.js", "pusher", "2.2.4/pusher.js"},
+		{"pusher/.lock", "pusher", ".lock"},
+		{"@corp/ui/1.0.0/ui.css", "@corp/ui", "1.0.0/ui.css"},
+		{"@corp/UI/1.0.0/ui.css", "", "@corp/UI/1.0.0/ui.css"},
+		{"pusher", "pusher", ""},
+	} {
+		lib, rest := SplitLibrary(tc.p)
+		if lib != tc.lib || rest != tc.rest {
+			t.Errorf("SplitLibrary(%q) = %q, %q; want %q, %q", tc.p, lib, rest, tc.lib, tc.rest)
+		}
+	}
+	if got := LibraryDir("dist", ""); got != "dist" {
+		t.Errorf(`LibraryDir("dist", "") = %q`, got)
+	}
+	if got := LibraryDir("dist", "@corp/ui"); got != "dist/@corp/ui" {
+		t.Errorf(`LibraryDir("dist", "@corp/ui") = %q`, got)
 	}
 }

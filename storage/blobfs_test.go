@@ -143,7 +143,8 @@ func aferoBehaviour(t *testing.T, fsys afero.Fs) {
 // serve, so a bucket served directly behaves the same.
 func TestObjectHeaders(t *testing.T) {
 	st, u := openS3(t)
-	for _, p := range []string{"1.7.1/a.js", "1.7.1/a.js.br", "1.7/a.js", "1.7.1/_cdnserve.json", "1.7.1/x.swf"} {
+	for _, p := range []string{"1.7.1/a.js", "1.7.1/a.js.br", "1.7/a.js", "1.7.1/_cdnserve.json", "1.7.1/x.swf",
+		"pusher/2.2.4/a.js", "@corp/ui/2.2/a.css.gz", "@corp/ui/2.2/_cdnserve.json", "@corp/ui/.lock"} {
 		if err := afero.WriteFile(st.Fs, p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +157,10 @@ func TestObjectHeaders(t *testing.T) {
 		{"1.7/a.js", "text/javascript; charset=utf-8", "", "public, max-age=300, stale-while-revalidate=60"},
 		{"1.7.1/_cdnserve.json", "application/json", "", "no-cache"},
 		{"1.7.1/x.swf", "application/x-shockwave-flash", "", "public, max-age=31536000, immutable"},
+		{"pusher/2.2.4/a.js", "text/javascript; charset=utf-8", "", "public, max-age=31536000, immutable"},
+		{"@corp/ui/2.2/a.css.gz", "text/css; charset=utf-8", "gzip", "public, max-age=300, stale-while-revalidate=60"},
+		{"@corp/ui/2.2/_cdnserve.json", "application/json", "", "no-cache"},
+		{"@corp/ui/.lock", "application/octet-stream", "", "no-cache"},
 	}
 	for _, tc := range tests {
 		out, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("cdn/" + tc.key)})
