@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cdnserve/cdnserve/layout"
@@ -13,6 +14,7 @@ import (
 // meta is the /-/meta/<version> document: the version's files with their
 // sizes, types and SRI strings, from its integrity manifest.
 type meta struct {
+	Library    string                `json:"library,omitempty"`
 	Version    string                `json:"version"`
 	Dir        string                `json:"dir"`
 	AliasOf    string                `json:"alias_of,omitempty"`
@@ -21,20 +23,44 @@ type meta struct {
 }
 
 func metaOf(v *version) meta {
-	return meta{Version: v.exact, Dir: v.name, AliasOf: v.manifest.AliasOf, Files: v.manifest.Files, Provenance: v.manifest.Provenance}
+	return meta{Library: v.lib.lib, Version: v.exact, Dir: v.name, AliasOf: v.manifest.AliasOf, Files: v.manifest.Files, Provenance: v.manifest.Provenance}
 }
 
-// handleMeta serves /-/meta/<version>: an exact version or an alias; a
-// range or tag redirects to the exact version's document.
+// libraryOf finds the library an Echo route names, for /-/versions/<name>
+// and /-/meta/<name>/<version>, and records it for the metrics. On
+// failure it has answered (404, or 503), and returns nil.
+func (s *Server) libraryOf(c echo.Context, name string) *store {
+	lib, err := s.cat.library(name)
+	switch {
+	case errors.Is(err, errStorage):
+		s.storageError(c.Response(), c.Request(), kindMeta, err)
+	case err != nil:
+		s.writeError(c.Response(), c.Request(), kindMeta, http.StatusNotFound, "no library named "+name+" is published; the libraries are listed at /-/libraries")
+	default:
+		c.Set(libraryKey, lib)
+	}
+	return lib
+}
+
+// handleMeta serves /-/meta/<version> and /-/meta/<name>/<version>: an
+// exact version or an alias; a range or tag redirects to the exact
+// version's document.
 func (s *Server) handleMeta(c echo.Context) error {
 	setKind(c, kindMeta)
-	spec := c.Param("version")
-	if _, _, err := parsePath("/" + spec + "/"); err != nil {
+	name, spec := "", c.Param("*")
+	if i := strings.LastIndexByte(spec, '/'); i >= 0 {
+		name, spec = spec[:i], spec[i+1:]
+	}
+	if _, _, err := parsePath(spec + "/"); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad version")
 	}
-	v, err := s.store.get(spec)
+	lib := s.libraryOf(c, name)
+	if lib == nil {
+		return nil
+	}
+	v, err := lib.get(spec)
 	if err != nil && layout.IsVersionDir(spec) {
-		s.versionError(c.Response(), c.Request(), spec, err)
+		s.versionError(c.Response(), c.Request(), lib, spec, err)
 		return nil
 	}
 	if errors.Is(err, errStorage) {
@@ -42,72 +68,127 @@ func (s *Server) handleMeta(c echo.Context) error {
 		return nil
 	}
 	if err != nil {
-		exact, rerr := s.store.resolve(spec)
+		exact, rerr := lib.resolve(spec)
 		if errors.Is(rerr, errStorage) {
 			s.storageError(c.Response(), c.Request(), kindMeta, rerr)
 			return nil
 		}
 		if rerr != nil {
-			s.notFound(c.Response(), c.Request(), kindMeta, rerr)
+			s.notFound(c.Response(), c.Request(), kindMeta, lib, rerr)
 			return nil
 		}
 		c.Response().Header()["Cache-Control"] = s.policy.redirect
-		return c.Redirect(http.StatusFound, "/-/meta/"+exact)
+		return c.Redirect(http.StatusFound, "/-/meta/"+lib.metaPath(exact))
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
 	return c.JSONBlob(http.StatusOK, v.meta)
 }
 
-// versionsDoc is the /-/versions document.
+// versionsDoc is the /-/versions document of one library.
 type versionsDoc struct {
+	Library  string            `json:"library,omitempty"`
 	Versions []string          `json:"versions"`
 	Aliases  map[string]string `json:"aliases"`
 	Latest   string            `json:"latest,omitempty"`
 }
 
-// handleVersions lists every published version (newest first), each
+// versionsOf lists a library's published versions (newest first), each
 // alias with the version it holds, and latest.
-func (s *Server) handleVersions(c echo.Context) error {
-	setKind(c, kindMeta)
-	doc := versionsDoc{Versions: []string{}, Aliases: map[string]string{}}
+func versionsOf(lib *store) versionsDoc {
+	doc := versionsDoc{Library: lib.lib, Versions: []string{}, Aliases: map[string]string{}}
 	aliases := map[string]bool{}
-	for _, v := range s.store.servable() {
+	for _, v := range lib.servable() {
 		doc.Versions = append(doc.Versions, v.Original())
 		aliases[versioning.AliasDir(v)] = true
 	}
 	for name := range aliases {
-		if a, err := s.store.get(name); err == nil && a.alias {
+		if a, err := lib.get(name); err == nil && a.alias {
 			doc.Aliases[name] = a.exact
 		}
 	}
-	doc.Latest, _ = s.store.resolve("latest")
+	doc.Latest, _ = lib.resolve("latest")
+	return doc
+}
+
+// handleVersions serves /-/versions (the root library) and
+// /-/versions/<name>.
+func (s *Server) handleVersions(c echo.Context) error {
+	setKind(c, kindMeta)
+	lib := s.libraryOf(c, c.Param("*"))
+	if lib == nil {
+		return nil
+	}
+	c.Response().Header()["Cache-Control"] = s.policy.alias
+	return c.JSON(http.StatusOK, versionsOf(lib))
+}
+
+// libraryDoc is one library in /-/libraries.
+type libraryDoc struct {
+	Name    string            `json:"name"`
+	Latest  string            `json:"latest,omitempty"`
+	Aliases map[string]string `json:"aliases"`
+}
+
+// handleLibraries serves /-/libraries: every named library, sorted, with
+// its latest version and its aliases, and the root library's as "root"
+// when it has any version.
+func (s *Server) handleLibraries(c echo.Context) error {
+	setKind(c, kindMeta)
+	doc := struct {
+		Root      *libraryDoc  `json:"root,omitempty"`
+		Libraries []libraryDoc `json:"libraries"`
+	}{Libraries: []libraryDoc{}}
+	summary := func(lib *store) libraryDoc {
+		v := versionsOf(lib)
+		return libraryDoc{Name: lib.lib, Latest: v.Latest, Aliases: v.Aliases}
+	}
+	if len(s.cat.root.versions()) > 0 {
+		root := summary(s.cat.root)
+		doc.Root = &root
+	}
+	for _, name := range s.cat.libraries() {
+		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 {
+			doc.Libraries = append(doc.Libraries, summary(lib))
+		}
+	}
 	c.Response().Header()["Cache-Control"] = s.policy.alias
 	return c.JSON(http.StatusOK, doc)
 }
 
-// Newest returns the newest stable version (or the newest version, when
-// none is stable), the alias that holds it, if any, and its files, for
-// start-up messages. All are empty when nothing is published.
-func (s *Server) Newest() (version, alias string, files []string) {
-	version, err := s.store.resolve("latest")
+// Newest returns the library whose versions a start-up message should
+// show (the root library when it has any version, or else the first
+// named library that has one), its newest stable version (or its newest
+// version, when none is stable), the alias that holds it, if any, and
+// its files. All are empty when nothing is published.
+func (s *Server) Newest() (library, version, alias string, files []string) {
+	lib := s.cat.root
+	for _, name := range s.cat.libraries() {
+		if len(lib.versions()) > 0 {
+			break
+		}
+		if l := s.cat.loaded(name); l != nil {
+			lib = l
+		}
+	}
+	version, err := lib.resolve("latest")
 	if err != nil {
-		if vs := s.store.versions(); len(vs) > 0 {
+		if vs := lib.versions(); len(vs) > 0 {
 			version = vs[0].Original()
 		}
 	}
-	v, err := s.store.get(version)
+	v, err := lib.get(version)
 	if err != nil {
-		return "", "", nil
+		return "", "", "", nil
 	}
 	if sv, err := versioning.Parse(version); err == nil {
-		if a, err := s.store.get(versioning.AliasDir(sv)); err == nil && a.exact == version {
+		if a, err := lib.get(versioning.AliasDir(sv)); err == nil && a.exact == version {
 			alias = a.name
 		}
 	}
 	for _, f := range v.manifest.Files {
 		files = append(files, f.Path)
 	}
-	return version, alias, files
+	return lib.lib, version, alias, files
 }
 
 func (s *Server) handleHealthz(c echo.Context) error {
@@ -123,7 +204,7 @@ func (s *Server) handleHealthz(c echo.Context) error {
 func (s *Server) handleReadyz(c echo.Context) error {
 	setKind(c, kindHealth)
 	c.Response().Header()["Cache-Control"] = noStore
-	if err := s.store.ready(s.readyMaxAge()); err != nil {
+	if err := s.cat.root.ready(s.readyMaxAge()); err != nil {
 		s.log.Warn("not ready", "err", err)
 		return c.String(http.StatusServiceUnavailable, "not ready: storage unavailable or not refreshed\n")
 	}

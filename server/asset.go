@@ -12,31 +12,40 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
 
-// isAssetPath reports whether a path names something below a version,
-// /<spec>/ or /<spec>/<file>, as opposed to / and the /-/ routes.
+// isAssetPath reports whether a path names something below a library or
+// a version, as opposed to / and the /-/ routes.
 func isAssetPath(p string) bool {
 	return len(p) > 1 && p[0] == '/' && !(p[1] == '-' && (len(p) == 2 || p[2] == '/'))
 }
 
-// serveAsset is the one way through for every request below a version:
-// a file of an exact version or an alias, a version's page, or a
-// redirect from a range or tag to the exact version. It sets the common
-// headers and the request id, answers, and records the request.
+// serveAsset is the one way through for every request below a library
+// or a version: a file of an exact version or an alias, a library's or a
+// version's page, or a redirect from a range, a tag or a name@spec to
+// the exact version. It sets the common headers and the request id,
+// answers, and records the request against its library.
 func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	h := w.Header()
 	id := s.requestID(h, r)
 	s.common.Set(h, r)
-	status, sent, kind := s.asset(w, r)
-	s.finish(r, id, kind, status, sent, start)
+	ap := splitAssetPath(r.URL.Path, s.cat.known)
+	lib, err := s.cat.library(ap.lib)
+	status, sent, kind := s.asset(w, r, ap, lib, err)
+	var counts *libraryMetrics
+	if lib != nil {
+		counts = lib.counts
+	}
+	s.finish(r, id, counts, kind, status, sent, start)
 }
 
-// asset answers an asset request and returns the status and body bytes
-// sent, and the kind of answer, for the metrics and the access log.
-func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, routeKind) {
+// asset answers an asset request below library lib (libErr when it
+// could not be found) and returns the status and body bytes sent, and
+// the kind of answer, for the metrics and the access log.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib *store, libErr error) (int, int64, routeKind) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodOptions:
@@ -46,54 +55,90 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) (int, int64, rout
 		w.Header()["Allow"] = hvMethods
 		return s.writeError(w, r, kindOther, http.StatusMethodNotAllowed, "method not allowed")
 	}
+	switch {
+	case errors.Is(libErr, errStorage):
+		return s.storageError(w, r, kindOther, libErr)
+	case libErr != nil:
+		return s.writeError(w, r, kindOther, http.StatusNotFound, "no library named "+ap.lib+" is published; the libraries are listed at / and /-/libraries")
+	case ap.bare:
+		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix, "")
+	case ap.at:
+		return s.atForm(w, r, lib, ap)
+	}
 	// A file of a loaded version is found by two lookups: version names
 	// and manifest paths are clean (layout.CheckPath), so no hostile path
 	// (.., //, NUL, a backslash) can be a key. Whatever misses is parsed
 	// and checked in full.
-	if spec, name, ok := strings.Cut(r.URL.Path[1:], "/"); ok {
-		if v := s.store.loaded(spec); v != nil {
+	if spec, name, ok := strings.Cut(ap.rest, "/"); ok {
+		if v := lib.loaded(spec); v != nil {
 			if f := v.files[name]; f != nil {
 				return s.serveFile(w, r, v, f)
 			}
 		}
 	}
-	spec, name, err := parsePath(r.URL.Path)
+	if ap.rest == "" {
+		return s.libraryPage(w, r, lib)
+	}
+	spec, name, err := parsePath(ap.rest)
 	if err != nil {
 		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
 	}
-	v, err := s.store.get(spec)
+	v, err := lib.get(spec)
 	switch {
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
 	case err == nil && v.files[name] == nil:
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names
-			"version "+v.name+" has no file "+name+"; its files are listed at /"+v.name+"/ and /-/meta/"+v.name)
+			"version "+v.name+" has no file "+name+"; its files are listed at "+lib.prefix+v.name+"/ and /-/meta/"+lib.metaPath(v.name))
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):
-		return s.versionError(w, r, spec, err) // an exact version or alias never redirects, least of all to itself
+		return s.versionError(w, r, lib, spec, err) // an exact version or alias never redirects, least of all to itself
 	case errors.Is(err, errStorage):
 		return s.storageError(w, r, kindOther, err)
 	}
-	exact, err := s.store.resolve(spec)
+	return s.resolveTo(w, r, lib, spec, name)
+}
+
+// resolveTo answers a range or tag of a library with a 302 to the file
+// (or page) of the exact version it resolves to, or 404.
+func (s *Server) resolveTo(w http.ResponseWriter, r *http.Request, lib *store, spec, file string) (int, int64, routeKind) {
+	exact, err := lib.resolve(spec)
 	if errors.Is(err, errStorage) {
 		return s.storageError(w, r, kindRedirect, err)
 	}
 	if err != nil {
-		return s.notFound(w, r, kindRedirect, err)
+		return s.notFound(w, r, kindRedirect, lib, err)
 	}
-	target := (&url.URL{Path: "/" + exact + "/" + name, RawQuery: r.URL.RawQuery}).String()
-	return s.redirect(w, target)
+	return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+exact+"/", file)
 }
 
-// redirect answers 302 to target, cached briefly: a range moves on the
-// next publish.
-func (s *Server) redirect(w http.ResponseWriter, target string) (int, int64, routeKind) {
+// atForm answers the form unpkg's and jsDelivr's users type,
+// /<name>@<spec>/<file>: an exact version is 301 to its canonical URL
+// /<name>/<version>/<file> (the mapping never changes); a range or tag is
+// resolved, and 302 to the exact version.
+func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap assetPath) (int, int64, routeKind) {
+	if ap.spec == "" {
+		return s.writeError(w, r, kindOther, http.StatusBadRequest, "nothing after @: ask for "+ap.lib+"@<version, range or tag>")
+	}
+	spec, file, err := parsePath(ap.spec + "/" + ap.rest)
+	if err != nil || strings.Contains(spec, "@") {
+		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
+	}
+	if _, err := versioning.Parse(spec); err == nil {
+		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix+spec+"/", file)
+	}
+	return s.resolveTo(w, r, lib, spec, file)
+}
+
+// redirectTo answers code (301 or 302) to dir + file, keeping the query,
+// with the given Cache-Control.
+func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, code int, cacheControl []string, dir, file string) (int, int64, routeKind) {
 	h := w.Header()
-	h["Cache-Control"] = s.policy.header(kindRedirect, http.StatusFound)
-	h["Location"] = []string{target}
-	w.WriteHeader(http.StatusFound)
-	return http.StatusFound, 0, kindRedirect
+	h["Cache-Control"] = cacheControl
+	h["Location"] = []string{(&url.URL{Path: dir + file, RawQuery: r.URL.RawQuery}).String()}
+	w.WriteHeader(code)
+	return code, 0, kindRedirect
 }
 
 // serveFile answers with one file of a loaded version, in the best

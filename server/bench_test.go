@@ -80,7 +80,8 @@ func versionsStore(b testing.TB, n int) *store {
 		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
 		afero.WriteFile(fs, "/dist/"+v+"/"+layout.ManifestName, []byte(`{"format":1,"version":"`+v+`","files":[]}`), 0o644)
 	}
-	s := newStore(fs, "/dist", DefaultNegativeTTL, time.Now, slog.New(slog.DiscardHandler))
+	env := &treeEnv{fs: fs, root: "/dist", negTTL: DefaultNegativeTTL, clock: time.Now, log: slog.New(slog.DiscardHandler), ignored: map[string]bool{}}
+	s := newStore(env, "", newMetrics(newBodyCache(0)).library("-"))
 	if err := s.refresh(); err != nil {
 		b.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func BenchmarkIndex5000(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if tc.cold {
-					s.store.gen.Add(1) // as a refresh that changed the tree does
+					s.cat.env.gen.Add(1) // as a refresh that changed the tree does
 				}
 				clear(w.h)
 				s.ServeHTTP(w, req)

@@ -73,24 +73,28 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "foot"}}</main><script>` + browseJS + `</script></body></html>
 {{end}}
 {{define "index"}}{{template "head" .}}
-{{if .One}}{{with index .Majors 0}}<h1>Versions {{.Major}}.x</h1>
-<p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="/">All majors</a></p>
-<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+{{if .One}}{{with index .Majors 0}}<h1>{{$.Heading}} {{.Major}}.x</h1>
+<p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
+<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
 <nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
-{{end}}{{else}}<h1>Published versions</h1>
-{{if .Latest}}<p>Latest stable version: <a href="/{{.Latest}}/">{{.Latest}}</a> (also at <code>/latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
+{{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
+<p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>
+<ul class="inline" aria-label="libraries">{{range .Rows}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Latest}} <span class="muted">{{.Latest}}</span>{{end}}</li>{{end}}</ul>
+{{if or .PrevURL .NextURL}}<nav class="versions" aria-label="library pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
+{{end}}{{if or .Majors (not .Libraries)}}{{if .Libraries}}<h2>Root library</h2>{{else}}<h1>{{.Heading}}</h1>{{end}}
+{{if .Latest}}<p>Latest stable version: <a href="{{.Base}}{{.Latest}}/">{{.Latest}}</a> (also at <code>{{.Base}}latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
 {{if not .Majors}}<p>None.</p>{{end}}
 {{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
-<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
-{{if .More}}<p><a href="/?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
-{{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="/{{$a.Name}}/">{{$a.Name}}</a> → <a href="/{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
-{{end}}{{end}}
-<p class="muted">Machine-readable: <a href="/-/versions">/-/versions</a></p>
+<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+{{if .More}}<p><a href="{{$.Base}}?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
+{{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$a.Name}}/">{{$a.Name}}</a> → <a href="{{$.Base}}{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
+{{end}}{{end}}{{end}}
+<p class="muted">Machine-readable: <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a>{{if .Libraries}} · <a href="/-/libraries">/-/libraries</a>{{end}}</p>
 {{template "foot" .}}{{end}}
 {{define "version"}}{{template "head" .}}
-<h1>Version {{.Name}}</h1>
-<nav class="versions" aria-label="other versions">{{if .Newer}}<a href="/{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="/{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="/{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="/?major={{.Major}}">all {{.Major}}.x</a></nav>
-{{if .AliasOf}}<p>This is an alias. It now holds version <a href="/{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>/{{.AliasOf}}/</code> in production.</p>{{end}}
+<h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{else}}Version {{end}}{{.Name}}</h1>
+<nav class="versions" aria-label="other versions">{{if .Newer}}<a href="{{.Base}}{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="{{.Base}}{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="{{.Base}}{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="{{.Base}}?major={{.Major}}">all {{.Major}}.x</a></nav>
+{{if .AliasOf}}<p>This is an alias. It now holds version <a href="{{.Base}}{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>{{.Base}}{{.AliasOf}}/</code> in production.</p>{{end}}
 {{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
 <p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
 <h2 id="files">Files</h2>
@@ -106,13 +110,13 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <p>Point a seed-style <code>DependencyLoader</code> at this server (<a href="{{.SnippetURL}}">as a file</a>):</p>
 <pre><code id="snippet-code">{{.Snippet}}</code></pre>
 <button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
-<p class="muted">Machine-readable: <a href="/-/meta/{{.Name}}">/-/meta/{{.Name}}</a></p>
+<p class="muted">Machine-readable: <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
 {{template "foot" .}}{{end}}
 {{define "error"}}{{template "head" .}}
 <h1>{{.Status}} {{.StatusText}}</h1>
 <p>{{.Message}}</p>
-{{if .Versions}}<p>Published versions, newest first: {{range $i, $v := .Versions}}{{if $i}}, {{end}}<a href="/{{$v}}/">{{$v}}</a>{{end}}{{if .More}}, and {{.More}} more{{end}}.</p>{{end}}
-<p><a href="/">All versions</a> · <a href="/-/versions">/-/versions</a></p>
+{{if .Versions}}<p>Published versions{{if .Library}} of {{.Library}}{{end}}, newest first: {{range $i, $v := .Versions}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$v}}/">{{$v}}</a>{{end}}{{if .More}}, and {{.More}} more{{end}}.</p>{{end}}
+<p><a href="{{if .Base}}{{.Base}}{{else}}/{{end}}">All versions</a> · <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a></p>
 {{template "foot" .}}{{end}}`))
 
 // humanSize writes a byte count as the version page shows it: "870 B",
@@ -159,39 +163,102 @@ type indexMajor struct {
 
 type indexAlias struct{ Name, Holds string }
 
-// handleIndex renders GET /: the latest version, then each major line
-// with its newest versions and its aliases; /?major=N&page=P lists one
-// major's versions a page at a time. Pages are rendered once per change
-// of the tree (pageCache).
+// indexLibraries is the libraries part of /: a page of them.
+type indexLibraries struct {
+	Count, Page, Pages int
+	Rows               []libraryRow
+	PrevURL, NextURL   string
+}
+
+type libraryRow struct{ Name, Latest string }
+
+// handleIndex renders GET /: the named libraries, a page at a time
+// (/?libraries=P), then the root library's versions as its own page
+// shows them (indexData).
 func (s *Server) handleIndex(c echo.Context) error {
 	setKind(c, kindMeta)
-	r := c.Request()
-	q := r.URL.Query()
-	key := q.Get("major") + "/" + q.Get("page")
-	if page, ok := s.pages.get(s.store.gen.Load(), key); ok {
-		s.sendPage(c.Response(), r, page)
-		return nil
-	}
-	gen := s.store.gen.Load()
-	data := s.indexData(q.Get("major"), q.Get("page"))
-	if data == nil {
-		s.writeError(c.Response(), r, kindMeta, http.StatusNotFound, "no such major version or page")
-		return nil
-	}
-	page, err := s.render("index", data)
-	if err != nil {
-		s.writeError(c.Response(), r, kindMeta, http.StatusInternalServerError, "internal error")
-		return nil
-	}
-	s.pages.put(gen, key, page)
-	s.sendPage(c.Response(), r, page)
+	c.Set(libraryKey, s.cat.root)
+	s.indexPage(c.Response(), c.Request(), s.cat.root)
 	return nil
 }
 
-// indexData gathers the index, or one major's page of it; nil when the
-// major or page does not exist.
-func (s *Server) indexData(majorParam, pageParam string) map[string]any {
-	versions := s.store.servable()
+// libraryPage renders GET /<name>/: a library's versions, as / shows the
+// root library's.
+func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request, lib *store) (int, int64, routeKind) {
+	status, n := s.indexPage(w, r, lib)
+	return status, n, kindMeta
+}
+
+// indexPage renders a library's index (/ for the root library, with the
+// libraries first): the latest version, then each major line with its
+// newest versions and its aliases; ?major=N&page=P lists one major's
+// versions a page at a time. Pages are rendered once per change of the
+// tree (pageCache).
+func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (int, int64) {
+	q := r.URL.Query()
+	key := lib.lib + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
+	gen := s.cat.env.gen.Load()
+	if page, ok := s.pages.get(gen, key); ok {
+		return s.sendPage(w, r, page)
+	}
+	data := s.indexData(lib, q.Get("major"), q.Get("page"))
+	if data != nil && lib.lib == "" && q.Get("major") == "" {
+		libs := s.libraryList(q.Get("libraries"))
+		if libs == nil {
+			data = nil
+		} else if libs.Count > 0 {
+			data["Libraries"] = libs
+		}
+	}
+	if data == nil {
+		status, n, _ := s.writeError(w, r, kindMeta, http.StatusNotFound, "no such major version or page")
+		return status, n
+	}
+	page, err := s.render("index", data)
+	if err != nil {
+		status, n, _ := s.writeError(w, r, kindMeta, http.StatusInternalServerError, "internal error")
+		return status, n
+	}
+	s.pages.put(gen, key, page)
+	return s.sendPage(w, r, page)
+}
+
+// librariesPage is how many libraries / lists a page: 100 rows keep it
+// near 10 KB, however many libraries there are.
+const librariesPage = 100
+
+// libraryList is one page of the named libraries, each with its latest
+// version; nil when the page does not exist.
+func (s *Server) libraryList(pageParam string) *indexLibraries {
+	names := s.cat.libraries()
+	out := &indexLibraries{Count: len(names), Page: 1, Pages: max(1, (len(names)+librariesPage-1)/librariesPage)}
+	if pageParam != "" {
+		p, err := strconv.Atoi(pageParam)
+		if err != nil || p < 1 || p > out.Pages {
+			return nil
+		}
+		out.Page = p
+	}
+	for _, name := range names[min(len(names), (out.Page-1)*librariesPage):min(len(names), out.Page*librariesPage)] {
+		row := libraryRow{Name: name}
+		if lib := s.cat.loaded(name); lib != nil {
+			row.Latest, _ = lib.resolve("latest")
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	if out.Page > 1 {
+		out.PrevURL = fmt.Sprintf("/?libraries=%d", out.Page-1)
+	}
+	if out.Page < out.Pages {
+		out.NextURL = fmt.Sprintf("/?libraries=%d", out.Page+1)
+	}
+	return out
+}
+
+// indexData gathers a library's index, or one major's page of it; nil
+// when the major or page does not exist.
+func (s *Server) indexData(lib *store, majorParam, pageParam string) map[string]any {
+	versions := lib.servable()
 	var majors []*indexMajor
 	byMajor := map[uint64]*indexMajor{}
 	for _, v := range versions {
@@ -203,8 +270,12 @@ func (s *Server) indexData(majorParam, pageParam string) map[string]any {
 		}
 		m.Count++
 	}
-	data := map[string]any{"Title": "cdnserve: published versions", "Total": len(versions)}
-	data["Latest"], _ = s.store.resolve("latest")
+	heading, title := "Published versions", "cdnserve: published versions"
+	if lib.lib != "" {
+		heading, title = lib.lib, "cdnserve: "+lib.lib
+	}
+	data := map[string]any{"Title": title, "Heading": heading, "Total": len(versions), "Base": lib.prefix, "VersionsPath": lib.versionsPath()}
+	data["Latest"], _ = lib.resolve("latest")
 	if majorParam != "" {
 		n, err := strconv.ParseUint(majorParam, 10, 64)
 		m := byMajor[n]
@@ -222,20 +293,23 @@ func (s *Server) indexData(majorParam, pageParam string) map[string]any {
 			return nil
 		}
 		m.Page = page
-		s.fillMajor(m, versions, (page-1)*indexPage, indexPage)
+		s.fillMajor(lib, m, versions, (page-1)*indexPage, indexPage)
 		if page > 1 {
-			m.PrevURL = fmt.Sprintf("/?major=%d&page=%d", n, page-1)
+			m.PrevURL = fmt.Sprintf("%s?major=%d&page=%d", lib.prefix, n, page-1)
 		}
 		if page < m.Pages {
-			m.NextURL = fmt.Sprintf("/?major=%d&page=%d", n, page+1)
+			m.NextURL = fmt.Sprintf("%s?major=%d&page=%d", lib.prefix, n, page+1)
 		}
-		data["Title"] = fmt.Sprintf("cdnserve: versions %d.x", n)
+		data["Title"] = fmt.Sprintf("%s: versions %d.x", title, n)
+		if lib.lib == "" {
+			data["Heading"] = "Versions"
+		}
 		data["Majors"] = []*indexMajor{m}
 		data["One"] = true
 		return data
 	}
 	for _, m := range majors {
-		s.fillMajor(m, versions, 0, indexRecent)
+		s.fillMajor(lib, m, versions, 0, indexRecent)
 		m.More = m.Count > indexRecent
 	}
 	data["Majors"] = majors
@@ -244,7 +318,7 @@ func (s *Server) indexData(majorParam, pageParam string) map[string]any {
 
 // fillMajor lists versions skip..skip+n of a major (newest first), and
 // the aliases of the minors shown.
-func (s *Server) fillMajor(m *indexMajor, versions []*semver.Version, skip, n int) {
+func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version, skip, n int) {
 	seen := map[string]bool{}
 	for _, v := range versions {
 		if v.Major() != m.Major {
@@ -263,7 +337,7 @@ func (s *Server) fillMajor(m *indexMajor, versions []*semver.Version, skip, n in
 			continue
 		}
 		seen[name] = true
-		if a, err := s.store.get(name); err == nil && a.alias {
+		if a, err := lib.get(name); err == nil && a.alias {
 			m.Aliases = append(m.Aliases, indexAlias{name, a.exact})
 		}
 	}
@@ -282,13 +356,14 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	type tag struct{ Path, Tag string }
 	data := struct {
 		Title, Name, AliasOf, Snippet, SnippetURL string
+		Library, Base, MetaPath                   string
 		Pre, Dirty                                bool
 		Published, Commit, Tool                   string
 		Newer, Older, Latest                      string
 		Major                                     uint64
 		Files                                     []browseFile
 		Tags                                      []tag
-	}{Title: "cdnserve: " + v.name, Name: v.name}
+	}{Title: "cdnserve: " + v.lib.metaPath(v.name), Name: v.name, Library: v.lib.lib, Base: v.lib.prefix, MetaPath: v.lib.metaPath(v.name)}
 	if v.alias {
 		data.AliasOf = v.exact
 	}
@@ -299,9 +374,9 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	data.Commit, data.Dirty, data.Tool = shortCommit(prov.GitCommit), prov.GitDirty, prov.Tool
 	if sv, err := versioning.Parse(v.exact); err == nil {
 		data.Pre, data.Major = versioning.IsPrerelease(sv), sv.Major()
-		data.Newer, data.Older = s.neighbours(sv)
+		data.Newer, data.Older = neighbours(v.lib, sv)
 	}
-	if latest, err := s.store.resolve("latest"); err == nil && latest != v.exact {
+	if latest, err := v.lib.resolve("latest"); err == nil && latest != v.exact {
 		data.Latest = latest
 	}
 	httpBase, httpsBase := s.publicBases(r)
@@ -313,10 +388,10 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		tagBase = httpBase
 	}
 	for _, mf := range readingOrder(v.manifest.Files) {
-		u := "/" + v.name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+		u := v.lib.prefix + v.name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		data.Files = append(data.Files, browseFile{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
 			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
-		abs := tagBase + v.exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+		abs := tagBase + v.lib.prefix[1:] + v.exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		switch {
 		case mf.IsModule():
 			// An ES module runs only as type="module"; modulepreload lets a
@@ -330,8 +405,11 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 			data.Tags = append(data.Tags, tag{mf.Path, `<link rel="stylesheet" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
 		}
 	}
-	data.Snippet = snippet(httpBase, httpsBase, v.exact, ".min")
+	data.Snippet = snippet(httpBase+v.lib.prefix[1:], httpsBase+v.lib.prefix[1:], v.exact, ".min")
 	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.exact)
+	if v.lib.lib != "" {
+		data.SnippetURL += "&library=" + url.QueryEscape(v.lib.lib)
+	}
 	status, n := s.renderPage(w, r, "version", data)
 	return status, n, kindMeta
 }
@@ -368,8 +446,8 @@ func (s *Server) sendPage(w http.ResponseWriter, r *http.Request, page []byte) (
 	return writeBody(w, r, http.StatusOK, hvHTML[0], page)
 }
 
-// pageCache keeps rendered index pages until the store changes
-// (store.gen), so / costs a map lookup between refreshes, whatever the
+// pageCache keeps rendered index pages until the tree changes
+// (treeEnv.gen), so / costs a map lookup between refreshes, whatever the
 // number of versions.
 type pageCache struct {
 	mu    sync.Mutex
@@ -398,8 +476,8 @@ func (c *pageCache) put(gen uint64, key string, page []byte) {
 
 // neighbours are the published versions just newer and just older than
 // v, for the version switcher.
-func (s *Server) neighbours(v *semver.Version) (newer, older string) {
-	versions := s.store.versions() // newest first
+func neighbours(lib *store, v *semver.Version) (newer, older string) {
+	versions := lib.versions() // newest first
 	i, found := slices.BinarySearchFunc(versions, v, func(a, b *semver.Version) int { return b.Compare(a) })
 	if i > 0 {
 		newer = versions[i-1].Original()
@@ -472,26 +550,31 @@ func snippet(httpBase, httpsBase, version, suffix string) string {
 		"})"
 }
 
-// handleSnippet serves GET /-/snippet?version=X[&suffix=.min] as
-// JavaScript. The version may be an alias, range or tag; the snippet
+// handleSnippet serves GET /-/snippet?version=X[&library=NAME][&suffix=.min]
+// as JavaScript. The version may be an alias, range or tag; the snippet
 // always names the exact version, so dependencies load from the
-// immutable directory.
+// immutable directory. A named library's snippet points cdn_http and
+// cdn_https at /<name>/, which a seed-style loader uses unchanged.
 func (s *Server) handleSnippet(c echo.Context) error {
 	setKind(c, kindMeta)
 	spec := c.QueryParam("version")
 	if spec == "" {
 		spec = "latest"
 	}
-	if _, _, err := parsePath("/" + spec + "/"); err != nil {
+	if _, _, err := parsePath(spec + "/"); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad version")
 	}
+	lib := s.libraryOf(c, c.QueryParam("library"))
+	if lib == nil {
+		return nil
+	}
 	exact := ""
-	if v, err := s.store.get(spec); err == nil {
+	if v, err := lib.get(spec); err == nil {
 		exact = v.exact
-	} else if r, rerr := s.store.resolve(spec); rerr == nil {
+	} else if r, rerr := lib.resolve(spec); rerr == nil {
 		exact = r
 	} else {
-		s.notFound(c.Response(), c.Request(), kindMeta, rerr)
+		s.notFound(c.Response(), c.Request(), kindMeta, lib, rerr)
 		return nil
 	}
 	suffix := ".min"
@@ -503,5 +586,5 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	}
 	httpBase, httpsBase := s.publicBases(c.Request())
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(snippet(httpBase, httpsBase, exact, suffix)+";\n"))
+	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(snippet(httpBase+lib.prefix[1:], httpsBase+lib.prefix[1:], exact, suffix)+";\n"))
 }

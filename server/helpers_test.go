@@ -40,6 +40,13 @@ func newFixture(t testing.TB, versions ...string) *fixture {
 
 func (f *fixture) publishSeed(t testing.TB, version string) {
 	t.Helper()
+	f.publishSeedIn(t, "", version)
+}
+
+// publishSeedIn publishes the seed library's build as a version of a
+// library ("": the root library).
+func (f *fixture) publishSeedIn(t testing.TB, lib, version string) {
+	t.Helper()
 	raw, err := os.ReadFile("../testdata/seedlib/cdnserve.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -53,16 +60,25 @@ func (f *fixture) publishSeed(t testing.TB, version string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.publish(t, version, res.Artifacts)
+	f.publishIn(t, lib, version, res.Artifacts)
 }
 
 func (f *fixture) publish(t testing.TB, version string, files []layout.File) {
+	t.Helper()
+	f.publishIn(t, "", version, files)
+}
+
+func (f *fixture) publishIn(t testing.TB, lib, version string, files []layout.File) {
 	t.Helper()
 	sv, err := versioning.Parse(version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.tree.Publish(context.Background(), dist.Request{Version: sv, Files: files}); err != nil {
+	tree, err := f.tree.Library(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.Publish(context.Background(), dist.Request{Version: sv, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -8,41 +9,52 @@ import (
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own
-// (no globals). Every labelled child is resolved once, at start, so a
-// request only increments.
+// (no globals). Every labelled child is resolved once, when its library
+// is found in storage, so a request only increments. The library label
+// takes the names of published libraries only ("-" for the root
+// library, "" for requests that name no library), so its values stay
+// bounded: a request for an unknown library creates none.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests [numKinds][6]prometheus.Counter // [kind][status/100]
-	latency  [numKinds]prometheus.Observer
-	bytes    prometheus.Counter
+	reg          *prometheus.Registry
+	requestsVec  *prometheus.CounterVec
+	bytesVec     *prometheus.CounterVec
+	latency      [numKinds]prometheus.Observer
+	none         *libraryMetrics // requests that name no library
+	libraryMu    sync.Mutex
+	libraryCount map[string]*libraryMetrics
 	// damaged counts refusals of a damaged tree: bytes that fail their
 	// manifest, files or manifests missing, links where files should be.
 	damaged prometheus.Counter
 }
 
+// libraryMetrics are one library's counters.
+type libraryMetrics struct {
+	requests [numKinds][6]prometheus.Counter // [kind][status/100]
+	bytes    prometheus.Counter
+}
+
+var statusClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
 func newMetrics(cache *bodyCache) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "cdnserve_requests_total", Help: "Requests answered, by status class and route kind.",
-	}, []string{"code", "kind"})
+	m := &metrics{reg: prometheus.NewRegistry(), libraryCount: map[string]*libraryMetrics{}}
+	m.requestsVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnserve_requests_total", Help: "Requests answered, by status class, route kind and library (\"-\": the root library; \"\": none).",
+	}, []string{"code", "kind", "library"})
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "cdnserve_request_duration_seconds", Help: "Time to answer a request, by route kind.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 	}, []string{"kind"})
-	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "cdnserve_response_bytes_total", Help: "Response body bytes sent.",
-	})
+	m.bytesVec = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnserve_response_bytes_total", Help: "Response body bytes sent, by library.",
+	}, []string{"library"})
 	m.damaged = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cdnserve_integrity_failures_total", Help: "Requests refused because the stored tree is damaged: bytes that fail their manifest, a listed file missing or not a regular file, a damaged manifest.",
 	})
-	classes := [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 	for k := range numKinds {
-		for c, class := range classes {
-			m.requests[k][c] = requests.WithLabelValues(class, kindNames[k])
-		}
 		m.latency[k] = latency.WithLabelValues(kindNames[k])
 	}
-	m.reg.MustRegister(requests, latency, m.bytes, m.damaged,
+	m.none = m.library("")
+	m.reg.MustRegister(m.requestsVec, latency, m.bytesVec, m.damaged,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_hits_total", Help: "File bodies served from the in-memory cache."},
 			func() float64 { return float64(cache.hits.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_misses_total", Help: "File bodies that had to be read from storage (or streamed)."},
@@ -55,12 +67,43 @@ func newMetrics(cache *bodyCache) *metrics {
 	return m
 }
 
-func (m *metrics) observe(kind routeKind, status int, bytes int64, d time.Duration) {
+// library returns a library's counters, creating them the first time:
+// called for libraries found in storage only.
+func (m *metrics) library(label string) *libraryMetrics {
+	m.libraryMu.Lock()
+	defer m.libraryMu.Unlock()
+	if lm := m.libraryCount[label]; lm != nil {
+		return lm
+	}
+	lm := &libraryMetrics{bytes: m.bytesVec.WithLabelValues(label)}
+	for k := range numKinds {
+		for c, class := range statusClasses {
+			lm.requests[k][c] = m.requestsVec.WithLabelValues(class, kindNames[k], label)
+		}
+	}
+	m.libraryCount[label] = lm
+	return lm
+}
+
+// forget drops the counters of a library that left storage.
+func (m *metrics) forget(label string) {
+	m.libraryMu.Lock()
+	defer m.libraryMu.Unlock()
+	delete(m.libraryCount, label)
+	m.requestsVec.DeletePartialMatch(prometheus.Labels{"library": label})
+	m.bytesVec.DeleteLabelValues(label)
+}
+
+// observe counts a request against its library's counters (nil: none).
+func (m *metrics) observe(lm *libraryMetrics, kind routeKind, status int, bytes int64, d time.Duration) {
+	if lm == nil {
+		lm = m.none
+	}
 	class := status / 100
 	if class < 1 || class > 5 {
 		class = 0
 	}
-	m.requests[kind][class].Inc()
+	lm.requests[kind][class].Inc()
 	m.latency[kind].Observe(d.Seconds())
-	m.bytes.Add(float64(bytes))
+	lm.bytes.Add(float64(bytes))
 }

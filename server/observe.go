@@ -54,7 +54,10 @@ func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-const kindKey = "cdnserve.kind"
+const (
+	kindKey    = "cdnserve.kind"
+	libraryKey = "cdnserve.library"
+)
 
 // setKind records what kind of response a handler produced.
 func setKind(c echo.Context, k routeKind) { c.Set(kindKey, k) }
@@ -114,7 +117,11 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.finish(r, id, kindOf(c), status, rec.bytes, start)
+		var counts *libraryMetrics
+		if lib, ok := c.Get(libraryKey).(*store); ok {
+			counts = lib.counts
+		}
+		s.finish(r, id, counts, kindOf(c), status, rec.bytes, start)
 		return nil
 	}
 }

@@ -19,21 +19,19 @@ var errBadPath = errors.New("bad request path")
 // tag or a semver range.
 const maxSpecLen = 64
 
-// parsePath splits a decoded request path "/<spec>/<file>" into the
-// version spec and the file path inside the version. Any ".", ".." or
-// empty segment, a backslash, or a control byte is errBadPath, so nothing
-// after this point can name a path outside a version directory. A path
-// with no file part ("/1.7.1/") returns file "".
+// parsePath splits a decoded request path below a library,
+// "<spec>/<file>" (no leading "/"), into the version spec and the file
+// path inside the version. Any ".", ".." or empty segment, a backslash,
+// or a control byte is errBadPath, so nothing after this point can name
+// a path outside a version directory. A path with no file part
+// ("1.7.1/" or "1.7.1") returns file "".
 func parsePath(p string) (spec, file string, err error) {
-	if !strings.HasPrefix(p, "/") {
-		return "", "", errBadPath
-	}
 	for i := 0; i < len(p); i++ {
 		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return "", "", errBadPath
 		}
 	}
-	spec, file, _ = strings.Cut(p[1:], "/")
+	spec, file, _ = strings.Cut(p, "/")
 	if spec == "" || len(spec) > maxSpecLen || spec == "." || spec == ".." {
 		return "", "", errBadPath
 	}

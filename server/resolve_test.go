@@ -34,7 +34,7 @@ func TestResolution(t *testing.T) {
 		{"10", ""}, // only 10.0.0-beta
 		{"3", ""},
 		{"1.7.9", ""},
-		{"not-a-range", ""},
+		{"^not-a-range", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {

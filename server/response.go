@@ -29,7 +29,7 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 		return status, n, kind
 	}
 	if wantsHTML(r) {
-		status, n := s.errorPage(w, r, code, msg, nil)
+		status, n := s.errorPage(w, r, code, msg, nil, nil)
 		return status, n, kind
 	}
 	if r.Method == http.MethodHead {
@@ -42,7 +42,7 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 
 // notFound answers 404 for a range or tag that matched nothing, naming
 // it and the versions that exist; any other error is a plain 404.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind, lib *store, err error) (int, int64, routeKind) {
 	var re *resolveError
 	if !errors.As(err, &re) {
 		return s.writeError(w, r, kind, http.StatusNotFound, "not found")
@@ -53,12 +53,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 		return status, n, kind
 	}
 	if wantsHTML(r) {
-		status, n := s.errorPage(w, r, http.StatusNotFound, re.Spec+": "+re.Reason, re)
+		status, n := s.errorPage(w, r, http.StatusNotFound, re.Spec+": "+re.Reason, lib, re)
 		return status, n, kind
 	}
 	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
 	if re.More > 0 {
-		msg += ", and more (see /-/versions)"
+		msg += ", and more (see /-/versions" + lib.versionsPath() + ")"
 	}
 	status, n := writeText(w, r, http.StatusNotFound, msg+"\n")
 	return status, n, kind
@@ -68,17 +68,17 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 // loaded: 404 when it is absent, 500 when its manifest is damaged, 503
 // when storage failed. The 5xx are cached briefly (policy.retry), so an
 // edge neither hammers storage nor keeps the error.
-func (s *Server) versionError(w http.ResponseWriter, r *http.Request, name string, err error) (int, int64, routeKind) {
+func (s *Server) versionError(w http.ResponseWriter, r *http.Request, lib *store, name string, err error) (int, int64, routeKind) {
 	switch {
 	case errors.Is(err, errDamaged):
-		s.log.Error("a version's integrity manifest is damaged", "version", name, "err", err)
+		s.log.Error("a version's integrity manifest is damaged", "library", lib.lib, "version", name, "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeErrorCached(w, r, kindExact, http.StatusInternalServerError, "the integrity manifest of "+name+" is damaged", s.policy.retry)
 	case errors.Is(err, errStorage):
 		s.log.Error("storage error", "err", err)
 		return s.writeErrorCached(w, r, kindExact, http.StatusServiceUnavailable, "storage unavailable", s.policy.retry)
 	}
-	return s.notFound(w, r, kindExact, newResolveError(name, "not published", s.store.versions()))
+	return s.notFound(w, r, kindExact, lib, newResolveError(name, "not published", lib.versions()))
 }
 
 // storageError answers 503: storage could not be read.
@@ -89,10 +89,11 @@ func (s *Server) storageError(w http.ResponseWriter, r *http.Request, kind route
 
 // errorPage sends an error as a browse page, in the pages' style: a
 // person who follows a link to a missing version sees where to go next.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, re *resolveError) (int, int64) {
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, lib *store, re *resolveError) (int, int64) {
 	data := map[string]any{"Title": "cdnserve: " + http.StatusText(code), "Status": code, "StatusText": http.StatusText(code), "Message": msg}
-	if re != nil {
+	if re != nil && lib != nil {
 		data["Versions"], data["More"] = re.Available, re.More
+		data["Base"], data["Library"], data["VersionsPath"] = lib.prefix, lib.lib, lib.versionsPath()
 	}
 	page, err := s.render("error", data)
 	if err != nil {
@@ -146,9 +147,9 @@ func (s *Server) requestID(h http.Header, r *http.Request) string {
 }
 
 // finish records a served request in the metrics and the access log.
-func (s *Server) finish(r *http.Request, id string, kind routeKind, status int, bytes int64, start time.Time) {
+func (s *Server) finish(r *http.Request, id string, counts *libraryMetrics, kind routeKind, status int, bytes int64, start time.Time) {
 	elapsed := time.Since(start)
-	s.metrics.observe(kind, status, bytes, elapsed)
+	s.metrics.observe(counts, kind, status, bytes, elapsed)
 	if s.cfg.AccessLog {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cdnserve/cdnserve/layout"
 )
 
 // rawGet sends a request line byte for byte, so that no client cleans or
@@ -106,23 +108,42 @@ func TestHostilePaths(t *testing.T) {
 	}
 }
 
-func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{"/2.2.3/pusher.js", "/../x", "/a/../../b", "/1/./x", "//x", "/1.7/a/b/c.js", "/^1.0.0/x.js", "/x\\y", "/a/\x00", "/-/meta/1"} {
+// FuzzAssetPath splits any path into its library and the path below it,
+// as a request does: whatever is accepted names a file inside one
+// version directory of one library, and never anything outside it.
+func FuzzAssetPath(f *testing.F) {
+	for _, s := range []string{"/2.2.3/pusher.js", "/../x", "/a/../../b", "/1/./x", "//x", "/1.7/a/b/c.js", "/^1.0.0/x.js", "/x\\y", "/a/\x00", "/-/meta/1",
+		"/pusher/2.2.3/pusher.js", "/@corp/ui/1.0.0/a.css", "/pusher@^2/x.js", "/@corp/ui@1/x", "/@../../x", "/@corp/..@1/x", "/pusher/../1.0.0/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		spec, file, err := parsePath(p)
+		if !strings.HasPrefix(p, "/") {
+			return
+		}
+		ap := splitAssetPath(p, func(string) bool { return false })
+		if ap.lib != "" && !layout.IsLibraryName(ap.lib) {
+			return // the catalog refuses it before reading anything: 404
+		}
+		rest := ap.rest
+		if ap.at {
+			rest = ap.spec + "/" + ap.rest
+		}
+		spec, file, err := parsePath(rest)
 		if err != nil {
 			return
 		}
 		if spec == "" || spec == "." || spec == ".." || strings.ContainsAny(spec, "/\\\x00") {
 			t.Fatalf("parsePath(%q) spec %q", p, spec)
 		}
+		dir := filepath.Join("/srv/dist", ap.lib)
+		if ap.lib != "" && dir != "/srv/dist/"+ap.lib {
+			t.Fatalf("%q: library %q leaves the dist root (%s)", p, ap.lib, dir)
+		}
 		if file == "" {
 			return
 		}
-		joined := filepath.Join("/srv/dist", spec, file)
-		if !strings.HasPrefix(joined, "/srv/dist/"+spec+"/") || strings.Contains(file, "..") && !strings.Contains(filepath.Base(file), "..") {
+		joined := filepath.Join(dir, spec, file)
+		if !strings.HasPrefix(joined, dir+"/"+spec+"/") || strings.Contains(file, "..") && !strings.Contains(filepath.Base(file), "..") {
 			t.Fatalf("parsePath(%q) = %q, %q escapes the version directory (%s)", p, spec, file, joined)
 		}
 		for _, seg := range strings.Split(file, "/") {

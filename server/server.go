@@ -12,12 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server serves one dist tree. Create it with New, serve it as an
+// Server serves one dist tree: its root library and every named library. Create it with New, serve it as an
 // http.Handler, and run Run alongside to follow publishes.
 type Server struct {
 	cfg    Config
 	echo   *echo.Echo
-	store  *store
+	cat    *catalog
 	cache  *bodyCache
 	policy cachePolicy
 	common Common
@@ -58,7 +58,6 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:    cfg,
-		store:  newStore(cfg.Fs, cfg.Root, cfg.NegativeTTL, cfg.Clock, cfg.Logger),
 		cache:  newBodyCache(cfg.CacheBytes),
 		policy: newCachePolicy(cfg),
 		common: NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),
@@ -69,7 +68,9 @@ func New(cfg Config) (*Server, error) {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
 	s.metrics = newMetrics(s.cache)
-	if err := s.store.refresh(); err != nil {
+	env := &treeEnv{fs: cfg.Fs, root: cfg.Root, negTTL: cfg.NegativeTTL, clock: cfg.Clock, log: cfg.Logger, ignored: map[string]bool{}}
+	s.cat = newCatalog(env, s.metrics)
+	if err := s.cat.refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)
 	}
 	s.echo = s.routes()
@@ -83,8 +84,10 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.observe, s.common.Middleware())
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/", s.handleIndex)
+	e.Match(get, "/-/libraries", s.handleLibraries)
 	e.Match(get, "/-/versions", s.handleVersions)
-	e.Match(get, "/-/meta/:version", s.handleMeta)
+	e.Match(get, "/-/versions/*", s.handleVersions)
+	e.Match(get, "/-/meta/*", s.handleMeta)
 	e.Match(get, "/-/snippet", s.handleSnippet)
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
@@ -98,14 +101,15 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
-// Refresh re-reads the version list and the aliases from storage now.
-func (s *Server) Refresh() error { return s.store.refresh() }
+// Refresh re-reads the libraries, their version lists and their aliases
+// from storage now.
+func (s *Server) Refresh() error { return s.cat.refresh() }
 
 // Run refreshes every Config.Refresh until ctx ends, so that aliases and
 // /latest/ follow a publish. Storage errors are logged and retried.
 func (s *Server) Run(ctx context.Context) {
 	Every(ctx, s.cfg.Refresh, func() {
-		if err := s.store.refresh(); err != nil {
+		if err := s.cat.refresh(); err != nil {
 			s.log.Warn("refresh failed; serving what is loaded", "err", err)
 		}
 	})

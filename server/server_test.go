@@ -30,14 +30,14 @@ func TestMetrics(t *testing.T) {
 	do(t, "GET", ts.URL+"/2/pusher.js")
 	do(t, "GET", ts.URL+"/2.2.3/missing.js")
 	want := []string{
-		`cdnserve_requests_total{code="2xx",kind="exact"} 3`,
-		`cdnserve_requests_total{code="2xx",kind="alias"} 1`,
-		`cdnserve_requests_total{code="3xx",kind="redirect"} 1`,
-		`cdnserve_requests_total{code="4xx",kind="exact"} 1`,
+		`cdnserve_requests_total{code="2xx",kind="exact",library="-"} 3`,
+		`cdnserve_requests_total{code="2xx",kind="alias",library="-"} 1`,
+		`cdnserve_requests_total{code="3xx",kind="redirect",library="-"} 1`,
+		`cdnserve_requests_total{code="4xx",kind="exact",library="-"} 1`,
 		`cdnserve_request_duration_seconds_bucket{kind="exact",le="+Inf"} 4`,
 		"cdnserve_cache_hits_total 3", // 2 repeats of pusher.js + the alias sharing its bytes
 		"cdnserve_cache_misses_total 1",
-		"cdnserve_response_bytes_total ",
+		`cdnserve_response_bytes_total{library="-"} `,
 	}
 	// A request is counted after its response is sent (the body goes out
 	// through ReadFrom before the handler returns), so a scrape right

@@ -30,25 +30,55 @@ var errStorage = errors.New("storage unavailable")
 // 500: the tree needs repair, and retrying will not help.
 var errDamaged = errors.New("integrity manifest damaged")
 
-// store is the server's view of the dist tree. It lists version
-// directories at start and on each refresh, loads a version's integrity
-// manifest the first time it is asked for, and precomputes everything a
-// request needs from it. Exact versions, once loaded, are kept for good;
-// aliases are re-read on refresh.
-//
-// Only plain directories and regular files are part of the tree: a
-// symbolic link, a device or a socket where a version directory, a
-// manifest or a file should be is never served and never listed, and is
-// logged once (by ignore).
-type store struct {
+// treeEnv is what every library's store shares: the storage, the clock,
+// the log of ignored entries, and the generation of what the server
+// shows.
+type treeEnv struct {
 	fs     afero.Fs
-	root   string
+	root   string // the dist root
 	negTTL time.Duration
 	clock  func() time.Time
 	log    *slog.Logger
 
 	ignoredMu sync.Mutex
 	ignored   map[string]bool // entries logged as ignored, each once
+
+	// gen counts changes to what the server shows (a library's version
+	// list, its aliases, the libraries): pages rendered from it are kept
+	// until it moves.
+	gen atomic.Uint64
+}
+
+// ignore logs, once per entry, that an entry of the tree is not served.
+// The entry is named by its path below the dist root.
+func (e *treeEnv) ignore(name, why string) {
+	e.ignoredMu.Lock()
+	first := !e.ignored[name]
+	e.ignored[name] = true
+	e.ignoredMu.Unlock()
+	if first {
+		e.log.Warn("ignoring an entry of the dist tree: never served, never listed", "entry", name, "why", why)
+	}
+}
+
+// store is the server's view of one library's tree: the root library's,
+// or a named library's (package layout). It lists version directories
+// at start and on each refresh, loads a version's integrity manifest the
+// first time it is asked for, and precomputes everything a request needs
+// from it. Exact versions, once loaded, are kept for good; aliases are
+// re-read on refresh.
+//
+// Only plain directories and regular files are part of the tree: a
+// symbolic link, a device or a socket where a version directory, a
+// manifest or a file should be is never served and never listed, and is
+// logged once (by ignore).
+type store struct {
+	*treeEnv
+	lib    string // the library's name; "" for the root library
+	dir    string // its directory: layout.LibraryDir(root, lib)
+	prefix string // its URL prefix: "/" or "/<lib>/"
+	// counts are the library's request metrics, resolved once.
+	counts *libraryMetrics
 
 	mu         sync.RWMutex
 	exact      []*semver.Version   // published exact versions, newest first
@@ -57,9 +87,6 @@ type store struct {
 	checked    map[string]bool     // listed versions whose manifests checked out (checkOnce)
 	negative   map[string]time.Time
 	resolved   map[string]resolution // range spec -> its answer, until the next refresh
-	// gen counts changes to what the store shows (the version list, the
-	// aliases): pages rendered from it are kept until it moves.
-	gen atomic.Uint64
 	// lastRefresh is when the last refresh succeeded, and refreshErr
 	// what the last one failed with (nil when it succeeded): readiness.
 	lastRefresh time.Time
@@ -69,6 +96,7 @@ type store struct {
 // version is one loaded version or alias directory. It is immutable: a
 // refresh that finds an alias changed replaces the whole value.
 type version struct {
+	lib      *store // the library it belongs to
 	name     string // directory name: "1.7.1" or "1.7"
 	exact    string // the exact version it holds
 	alias    bool
@@ -90,21 +118,36 @@ func (v *version) kind() routeKind {
 	return kindExact
 }
 
-func newStore(fsys afero.Fs, root string, negTTL time.Duration, clock func() time.Time, log *slog.Logger) *store {
-	return &store{fs: fsys, root: root, negTTL: negTTL, clock: clock, log: log, ignored: map[string]bool{},
+func newStore(env *treeEnv, lib string, counts *libraryMetrics) *store {
+	prefix := "/"
+	if lib != "" {
+		prefix = "/" + lib + "/"
+	}
+	return &store{treeEnv: env, lib: lib, dir: layout.LibraryDir(env.root, lib), prefix: prefix, counts: counts,
 		known: map[string]bool{}, loadedDirs: map[string]*version{}, checked: map[string]bool{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
 }
 
-// ignore logs, once per entry, that an entry of the tree is not served.
-func (s *store) ignore(name, why string) {
-	s.ignoredMu.Lock()
-	first := !s.ignored[name]
-	s.ignored[name] = true
-	s.ignoredMu.Unlock()
-	if first {
-		s.log.Warn("ignoring an entry of the dist tree: never served, never listed", "entry", name, "why", why)
+// versionsPath is the library's part of its /-/versions URL: "" or
+// "/<lib>".
+func (s *store) versionsPath() string {
+	if s.lib == "" {
+		return ""
 	}
+	return "/" + s.lib
 }
+
+// metaPath is the library's /-/meta/ path of a version: "<version>" or
+// "<lib>/<version>".
+func (s *store) metaPath(version string) string {
+	if s.lib == "" {
+		return version
+	}
+	return s.lib + "/" + version
+}
+
+// entry names an entry of this library's directory by its path below the
+// dist root, for the log.
+func (s *store) entry(name string) string { return path.Join(s.lib, name) }
 
 // ready reports whether the last refresh succeeded within maxAge.
 func (s *store) ready(maxAge time.Duration) error {
@@ -119,18 +162,26 @@ func (s *store) ready(maxAge time.Duration) error {
 	return nil
 }
 
-// refresh re-lists the tree: new version directories (with a manifest)
-// become known, removed ones are forgotten, loaded aliases are re-read,
-// and the range and negative caches are cleared.
+// refresh re-lists the library's directory (update).
 func (s *store) refresh() error {
-	entries, err := afero.ReadDir(s.fs, s.root)
+	entries, err := afero.ReadDir(s.fs, s.dir)
 	if err != nil {
-		err = fmt.Errorf("%w: listing %s: %v", errStorage, s.root, err)
+		err = fmt.Errorf("%w: listing %s: %v", errStorage, s.dir, err)
 		s.mu.Lock()
 		s.refreshErr = err
 		s.mu.Unlock()
 		return err
 	}
+	s.update(entries)
+	return nil
+}
+
+// update applies a listing of the library's directory: new version
+// directories (with a manifest) become known, removed ones are
+// forgotten, loaded aliases are re-read, and the range and negative
+// caches are cleared. In the root library's directory, named libraries
+// are the catalog's, and are skipped here.
+func (s *store) update(entries []fs.FileInfo) {
 	s.mu.RLock()
 	known := make(map[string]bool, len(s.known))
 	for name := range s.known {
@@ -150,14 +201,16 @@ func (s *store) refresh() error {
 		switch {
 		case layout.ClassifyDir(name) == layout.Internal:
 			continue
+		case s.lib == "" && (layout.ClassifyDir(name) == layout.Library || layout.ClassifyDir(name) == layout.Scope):
+			continue // a named library: the catalog lists it
 		case !layout.IsVersionDir(name):
-			s.ignore(name, "not a version or alias name")
+			s.ignore(s.entry(name), "not a version or alias name")
 			continue
 		case e.Mode()&fs.ModeSymlink != 0:
-			s.ignore(name, "a symbolic link")
+			s.ignore(s.entry(name), "a symbolic link")
 			continue
 		case !e.IsDir():
-			s.ignore(name, "not a directory")
+			s.ignore(s.entry(name), "not a directory")
 			continue
 		}
 		present[name] = true
@@ -166,7 +219,7 @@ func (s *store) refresh() error {
 			case err == nil:
 				known[name] = true
 			case errors.Is(err, fs.ErrNotExist):
-				s.ignore(name, layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
+				s.ignore(s.entry(name), layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
 			}
 		}
 	}
@@ -180,7 +233,7 @@ func (s *store) refresh() error {
 		if !known[a.name] {
 			continue
 		}
-		if raw, err := afero.ReadFile(s.fs, path.Join(s.root, a.name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
+		if raw, err := afero.ReadFile(s.fs, path.Join(s.dir, a.name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
 			if v, err := s.parse(a.name, raw); err == nil {
 				reloaded[a.name] = v
 			}
@@ -208,7 +261,6 @@ func (s *store) refresh() error {
 	s.resolved = map[string]resolution{}
 	s.negative = map[string]time.Time{}
 	s.lastRefresh, s.refreshErr = s.clock(), nil
-	return nil
 }
 
 func sortedExact(known map[string]bool) []*semver.Version {
@@ -251,7 +303,7 @@ func (s *store) get(name string) (*version, error) {
 		s.mu.Unlock()
 		return nil, err
 	case errors.Is(err, errDamaged):
-		s.ignore(name, err.Error())
+		s.ignore(s.entry(name), err.Error())
 		s.forget(name)
 		return nil, err
 	case err != nil:
@@ -277,7 +329,7 @@ func (s *store) get(name string) (*version, error) {
 // reading every manifest. The manifest is read and checked when the
 // version is first loaded, resolved or listed (servable).
 func (s *store) hasManifest(name string) error {
-	dir := path.Join(s.root, name)
+	dir := path.Join(s.dir, name)
 	for _, e := range []struct {
 		p   string
 		dir bool
@@ -289,7 +341,7 @@ func (s *store) hasManifest(name string) error {
 		case err != nil:
 			return fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
 		case why != "":
-			s.ignore(path.Join(name, path.Base(e.p)), why)
+			s.ignore(s.entry(path.Join(name, path.Base(e.p))), why)
 			return fs.ErrNotExist
 		}
 	}
@@ -330,7 +382,7 @@ func (s *store) checkOnce(name string) bool {
 		s.mu.Unlock()
 		return true
 	case errors.Is(err, errDamaged):
-		s.ignore(name, err.Error())
+		s.ignore(s.entry(name), err.Error())
 		s.forget(name)
 	}
 	return false
@@ -343,7 +395,7 @@ func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
 	if err := s.hasManifest(name); err != nil {
 		return nil, nil, err
 	}
-	raw, err := afero.ReadFile(s.fs, path.Join(s.root, name, layout.ManifestName))
+	raw, err := afero.ReadFile(s.fs, path.Join(s.dir, name, layout.ManifestName))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, fs.ErrNotExist
@@ -400,7 +452,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 // manifest.
 func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version {
 	alias := m.AliasOf != ""
-	v := &version{name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
+	v := &version{lib: s, name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
 		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt}
 	if !v.modTime.IsZero() {
 		v.lastModified = []string{v.modTime.UTC().Format(http.TimeFormat)}
@@ -410,7 +462,7 @@ func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version
 	// then never depends on the alias directory, which a publish rewrites
 	// (file by file on object storage): it gets whole, matching bytes even
 	// in the middle of a switch.
-	dir := path.Join(s.root, m.Version)
+	dir := path.Join(s.dir, m.Version)
 	for _, mf := range m.Files {
 		if layout.CheckPath(mf.Path) != nil {
 			continue // never serve a path that could leave the directory

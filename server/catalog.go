@@ -1,0 +1,227 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/spf13/afero"
+)
+
+// catalog is the server's view of a dist root: the root library's store
+// and one store per named library (layout). A refresh lists the root,
+// each scope and each library's directory, and reads no manifest. A
+// library published after start is found on its first request, as a
+// version is.
+type catalog struct {
+	env     *treeEnv
+	root    *store
+	metrics *metrics
+
+	mu       sync.RWMutex
+	libs     map[string]*store
+	names    []string             // sorted
+	negative map[string]time.Time // library names storage lacks, until then
+}
+
+func newCatalog(env *treeEnv, m *metrics) *catalog {
+	return &catalog{env: env, metrics: m, root: newStore(env, "", m.library(layout.RootLibrary)),
+		libs: map[string]*store{}, negative: map[string]time.Time{}}
+}
+
+// refreshWorkers bounds how many library directories a refresh lists at
+// once: on object storage each listing is a round trip.
+const refreshWorkers = 8
+
+// refresh lists the dist root: the root library's versions, and every
+// named library, each of which is re-listed (store.update). Libraries
+// gone from storage are dropped.
+func (c *catalog) refresh() error {
+	entries, err := afero.ReadDir(c.env.fs, c.env.root)
+	if err != nil {
+		err = fmt.Errorf("%w: listing %s: %v", errStorage, c.env.root, err)
+		c.root.mu.Lock()
+		c.root.refreshErr = err
+		c.root.mu.Unlock()
+		return err
+	}
+	names, err := c.list(entries)
+	if err != nil {
+		c.root.mu.Lock()
+		c.root.refreshErr = err
+		c.root.mu.Unlock()
+		return err
+	}
+	c.mu.RLock()
+	stores := make([]*store, len(names))
+	for i, name := range names {
+		if st := c.libs[name]; st != nil {
+			stores[i] = st
+		} else {
+			stores[i] = newStore(c.env, name, c.metrics.library(name))
+		}
+	}
+	c.mu.RUnlock()
+
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, refreshWorkers)
+	for i, st := range stores {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = st.refresh()
+		}()
+	}
+	c.root.update(entries)
+	wg.Wait()
+
+	libs := make(map[string]*store, len(stores))
+	c.mu.Lock()
+	for i, st := range stores {
+		if errs[i] == nil || c.libs[names[i]] == st {
+			libs[names[i]] = st // a known library that fails to list keeps what it had
+		}
+	}
+	for name := range c.libs {
+		if libs[name] == nil {
+			c.metrics.forget(name)
+		}
+	}
+	c.libs, c.names, c.negative = libs, sortedNames(libs), map[string]time.Time{}
+	c.mu.Unlock()
+	c.env.gen.Add(1)
+	return errors.Join(errs...)
+}
+
+// list finds the named libraries in a listing of the dist root: plain
+// directories with a library's name, and those inside plain scope
+// directories. Anything else that is not the root library's is logged
+// once, by the root library's store.
+func (c *catalog) list(entries []fs.FileInfo) ([]string, error) {
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		switch layout.ClassifyDir(name) {
+		case layout.Library:
+			if c.plainDir(name, e) {
+				names = append(names, name)
+			}
+		case layout.Scope:
+			if !c.plainDir(name, e) {
+				continue
+			}
+			scoped, err := afero.ReadDir(c.env.fs, path.Join(c.env.root, name))
+			if err != nil {
+				return nil, fmt.Errorf("%w: listing %s: %v", errStorage, path.Join(c.env.root, name), err)
+			}
+			for _, se := range scoped {
+				lib := name + "/" + se.Name()
+				if err := layout.CheckLibraryName(lib); err != nil {
+					c.env.ignore(lib, "not a library name: "+err.Error())
+				} else if c.plainDir(lib, se) {
+					names = append(names, lib)
+				}
+			}
+		}
+	}
+	return names, nil
+}
+
+// plainDir reports whether a listed entry is a plain directory, and logs
+// it once when it is not.
+func (c *catalog) plainDir(name string, e fs.FileInfo) bool {
+	switch {
+	case e.Mode()&fs.ModeSymlink != 0:
+		c.env.ignore(name, "a symbolic link")
+	case !e.IsDir():
+		c.env.ignore(name, "not a directory")
+	default:
+		return true
+	}
+	return false
+}
+
+func sortedNames(libs map[string]*store) []string {
+	out := make([]string, 0, len(libs))
+	for name := range libs {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// loaded returns a known library's store, or nil; it never reads
+// storage, and it does not allocate.
+func (c *catalog) loaded(name string) *store {
+	if name == "" {
+		return c.root
+	}
+	c.mu.RLock()
+	st := c.libs[name]
+	c.mu.RUnlock()
+	return st
+}
+
+// known reports whether a named library is loaded.
+func (c *catalog) known(name string) bool { return c.loaded(name) != nil }
+
+// library returns a library's store, finding a library published since
+// the last refresh in storage. A name storage lacks is remembered as
+// absent for the negative TTL, so unknown names cost one look each. The
+// error is fs.ErrNotExist (also for a name that is no library name), or
+// wraps errStorage.
+func (c *catalog) library(name string) (*store, error) {
+	if st := c.loaded(name); st != nil {
+		return st, nil
+	}
+	if !layout.IsLibraryName(name) {
+		return nil, fs.ErrNotExist
+	}
+	c.mu.RLock()
+	neg, isNeg := c.negative[name]
+	c.mu.RUnlock()
+	if isNeg && c.env.clock().Before(neg) {
+		return nil, fs.ErrNotExist
+	}
+	_, why, err := layout.NotPlain(c.env.fs, layout.LibraryDir(c.env.root, name), true)
+	switch {
+	case errors.Is(err, os.ErrNotExist), err == nil && why != "":
+		c.mu.Lock()
+		if len(c.negative) > 10000 {
+			c.negative = map[string]time.Time{}
+		}
+		c.negative[name] = c.env.clock().Add(c.env.negTTL)
+		c.mu.Unlock()
+		return nil, fs.ErrNotExist
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading library %s: %v", errStorage, name, err)
+	}
+	st := newStore(c.env, name, c.metrics.library(name))
+	if err := st.refresh(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur := c.libs[name]; cur != nil {
+		return cur, nil // another request found it first
+	}
+	c.libs[name] = st
+	c.names = sortedNames(c.libs)
+	c.env.gen.Add(1)
+	return st, nil
+}
+
+// libraries returns the named libraries' names, sorted.
+func (c *catalog) libraries() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.names
+}
