@@ -24,6 +24,11 @@ const DefaultManifestName = "cdnserve.yaml"
 type Manifest struct {
 	// Name is the manifest's file name, used in error messages.
 	Name string
+	// Library is the library the build publishes into (key "name"): a
+	// named library, dist/<name>/<version>/, whose name follows npm's
+	// rules (layout.CheckLibraryName). Empty publishes into the root
+	// library, dist/<version>/, as every manifest did before names.
+	Library string
 	// Version is the version to publish, strict MAJOR.MINOR.PATCH[-PRERELEASE]
 	// (key "version"). It is checked by versioning.Parse when building, so
 	// that `build --version` can override an invalid or missing one.
@@ -273,9 +278,11 @@ func (d *decoder) strList(n *yaml.Node, field string) []string {
 }
 
 func (d *decoder) top(n *yaml.Node) {
-	known := []string{"version", "src_dir", "target_dir", "target", "sourcemap", "bundles", "files", "substitutions"}
+	known := []string{"name", "version", "src_dir", "target_dir", "target", "sourcemap", "bundles", "files", "substitutions"}
 	d.mapping(n, "", known, func(key string, _, v *yaml.Node) {
 		switch key {
+		case "name":
+			d.m.Library = d.str(v, key, false)
 		case "version":
 			d.m.Version = d.str(v, key, true)
 		case "src_dir":
@@ -410,6 +417,11 @@ func (m *Manifest) line(field string) int {
 
 // validate checks everything that needs no file system.
 func (m *Manifest) validate() error {
+	if _, ok := m.pos["name"]; ok {
+		if err := layout.CheckLibraryName(m.Library); err != nil {
+			return m.errAt("name", "library name %q %w", m.Library, err)
+		}
+	}
 	if _, ok := esbuildTargets[m.Target]; !ok {
 		return m.errAt("target", "unknown target %q (one of %s)", m.Target, strings.Join(targetNames(), ", "))
 	}

@@ -61,7 +61,11 @@ func TestDecodeErrors(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown top key", "version: 1.0.0\nsrcdir: src\nfiles: [a.js]\n",
-			`m.yaml:2: unknown key "srcdir" (known keys: version, src_dir, target_dir, target, sourcemap, bundles, files, substitutions)`},
+			`m.yaml:2: unknown key "srcdir" (known keys: name, version, src_dir, target_dir, target, sourcemap, bundles, files, substitutions)`},
+		{"library name with a capital", "name: Pusher\nfiles: [a.js]\n", `m.yaml:1: name: library name "Pusher" has the capital 'P'; names are lowercase`},
+		{"library name like a version", "version: 1.0.0\nname: 2fast\nfiles: [a.js]\n", `m.yaml:2: name: library name "2fast" starts like a version`},
+		{"library name reserved", "name: latest\nfiles: [a.js]\n", `m.yaml:1: name: library name "latest" is reserved`},
+		{"library name empty", "name: ''\nfiles: [a.js]\n", `m.yaml:1: name: library name "" is empty`},
 		{"unknown bundle key", "bundles:\n  a.js:\n    files: [a.js]\n    minify: true\n",
 			`m.yaml:4: bundles.a.js: unknown key "minify" (known keys: license, files, entry, format, global_name, target)`},
 		{"duplicate key", "files: [a.js]\nfiles: [b.js]\n", `m.yaml:2: files: duplicate key "files"`},

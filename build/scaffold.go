@@ -4,27 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
+	"path"
 	"slices"
 	"strings"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
 
-// libraryName is what `cdnserve init` accepts: a lower-case name that is
-// safe as a file name and a JavaScript identifier stem.
-var libraryName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
-
-// Scaffold writes a new project for library name into fs: cdnserve.yaml,
-// src/NAME.js and src/license.txt. It refuses to replace any file that
-// exists, and returns the paths it wrote. The project builds as it is.
+// Scaffold writes a new project for library name into fs: cdnserve.yaml
+// (with "name: NAME", so the build publishes into dist/NAME/),
+// src/STEM.js and src/license.txt, where STEM is the name without its
+// scope. The name follows npm's rules (layout.CheckLibraryName). It
+// refuses to replace any file that exists, and returns the paths it
+// wrote. The project builds as it is.
 func Scaffold(fs afero.Fs, name string) ([]string, error) {
-	if !libraryName.MatchString(name) {
-		return nil, fmt.Errorf("library name %q: use a lower-case letter followed by letters, digits, '-' or '_' (at most 64)", name)
+	if err := layout.CheckLibraryName(name); err != nil {
+		return nil, fmt.Errorf("library name %q %w", name, err)
+	}
+	stem, yamlName := path.Base(name), name
+	if strings.HasPrefix(name, "@") {
+		yamlName = `"` + name + `"` // "@" cannot start a plain YAML scalar
 	}
 	files := []struct{ path, body string }{
 		{DefaultManifestName, scaffoldManifest},
-		{"src/" + name + ".js", scaffoldSource},
+		{"src/" + stem + ".js", scaffoldSource},
 		{"src/license.txt", scaffoldLicense},
 	}
 	for _, f := range files {
@@ -39,7 +43,7 @@ func Scaffold(fs afero.Fs, name string) ([]string, error) {
 	}
 	var wrote []string
 	for _, f := range files {
-		body := strings.NewReplacer("NAME", name, "GLOBAL", globalName(name)).Replace(f.body)
+		body := strings.NewReplacer("name: LIBRARY", "name: "+yamlName, "LIBRARY", name, "STEM", stem, "GLOBAL", globalName(stem)).Replace(f.body)
 		if err := afero.WriteFile(fs, f.path, []byte(body), 0o644); err != nil {
 			return wrote, err
 		}
@@ -74,24 +78,30 @@ func ignoreTargetDir(fs afero.Fs) (string, error) {
 	return ".gitignore (added " + gitignoreLine + ")", afero.WriteFile(fs, ".gitignore", append(old, gitignoreLine+"\n"...), 0o644)
 }
 
-// globalName turns "my-lib" into "MyLib" for the scaffold's global.
+// globalName turns "my-lib" into "MyLib" for the scaffold's global: a
+// JavaScript identifier, so a digit after a separator is kept, and one
+// at the start gets a "_".
 func globalName(name string) string {
 	var b strings.Builder
-	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
+	if name[0] >= '0' && name[0] <= '9' {
+		b.WriteByte('_')
+	}
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
 		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
 	}
 	return b.String()
 }
 
 const scaffoldManifest = `# cdnserve manifest: see docs/manifest.md for every key.
+name: LIBRARY
 version: 0.1.0
 src_dir: src
 target_dir: dist
 target: es5
 bundles:
-  NAME.js:
+  STEM.js:
     license: license.txt
-    files: [NAME.js]
+    files: [STEM.js]
 substitutions:
   all:
     <VERSION>: "{{version}}"
@@ -104,6 +114,6 @@ const scaffoldSource = `(function (root) {
 `
 
 const scaffoldLicense = `/*!
- * NAME v<VERSION>
+ * LIBRARY v<VERSION>
  * Released under the MIT license.
  */`

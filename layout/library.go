@@ -51,7 +51,7 @@ func CheckLibraryName(name string) error {
 	}
 	switch {
 	case name == "latest" || name == RootLibrary || name == "node_modules":
-		return fmt.Errorf("%q is reserved", name)
+		return errors.New("is reserved: latest and - name the root library's tag and its place in names, node_modules is npm's")
 	case name[0] >= '0' && name[0] <= '9',
 		name[0] == 'v' && len(name) > 1 && name[1] >= '0' && name[1] <= '9':
 		return errors.New("starts like a version; an unscoped name must not start with a digit or with v and a digit, so that /<name>/ and /<version>/ never meet")

@@ -7,13 +7,14 @@ import (
 	"github.com/spf13/afero"
 )
 
-// The disk cache keeps, below CacheDir/<version>/: files/<file> (the
+// The disk cache keeps, below CacheDir/<version>/ (or
+// CacheDir/<library>/<version>/ for a named library): files/<file> (the
 // bytes), etags/<file> (the ETag they came with) and meta.json (the
 // version's integrity manifest). Writes are atomic: a temporary file
 // renamed into place.
 
 func (l *Loader) cachePath(kind, file string) string {
-	return path.Join(l.opts.CacheDir, l.opts.Version, kind, file)
+	return path.Join(l.cacheRoot(), kind, file)
 }
 
 // diskGet returns a cached file and its ETag.
@@ -43,13 +44,13 @@ func (l *Loader) diskMeta() ([]byte, bool) {
 	if l.opts.CacheDir == "" {
 		return nil, false
 	}
-	raw, err := afero.ReadFile(l.opts.CacheFs, path.Join(l.opts.CacheDir, l.opts.Version, "meta.json"))
+	raw, err := afero.ReadFile(l.opts.CacheFs, path.Join(l.cacheRoot(), "meta.json"))
 	return raw, err == nil
 }
 
 func (l *Loader) diskPutMeta(raw []byte) {
 	if l.opts.CacheDir != "" {
-		l.writeAtomic(path.Join(l.opts.CacheDir, l.opts.Version, "meta.json"), raw)
+		l.writeAtomic(path.Join(l.cacheRoot(), "meta.json"), raw)
 	}
 }
 
@@ -58,4 +59,9 @@ func (l *Loader) diskPutMeta(raw []byte) {
 // A cache that cannot be written is skipped: the next load fetches again.
 func (l *Loader) writeAtomic(p string, data []byte) {
 	layout.WriteFileAtomic(l.opts.CacheFs, p, data)
+}
+
+// cacheRoot is the version's directory in the disk cache.
+func (l *Loader) cacheRoot() string {
+	return path.Join(l.opts.CacheDir, l.libraryPrefix(), l.opts.Version)
 }

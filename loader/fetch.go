@@ -53,7 +53,7 @@ func (l *Loader) load(ctx context.Context, file string) ([]byte, error) {
 		}
 		return nil
 	}
-	res, err := l.fromAnyBase(ctx, file, func(base string) string { return rootOf(base, l.opts.Version) + "/" + file }, etag, check)
+	res, err := l.fromAnyBase(ctx, file, func(base string) string { return l.rootOf(base) + "/" + file }, etag, check)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +79,8 @@ func (l *Loader) metadata(ctx context.Context) (map[string]string, error) {
 				return m, nil
 			}
 		}
-		res, err := l.fromAnyBase(ctx, "/-/meta/"+l.opts.Version, func(base string) string {
-			return strings.TrimRight(base, "/") + "/-/meta/" + l.opts.Version
+		res, err := l.fromAnyBase(ctx, "/-/meta/"+l.libraryPrefix()+l.opts.Version, func(base string) string {
+			return strings.TrimRight(base, "/") + "/-/meta/" + l.libraryPrefix() + l.opts.Version
 		}, "", func(b []byte) error { _, err := l.parseMeta(b); return err })
 		if err != nil {
 			return nil, fmt.Errorf("fetching the integrity manifest: %w", err)
@@ -108,10 +108,10 @@ func (l *Loader) parseMeta(raw []byte) (map[string]string, error) {
 		} `json:"files"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, &integrityError{file: "/-/meta/" + l.opts.Version, detail: "not a cdnserve metadata document: " + err.Error()}
+		return nil, &integrityError{file: "/-/meta/" + l.libraryPrefix() + l.opts.Version, detail: "not a cdnserve metadata document: " + err.Error()}
 	}
 	if doc.Version != l.opts.Version {
-		return nil, &integrityError{file: "/-/meta/" + l.opts.Version, detail: fmt.Sprintf("describes version %q", doc.Version)}
+		return nil, &integrityError{file: "/-/meta/" + l.libraryPrefix() + l.opts.Version, detail: fmt.Sprintf("describes version %q", doc.Version)}
 	}
 	m := make(map[string]string, len(doc.Files))
 	for _, f := range doc.Files {

@@ -29,19 +29,29 @@ func New(o Options) (*Loader, error) {
 	return &Loader{opts: o.withDefaults(), files: map[string][]byte{}}, nil
 }
 
-// Root is the chosen CDN base with trailing slashes stripped, then "/" and
-// the version: CDNHTTPS when encrypted, CDNHTTP otherwise, as the seed's
+// Root is the chosen CDN base with trailing slashes stripped, then "/",
+// the library and "/" (for a named library), and the version: CDNHTTPS
+// when encrypted, CDNHTTP otherwise, as the seed's
 // DependencyLoader.getRoot did.
 func (l *Loader) Root(encrypted bool) string {
 	base := l.opts.CDNHTTP
 	if encrypted {
 		base = l.opts.CDNHTTPS
 	}
-	return rootOf(base, l.opts.Version)
+	return l.rootOf(base)
 }
 
-func rootOf(base, version string) string {
-	return strings.TrimRight(base, "/") + "/" + version
+// rootOf is the version's directory on one base URL.
+func (l *Loader) rootOf(base string) string {
+	return strings.TrimRight(base, "/") + "/" + l.libraryPrefix() + l.opts.Version
+}
+
+// libraryPrefix is "<library>/", or "" for the root library.
+func (l *Loader) libraryPrefix() string {
+	if l.opts.Library == "" {
+		return ""
+	}
+	return l.opts.Library + "/"
 }
 
 // Path is the URL of a .js dependency: the root, "/", the name, the suffix

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,18 @@ func newCDN(t *testing.T) *cdn {
 	}
 	v, _ := versioning.Parse("2.2.3")
 	if _, err := (dist.NewTree(storage.DiskFs{}, c.root)).Publish(context.Background(), dist.Request{Version: v, Files: res.Artifacts}); err != nil {
+		t.Fatal(err)
+	}
+	// The named library "pusher" holds 2.2.4, whose pusher.min.js differs.
+	lib, _ := dist.NewTree(storage.DiskFs{}, c.root).Library("pusher")
+	files := slices.Clone(res.Artifacts)
+	for i, f := range files {
+		if f.Name == "pusher.min.js" {
+			files[i].Data = append(slices.Clone(f.Data), "/* library 2.2.4 */"...)
+		}
+	}
+	v, _ = versioning.Parse("2.2.4")
+	if _, err := lib.Publish(context.Background(), dist.Request{Version: v, Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: c.root})
@@ -161,6 +174,39 @@ func TestURLs(t *testing.T) {
 	plain := newLoader(t, loader.Options{CDNHTTP: "http://js.example.com", CDNHTTPS: "https://js.example.com"})
 	if got := plain.Path("sockjs", false); got != "http://js.example.com/2.2.3/sockjs.js" {
 		t.Errorf("plain Path = %q", got)
+	}
+}
+
+// TestNamedLibrary loads from a named library on a server that holds
+// many: with Options.Library, and with a CDN base that points at the
+// library itself, as a seed-style loader's cdn_http does.
+func TestNamedLibrary(t *testing.T) {
+	c := newCDN(t)
+	want, err := os.ReadFile(filepath.Join(c.root, "pusher/2.2.4/pusher.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withLibrary := newLoader(t, loader.Options{CDNHTTP: c.URL, Library: "pusher", Version: "2.2.4", Suffix: ".min"})
+	if got := withLibrary.Path("pusher", false); got != c.URL+"/pusher/2.2.4/pusher.min.js" {
+		t.Errorf("Path = %q", got)
+	}
+	atLibrary := newLoader(t, loader.Options{CDNHTTP: c.URL + "/pusher/", Version: "2.2.4", Suffix: ".min"})
+	for _, l := range []*loader.Loader{withLibrary, atLibrary} {
+		got, err := l.Load(context.Background(), "pusher")
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %v; same bytes as the library's: %v", l.Root(false), err, bytes.Equal(got, want))
+		}
+	}
+	if c.count("/-/meta/pusher/2.2.4") != 1 || c.count("/pusher/-/meta/2.2.4") != 1 {
+		t.Errorf("manifest requests: %d at /-/meta/pusher/2.2.4, %d at /pusher/-/meta/2.2.4", c.count("/-/meta/pusher/2.2.4"), c.count("/pusher/-/meta/2.2.4"))
+	}
+	// The root library's 2.2.3 is not the library's.
+	other := newLoader(t, loader.Options{CDNHTTP: c.URL, Library: "pusher", Version: "2.2.3"})
+	if _, err := other.Load(context.Background(), "pusher"); !errors.Is(err, loader.ErrNotFound) {
+		t.Errorf("a version the library lacks: %v", err)
+	}
+	if err := (loader.Options{CDNHTTP: "http://a", Version: "1.0.0", Library: "Pusher"}).Validate(); err == nil || !strings.Contains(err.Error(), `Options.Library "Pusher" has the capital`) {
+		t.Errorf("Validate with a bad library: %v", err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -29,6 +30,13 @@ type Options struct {
 	CDNHTTP string
 	// CDNHTTPS is the base URL used when encrypted.
 	CDNHTTPS string
+	// Library is the named library the version belongs to, on a server
+	// that holds many: its URLs become <cdn>/<library>/<version>/<dep>
+	// and its manifest is /-/meta/<library>/<version>. Empty is the root
+	// library, <cdn>/<version>/, as in the seed. A CDNHTTP that points
+	// at the library itself ("https://cdn.example.com/pusher/") works
+	// too, with Library empty: cdnserve answers <library>/-/meta/ there.
+	Library string
 	// Version is the full, exact version ("2.2.3"), so that files load
 	// from the immutable directory and never from an alias. Required.
 	Version string
@@ -75,6 +83,11 @@ func (o Options) Validate() error {
 	}
 	if _, err := versioning.Parse(o.Version); err != nil {
 		return fmt.Errorf("loader: Options.Version %q must be a full version such as 2.2.3, never an alias or range: %w", o.Version, err)
+	}
+	if o.Library != "" {
+		if err := layout.CheckLibraryName(o.Library); err != nil {
+			return fmt.Errorf("loader: Options.Library %q %w", o.Library, err)
+		}
 	}
 	if o.CDNHTTP == "" && o.CDNHTTPS == "" {
 		return errors.New("loader: set Options.CDNHTTP or Options.CDNHTTPS")

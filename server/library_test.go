@@ -134,6 +134,7 @@ func TestLibraryEndpoints(t *testing.T) {
 	for path, want := range map[string]string{
 		"/-/versions/pusher":        `{"library":"pusher","versions":["2.2.5-rc.1","2.2.4"],"aliases":{"2.2":"2.2.4"},"latest":"2.2.4"}`,
 		"/-/versions/@corp/widgets": `{"library":"@corp/widgets","versions":["1.0.0"],"aliases":{"1.0":"1.0.0"},"latest":"1.0.0"}`,
+		"/@corp/widgets/-/versions": `{"library":"@corp/widgets","versions":["1.0.0"],"aliases":{"1.0":"1.0.0"},"latest":"1.0.0"}`,
 		"/-/versions":               `{"versions":["2.2.3","1.7.1"],"aliases":{"1.7":"1.7.1","2.2":"2.2.3"},"latest":"2.2.3"}`,
 	} {
 		var doc versionsDoc
@@ -144,6 +145,8 @@ func TestLibraryEndpoints(t *testing.T) {
 	}
 	for path, want := range map[string]string{
 		"/-/meta/pusher/2.2.4":         "pusher 2.2.4 2.2.4",
+		"/pusher/-/meta/2.2.4":         "pusher 2.2.4 2.2.4",
+		"/@corp/widgets/-/meta/1.0":    "@corp/widgets 1.0.0 1.0",
 		"/-/meta/pusher/2.2":           "pusher 2.2.4 2.2",
 		"/-/meta/@corp/widgets/1.0.0":  "@corp/widgets 1.0.0 1.0.0",
 		"/-/meta/2.2.3":                " 2.2.3 2.2.3",

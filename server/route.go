@@ -61,3 +61,24 @@ func isLibrarySegment(s string) bool {
 	}
 	return layout.ClassifyDir(s) == layout.Library
 }
+
+// libraryAPIPath maps a named library's own /-/ paths to the server's:
+// /<name>/-/meta/<v> is /-/meta/<name>/<v>, and /<name>/-/versions is
+// /-/versions/<name>. So a client whose CDN base is the library's URL
+// (https://cdn.example.com/pusher/, as a seed-style loader is given)
+// finds the manifests where it finds them at the root.
+func (s *Server) libraryAPIPath(p string) (string, bool) {
+	if !strings.Contains(p, "/-/") {
+		return "", false
+	}
+	ap := splitAssetPath(p, s.cat.known)
+	switch {
+	case ap.lib == "" || ap.at:
+		return "", false
+	case strings.HasPrefix(ap.rest, "-/meta/"):
+		return "/-/meta/" + ap.lib + "/" + ap.rest[len("-/meta/"):], true
+	case ap.rest == "-/versions":
+		return "/-/versions/" + ap.lib, true
+	}
+	return "", false
+}

@@ -43,6 +43,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Connection"] = hvClose
 	}
 	if isAssetPath(r.URL.Path) {
+		if p, ok := s.libraryAPIPath(r.URL.Path); ok {
+			r.URL.Path = p
+			s.echo.ServeHTTP(w, r)
+			return
+		}
 		s.serveAsset(w, r)
 		return
 	}

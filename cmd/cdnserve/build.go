@@ -14,7 +14,8 @@ import (
 	"github.com/spf13/afero"
 )
 
-const buildExamples = `  cdnserve build                      # reads ./cdnserve.yaml, writes dist/<version>/ and dist/<major.minor>/
+const buildExamples = `  cdnserve build                      # reads ./cdnserve.yaml, writes dist/<name>/<version>/ and dist/<name>/<major.minor>/
+                                      # (dist/<version>/… when the manifest has no name: the root library)
   cdnserve build --version 2.2.4      # overrides the manifest's version
   cdnserve build --dry-run            # prints the files it would write, and writes nothing
   cdnserve build -f lib/cdnserve.yaml --json
@@ -68,7 +69,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, w)
 	}
 
-	st, tree, err := openStorage(ctx, e, *storageURL)
+	st, tree, err := openStorage(ctx, e, *storageURL, m.Library)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 const fetchExamples = `  cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 pusher sockjs -o vendor/
   cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 --suffix .min pusher WebSocketMain.swf
   cdnserve fetch --cdn https://a.example --mirror https://b.example --version 2.2.3 json2
+  cdnserve fetch --cdn https://cdn.example.com --library @corp/widgets --version ^2 widgets -o vendor/
 `
 
 // stringList is a repeatable flag.
@@ -39,6 +40,7 @@ func (s *stringList) repeatable()        {}
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "fetch", "--cdn URL --version X [flags] NAME...", fetchExamples)
 	cdn := fs.String("cdn", "", "CDN base `URL` (http or https)")
+	library := fs.String("library", "", "the named `library` to fetch from (default: the root library)")
 	version := fs.String("version", "", "the `version` to fetch: exact, or a range or tag (^2.2, latest) that the CDN resolves")
 	suffix := fs.String("suffix", "", "put between a dependency's name and .js: .min for minified files")
 	out := fs.String("o", ".", "`dir` to write the files into")
@@ -54,14 +56,19 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *cdn == "" || *version == "" {
 		return fs.usageError("need --cdn, --version and at least one NAME")
 	}
-	exact, err := resolveVersion(ctx, *cdn, *version, *timeout)
+	if *library != "" {
+		if err := layout.CheckLibraryName(*library); err != nil {
+			return fmt.Errorf("--library: library name %q %w", *library, err)
+		}
+	}
+	exact, err := resolveVersion(ctx, *cdn, *library, *version, *timeout)
 	if err != nil {
 		return err
 	}
 	if exact != *version {
 		fmt.Fprintf(e.stdout, "resolved %s to %s\n", *version, exact)
 	}
-	o := loader.Options{Version: exact, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
+	o := loader.Options{Library: *library, Version: exact, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
 	if *cacheDir != "" {
 		o.CacheDir = e.abs(*cacheDir)
 	}
@@ -100,14 +107,18 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 }
 
 // resolveVersion turns a range or tag into the exact version the CDN
-// serves for it, from /-/meta/<spec> (which redirects a range to the
-// exact version's document, and answers an alias with the version it
-// holds). An exact version is returned as it is.
-func resolveVersion(ctx context.Context, cdn, spec string, timeout time.Duration) (string, error) {
+// serves for it, from /-/meta/[<library>/]<spec> (which redirects a range
+// to the exact version's document, and answers an alias with the version
+// it holds). An exact version is returned as it is.
+func resolveVersion(ctx context.Context, cdn, library, spec string, timeout time.Duration) (string, error) {
 	if _, err := versioning.Parse(spec); err == nil {
 		return spec, nil
 	}
-	u := strings.TrimSuffix(cdn, "/") + "/-/meta/" + url.PathEscape(spec)
+	lib := ""
+	if library != "" {
+		lib = library + "/"
+	}
+	u := strings.TrimSuffix(cdn, "/") + "/-/meta/" + lib + url.PathEscape(spec)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

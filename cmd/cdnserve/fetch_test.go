@@ -20,6 +20,12 @@ func TestFetch(t *testing.T) {
 	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)
 	}
+	// The same sources, named: the library @corp/pusher at 3.0.0.
+	manifest := filepath.Join(dir, "cdnserve.yaml")
+	os.WriteFile(manifest, append([]byte("name: \"@corp/pusher\"\n"), must(os.ReadFile(manifest))...), 0o644)
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "3.0.0"); code != 0 {
+		t.Fatal(errOut)
+	}
 	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: filepath.Join(dir, "dist")})
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +86,20 @@ func TestFetch(t *testing.T) {
 	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--version", "^9", "sockjs")
 	if code != 1 || !strings.Contains(errOut, "--version ^9: ") || !strings.Contains(errOut, "answers 404") {
 		t.Errorf("a range that matches nothing: exit %d %q", code, errOut)
+	}
+	// From a named library, by range.
+	code, out, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--library", "@corp/pusher", "--version", "^3", "--suffix", ".min", "-o", "lib", "pusher")
+	if code != 0 || !strings.Contains(out, "resolved ^3 to 3.0.0\n") ||
+		!bytes.Equal(must(os.ReadFile(filepath.Join(work, "lib/pusher.min.js"))), must(os.ReadFile(filepath.Join(dir, "dist/@corp/pusher/3.0.0/pusher.min.js")))) {
+		t.Errorf("--library: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--library", "@corp/pusher", "--version", "2.2.3", "pusher")
+	if code != 1 || !strings.Contains(errOut, "/-/meta/@corp/pusher/2.2.3: HTTP 404") {
+		t.Errorf("--library with a version only the root library has: exit %d %q", code, errOut)
+	}
+	code, _, errOut = cli(t, work, "fetch", "--cdn", ts.URL, "--library", "../x", "--version", "1.0.0", "pusher")
+	if code != 1 || !strings.Contains(errOut, `--library: library name "../x"`) {
+		t.Errorf("--library ../x: exit %d %q", code, errOut)
 	}
 	// Fetched files get the usual mode: 0644 under the umask, not 0600.
 	umask := syscall.Umask(0)

@@ -167,12 +167,17 @@ func splitList(v string) []string {
 
 // openStorage opens a --storage value (a directory, mem:// or s3://…)
 // relative to the working dir, and the tree in it.
-func openStorage(ctx context.Context, e *env, spec string) (*storage.Storage, dist.Tree, error) {
+func openStorage(ctx context.Context, e *env, spec, library string) (*storage.Storage, dist.Tree, error) {
 	st, err := storage.Open(ctx, spec, e.dir)
 	if err != nil {
 		return nil, dist.Tree{}, err
 	}
-	return st, dist.NewTree(st.Fs, st.Root), nil
+	tree, err := dist.NewTree(st.Fs, st.Root).Library(library)
+	if err != nil {
+		st.Close()
+		return nil, dist.Tree{}, err
+	}
+	return st, tree, nil
 }
 
 // abs resolves a path from the command line against the working dir.
@@ -199,6 +204,8 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	case strings.HasSuffix(noun, "s"):
 		return fmt.Sprintf("%d %ses", n, noun)
+	case strings.HasSuffix(noun, "ry"):
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

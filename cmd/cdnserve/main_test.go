@@ -113,7 +113,7 @@ func TestInitThenBuild(t *testing.T) {
 		t.Fatalf("build exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		"published 0.1.0: 2 files, 2 precompressed sidecars, integrity manifest -> dist/0.1.0/\n",
+		"published 0.1.0: 2 files, 2 precompressed sidecars, integrity manifest -> dist/my-lib/0.1.0/\n",
 		"alias 0.1 created -> 0.1.0\n", "my-lib.js", "built in ",
 	} {
 		if !strings.Contains(out, want) {
@@ -126,10 +126,13 @@ func TestInitThenBuild(t *testing.T) {
 		"0.1/_cdnserve.json", "0.1/my-lib.js", "0.1/my-lib.js.br", "0.1/my-lib.min.js", "0.1/my-lib.min.js.br",
 		"0.1.0/_cdnserve.json", "0.1.0/my-lib.js", "0.1.0/my-lib.js.br", "0.1.0/my-lib.min.js", "0.1.0/my-lib.min.js.br",
 	}
-	if got := listFiles(t, filepath.Join(dir, "dist")); !slices.Equal(got, wantFiles) {
+	if got := listFiles(t, filepath.Join(dir, "dist/my-lib")); !slices.Equal(got, wantFiles) {
 		t.Errorf("dist holds\n%q\nwant\n%q", got, wantFiles)
 	}
-	min, err := os.ReadFile(filepath.Join(dir, "dist/0.1.0/my-lib.min.js"))
+	if yaml, _ := os.ReadFile(filepath.Join(dir, "cdnserve.yaml")); !strings.Contains(string(yaml), "\nname: my-lib\n") {
+		t.Errorf("cdnserve.yaml lacks name: my-lib:\n%s", yaml)
+	}
+	min, err := os.ReadFile(filepath.Join(dir, "dist/my-lib/0.1.0/my-lib.min.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +148,7 @@ func TestInitThenBuild(t *testing.T) {
 			ManifestSHA256 string `json:"manifest_sha256"`
 		} `json:"provenance"`
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, "dist/0.1.0/_cdnserve.json"))
+	raw, _ := os.ReadFile(filepath.Join(dir, "dist/my-lib/0.1.0/_cdnserve.json"))
 	json.Unmarshal(raw, &m)
 	if m.Version != "0.1.0" || !strings.HasPrefix(m.Provenance.Tool, "cdnserve ") || m.Provenance.Source != "build" || len(m.Provenance.ManifestSHA256) != 64 {
 		t.Errorf("integrity manifest = %s", raw)

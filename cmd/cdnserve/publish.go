@@ -8,11 +8,13 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
 
-const publishExamples = `  cdnserve publish build/ --version 1.4.0              # files built by webpack or rollup into dist/1.4.0/ and dist/1.4/
+const publishExamples = `  cdnserve publish build/ --version 1.4.0 --name widgets   # files built by webpack or rollup into dist/widgets/1.4.0/ and dist/widgets/1.4/
+  cdnserve publish build/ --version 1.4.0              # into the root library: dist/1.4.0/ and dist/1.4/
   cdnserve publish out --version 2.0.0-rc.1 --storage /srv/dist
   cdnserve publish out --version 1.4.0 --wait          # wait for another publisher instead of failing
   cdnserve publish out --version 1.4.0 --storage 's3://assets/cdn?region=eu-west-1'
@@ -36,6 +38,7 @@ func (p *publishFlags) register(fs interface {
 func runPublish(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "publish", "DIR --version X [flags]", publishExamples)
 	ver := fs.String("version", "", "the `version` to publish (required)")
+	name := fs.String("name", "", "publish into the library of this `name` (npm's name rules; default: the root library)")
 	var exclude stringList
 	fs.Var(&exclude, "exclude", "leave out files and directories matching this `glob` (a name, or a path with /; repeatable); node_modules is always left out")
 	storageURL := fs.storageFlag("dist", "publish into this `storage`")
@@ -52,6 +55,11 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--version: %w", err)
 	}
+	if *name != "" {
+		if err := layout.CheckLibraryName(*name); err != nil {
+			return fmt.Errorf("--name: library name %q %w", *name, err)
+		}
+	}
 	src := e.abs(pos[0])
 	files, skipped, err := dist.ReadDir(afero.NewOsFs(), src, exclude)
 	if err != nil {
@@ -62,7 +70,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "skipped %s (%s)\n", s.Path, s.Why)
 		}
 	}
-	st, tree, err := openStorage(ctx, e, *storageURL)
+	st, tree, err := openStorage(ctx, e, *storageURL, *name)
 	if err != nil {
 		return err
 	}

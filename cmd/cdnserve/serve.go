@@ -125,10 +125,19 @@ func openServeStorage(ctx context.Context, e *env, spec string) (*storage.Storag
 }
 
 // hasPublishedVersion reports whether dir holds a version directory with
-// an integrity manifest. (In this repository ./dist is a Go package.)
+// an integrity manifest, of the root library or of a named one. (In this
+// repository ./dist is a Go package.)
 func hasPublishedVersion(dir string) bool {
-	matches, _ := filepath.Glob(filepath.Join(dir, "*", layout.ManifestName))
-	return len(matches) > 0
+	for _, pattern := range []string{"*", "*/*", "@*/*/*"} {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern, layout.ManifestName))
+		for _, m := range matches {
+			rel, _ := filepath.Rel(dir, filepath.Dir(filepath.Dir(m)))
+			if lib := filepath.ToSlash(rel); lib == "." || layout.IsLibraryName(lib) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func newLogger(w io.Writer, format string) (*slog.Logger, error) {
@@ -298,24 +307,38 @@ func networkIPs() []string {
 }
 
 // printExamples shows URLs to try: of the demo, or of the newest version
-// of the tree being served.
+// of the tree being served (of the root library, or else of a named one).
 func printExamples(w io.Writer, base string, srv *server.Server, demoVersions []string) {
 	if len(demoVersions) == 0 {
-		newest, alias, files := srv.Newest()
+		lib, newest, alias, files := srv.Newest()
 		if newest == "" {
 			fmt.Fprintf(w, "No version is published yet. Try:\n  %s/-/versions\n", base)
 			return
 		}
-		fmt.Fprintf(w, "Serving %s (newest) and every other published version. Try:\n", newest)
-		paths := []string{"/"}
-		if len(files) > 0 {
-			paths = append(paths, "/"+newest+"/"+files[0])
-			if alias != "" {
-				paths = append(paths, "/"+alias+"/"+files[0])
-			}
-			paths = append(paths, "/latest/"+files[0])
+		prefix, meta, versions, what := "/", "/-/meta/", "/-/versions", ""
+		if lib != "" {
+			prefix, meta, versions, what = "/"+lib+"/", "/-/meta/"+lib+"/", "/-/versions/"+lib, " of "+lib
 		}
-		for _, p := range append(paths, "/"+newest+"/", "/-/versions", "/-/meta/"+newest) {
+		fmt.Fprintf(w, "Serving %s%s (newest) and every other published version. Try:\n", newest, what)
+		paths := []string{"/"}
+		if lib != "" {
+			paths = append(paths, prefix)
+		}
+		if len(files) > 0 {
+			paths = append(paths, prefix+newest+"/"+files[0])
+			if alias != "" {
+				paths = append(paths, prefix+alias+"/"+files[0])
+			}
+			paths = append(paths, prefix+"latest/"+files[0])
+			if lib != "" {
+				paths = append(paths, "/"+lib+"@"+newest+"/"+files[0])
+			}
+		}
+		paths = append(paths, prefix+newest+"/", versions, meta+newest)
+		if lib != "" {
+			paths = append(paths, "/-/libraries")
+		}
+		for _, p := range paths {
 			fmt.Fprintf(w, "  %s%s\n", base, p)
 		}
 		return
