@@ -66,6 +66,7 @@ type Server struct {
 	errs    []string              // each failed bundle's or file's error, once
 	err     error                 // the last build's error, when nothing could be built
 	version string                // the last good build's version
+	library string                // the last good build's library (the manifest's name)
 	built   bool
 
 	subMu sync.Mutex
@@ -200,7 +201,7 @@ func (d *Server) rebuild(ctx context.Context) {
 	d.builds.Add(1)
 	d.built = true
 	start := time.Now()
-	files, failures, version, err := d.buildOnce(ctx)
+	files, failures, version, library, err := d.buildOnce(ctx)
 	if err != nil {
 		d.err = err
 		d.cfg.Logger.Error("build failed: " + err.Error())
@@ -216,47 +217,50 @@ func (d *Server) rebuild(ctx context.Context) {
 		d.cfg.Logger.Error("build failed: "+f.Err.Error(), "outputs", f.Outputs)
 		errs = append(errs, f.Err.Error())
 	}
-	d.files, d.failed, d.errs, d.err, d.version = files, failed, errs, nil, version
+	d.files, d.failed, d.errs, d.err, d.version, d.library = files, failed, errs, nil, version, library
 	d.cfg.Logger.Info("rebuilt", "version", version, "files", len(files), "failed", len(errs), "duration", time.Since(start).Round(time.Millisecond))
 	d.publish(map[string]any{"ok": len(errs) == 0, "version": version, "files": len(files), "errors": errs})
 }
 
 // buildOnce builds every bundle and file it can: one that fails is kept
 // out of the others' way, and its outputs answer with its error.
-func (d *Server) buildOnce(ctx context.Context) (map[string][]byte, []build.Failure, string, error) {
+func (d *Server) buildOnce(ctx context.Context) (files map[string][]byte, failed []build.Failure, version, library string, err error) {
 	raw, err := afero.ReadFile(d.cfg.Fs, d.cfg.Manifest)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
 	m, err := build.Decode(path.Base(d.cfg.Manifest), raw)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
-	version := m.Version
+	version = m.Version
 	if version == "" {
 		version = devVersion
 	}
 	src := afero.NewReadOnlyFs(afero.NewBasePathFs(d.cfg.Fs, path.Join(path.Dir(d.cfg.Manifest), m.SrcDir)))
 	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version, KeepGoing: true})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", "", err
 	}
-	files := make(map[string][]byte, len(res.Artifacts))
+	files = make(map[string][]byte, len(res.Artifacts))
 	for _, a := range res.Artifacts {
 		files[a.Name] = a.Data
 	}
-	return files, res.Failed, version, nil
+	return files, res.Failed, version, m.Library, nil
 }
 
 // handleFile serves a built file under any version prefix: /sockjs.js,
 // /2.2.0/sockjs.js and /anything/sockjs.js are the same file, because a
-// library's own dependency loader puts its version into the path.
+// library's own dependency loader puts its version into the path. A
+// named library's files are also served below its name, as serve
+// serves them: /pusher/2.2.0/sockjs.js, /pusher@2/sockjs.js.
 func (d *Server) handleFile(c echo.Context) error {
 	d.check(c.Request().Context())
 	p := strings.TrimPrefix(c.Request().URL.Path, "/")
 	d.mu.Lock()
-	files, failed, buildErr := d.files, d.failed, d.err
+	files, failed, buildErr, library := d.files, d.failed, d.err, d.library
 	d.mu.Unlock()
+	p = withoutLibrary(p, library)
 	name, ok := "", false
 	for _, cand := range candidates(p) {
 		if _, exists := files[cand]; exists && layout.CheckPath(cand) == nil {
@@ -276,6 +280,22 @@ func (d *Server) handleFile(c echo.Context) error {
 	h := c.Response().Header()
 	h["Content-Type"] = []string{layout.ContentType(name)}
 	return c.Blob(http.StatusOK, layout.ContentType(name), files[name])
+}
+
+// withoutLibrary strips a named library's prefix from a path:
+// "pusher/2.2.0/x.js" and "pusher@2/x.js" become "2.2.0/x.js" and
+// "2/x.js" ("pusher" is "").
+func withoutLibrary(p, library string) string {
+	if library == "" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, library+"/"); ok {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(p, library+"@"); ok {
+		return rest
+	}
+	return p
 }
 
 // candidates are the paths a request may name: the path itself, and the
@@ -310,7 +330,7 @@ var devIndex = template.Must(template.New("index").Parse(`<!doctype html>
 <title>cdnserve dev</title>
 <h1>cdnserve dev</h1>
 {{if .Error}}<h2>Build failed</h2><pre>{{.Error}}</pre>{{end}}
-<p>Build {{.Builds}}. Every file is also served under any version prefix, such as <code>/{{.Version}}/{{.First}}</code>.</p>
+<p>Build {{.Builds}}{{if .Library}} of {{.Library}}{{end}}. Every file is also served under any version prefix, such as <code>/{{.Version}}/{{.First}}</code>{{if .Library}}, and below the library's name, as <code>/{{.Library}}/{{.Version}}/{{.First}}</code>{{end}}.</p>
 <ul>{{range .Files}}<li><a href="/{{.}}">{{.}}</a></li>{{end}}</ul>
 <p>Live reload: <code>new EventSource("/-/events").addEventListener("rebuild", () => location.reload());</code></p>
 </html>
@@ -324,7 +344,7 @@ func (d *Server) handleIndex(c echo.Context) error {
 	for n := range d.files {
 		names = append(names, n)
 	}
-	errText, version := "", d.version
+	errText, version, library := "", d.version, d.library
 	if d.err != nil {
 		errText = d.err.Error()
 	}
@@ -340,7 +360,7 @@ func (d *Server) handleIndex(c echo.Context) error {
 	c.Response().Header()["Content-Type"] = []string{"text/html; charset=utf-8"}
 	c.Response().WriteHeader(http.StatusOK)
 	return devIndex.Execute(c.Response(), map[string]any{
-		"Files": names, "Error": errText, "Builds": d.Builds(), "Version": version, "First": first,
+		"Files": names, "Error": errText, "Builds": d.Builds(), "Version": version, "First": first, "Library": library,
 	})
 }
 

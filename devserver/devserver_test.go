@@ -137,6 +137,25 @@ func TestDevServesCurrentSources(t *testing.T) {
 	}
 }
 
+// TestDevServesItsLibraryByName: with name: in the manifest, the files
+// are served below the library's name as well, as serve serves them.
+func TestDevServesItsLibraryByName(t *testing.T) {
+	dir, _, ts := devProject(t)
+	manifest, _ := os.ReadFile(filepath.Join(dir, "cdnserve.yaml"))
+	save(t, filepath.Join(dir, "cdnserve.yaml"), "name: \"@corp/lib\"\n"+string(manifest))
+	for _, p := range []string{"/@corp/lib/2.2.0/lib.js", "/@corp/lib@^2/lib.js", "/@corp/lib/lib.js", "/2.2.0/lib.js", "/lib.js"} {
+		if resp, body := do(t, "GET", ts.URL+p); resp.StatusCode != 200 || !strings.Contains(string(body), "'first'") {
+			t.Errorf("%s: %d %.80q", p, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/@corp/other/2.2.0/lib.js"); resp.StatusCode != 404 {
+		t.Errorf("another library's path: %d", resp.StatusCode)
+	}
+	if _, body := do(t, "GET", ts.URL+"/"); !strings.Contains(string(body), "<code>/@corp/lib/2.2.0/app.js</code>") {
+		t.Errorf("index does not show the library's URLs:\n%s", body)
+	}
+}
+
 func TestDevTouchDoesNotRebuild(t *testing.T) {
 	dir, d, ts := devProject(t)
 	do(t, "GET", ts.URL+"/lib.js")

@@ -99,9 +99,12 @@ func TestBrowserEnforcesSRI(t *testing.T) {
 }
 
 // TestBrowserDependencyLoader: a seed-style dependency loader on another
-// origin injects <cdn>/<version>/<name><suffix>.js at run time.
+// origin injects <cdn>/<version>/<name><suffix>.js at run time, from the
+// root library, and unchanged from a named library when its cdn_http is
+// the library's URL (<cdn>/pusher/).
 func TestBrowserDependencyLoader(t *testing.T) {
 	f := newFixture(t, "2.2.3")
+	f.publishSeedIn(t, "pusher", "2.2.4")
 	_, cdn := f.server(t, nil)
 	p := browsertest.NewPage(t)
 	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>loader</title><script>
@@ -123,20 +126,26 @@ DependencyLoader.prototype.load = function (name) {
     document.head.appendChild(s);
   });
 };
-window.loadWith = function (suffix) {
+window.loadWith = function (cdn, version, suffix) {
   delete window.SockJS; delete window.JSON2;
-  var l = new DependencyLoader({cdn_http: "`+cdn.URL+`/", cdn_https: "https://unused.invalid/", version: "2.2.3", suffix: suffix});
+  var l = new DependencyLoader({cdn_http: cdn, cdn_https: "https://unused.invalid/", version: version, suffix: suffix});
   return Promise.all([l.load("sockjs"), l.load("json2")]).then(function (srcs) {
     return srcs.join(" ") + " | " + typeof SockJS + " " + typeof JSON2.stringify;
   });
 };
 </script>`)))
-	for _, tc := range []struct{ suffix, files string }{{".min", "sockjs.min.js json2.min.js"}, {"", "sockjs.js json2.js"}} {
-		got := p.Eval(t, `loadWith(`+fmt.Sprintf("%q", tc.suffix)+`)`)
+	for _, tc := range []struct{ base, version, suffix, files string }{
+		{cdn.URL + "/", "2.2.3", ".min", "sockjs.min.js json2.min.js"},
+		{cdn.URL + "/", "2.2.3", "", "sockjs.js json2.js"},
+		{cdn.URL + "/pusher/", "2.2.4", ".min", "sockjs.min.js json2.min.js"},
+		{cdn.URL + "/pusher/", "2.2.4", "", "sockjs.js json2.js"},
+	} {
+		got := p.Eval(t, fmt.Sprintf("loadWith(%q, %q, %q)", tc.base, tc.version, tc.suffix))
 		names := strings.Fields(tc.files)
-		want := cdn.URL + "/2.2.3/" + names[0] + " " + cdn.URL + "/2.2.3/" + names[1] + " | function function"
+		root := tc.base + tc.version + "/"
+		want := root + names[0] + " " + root + names[1] + " | function function"
 		if got != want {
-			t.Errorf("suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.suffix, got, want, p.Log())
+			t.Errorf("%s %s suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.base, tc.version, tc.suffix, got, want, p.Log())
 		}
 	}
 }
