@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -131,28 +132,55 @@ type libraryDoc struct {
 
 // handleLibraries serves /-/libraries: every named library, sorted, with
 // its latest version and its aliases, and the root library's as "root"
-// when it has any version.
+// when it has any version. The document is built once per change of the
+// tree (pageCache), and reads no manifest but each library's latest and
+// its aliases'.
 func (s *Server) handleLibraries(c echo.Context) error {
 	setKind(c, kindMeta)
+	c.Response().Header()["Cache-Control"] = s.policy.alias
+	gen := s.cat.env.gen.Load()
+	if doc, ok := s.pages.get(gen, librariesKey); ok {
+		return c.JSONBlob(http.StatusOK, doc)
+	}
 	doc := struct {
 		Root      *libraryDoc  `json:"root,omitempty"`
 		Libraries []libraryDoc `json:"libraries"`
 	}{Libraries: []libraryDoc{}}
-	summary := func(lib *store) libraryDoc {
-		v := versionsOf(lib)
-		return libraryDoc{Name: lib.lib, Latest: v.Latest, Aliases: v.Aliases}
-	}
 	if len(s.cat.root.versions()) > 0 {
-		root := summary(s.cat.root)
+		root := summarize(s.cat.root)
 		doc.Root = &root
 	}
 	for _, name := range s.cat.libraries() {
 		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 {
-			doc.Libraries = append(doc.Libraries, summary(lib))
+			doc.Libraries = append(doc.Libraries, summarize(lib))
 		}
 	}
-	c.Response().Header()["Cache-Control"] = s.policy.alias
-	return c.JSON(http.StatusOK, doc)
+	body, _ := json.Marshal(doc) // plain data: cannot fail
+	s.pages.put(gen, librariesKey, body)
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+// librariesKey is /-/libraries' key in the pageCache, which no page's
+// key can be (those start with a library name).
+const librariesKey = "\x00/-/libraries"
+
+// summarize is a library's entry in /-/libraries: its latest version and
+// the aliases of its major.minor lines.
+func summarize(lib *store) libraryDoc {
+	doc := libraryDoc{Name: lib.lib, Aliases: map[string]string{}}
+	doc.Latest, _ = lib.resolve("latest")
+	seen := map[string]bool{}
+	for _, v := range lib.versions() {
+		name := versioning.AliasDir(v)
+		if seen[name] || versioning.IsPrerelease(v) {
+			continue
+		}
+		seen[name] = true
+		if a, err := lib.get(name); err == nil && a.alias {
+			doc.Aliases[name] = a.exact
+		}
+	}
+	return doc
 }
 
 // Newest returns the library whose versions a start-up message should

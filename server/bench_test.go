@@ -26,6 +26,7 @@ func (d *discard) WriteHeader(int)             {}
 
 func benchServe(b *testing.B, path string, headers ...string) {
 	f := newFixture(b, "2.2.3")
+	f.publishSeedIn(b, "@corp/pusher", "2.2.3")
 	s, err := New(Config{Fs: storage.DiskFs{}, Root: f.root})
 	if err != nil {
 		b.Fatal(err)
@@ -49,6 +50,10 @@ func benchServe(b *testing.B, path string, headers ...string) {
 
 // BenchmarkServeHit: GET of a cached 2 KB file of an exact version.
 func BenchmarkServeHit(b *testing.B) { benchServe(b, "/2.2.3/sockjs.min.js") }
+
+// BenchmarkServeHitLibrary is BenchmarkServeHit for a scoped library's
+// file: finding the library costs a map lookup, and nothing more.
+func BenchmarkServeHitLibrary(b *testing.B) { benchServe(b, "/@corp/pusher/2.2.3/sockjs.min.js") }
 
 // BenchmarkServe304: a conditional GET whose If-None-Match matches.
 func BenchmarkServe304(b *testing.B) { benchServe(b, "/2.2.3/pusher.min.js", "If-None-Match", "") }
@@ -185,4 +190,72 @@ func BenchmarkIndex5000(b *testing.B) {
 			b.ReportMetric(float64(size), "page-bytes")
 		})
 	}
+}
+
+// librariesServer serves libs named libraries of n versions each
+// (manifests only), as bench/scale's -libraries tree.
+func librariesServer(b testing.TB, libs, n int) *Server {
+	fs := afero.NewMemMapFs()
+	for l := range libs {
+		for i := range n {
+			v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
+			afero.WriteFile(fs, fmt.Sprintf("/dist/lib-%04d/%s/%s", l, v, layout.ManifestName), []byte(`{"format":1,"version":"`+v+`","files":[{"path":"lib.js","size":1,"sha256":"x"}]}`), 0o644)
+		}
+	}
+	s, err := New(Config{Fs: fs, Root: "/dist"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkLibraries measures a tree of 1,000 libraries of 20 versions
+// (issue 15):
+//   - resolve-cached: a range in one library, once warm: finding the
+//     library and the cached answer allocates nothing;
+//   - split: telling the library from a request path;
+//   - refresh: one refresh of the whole tree, which every replica runs
+//     each --refresh (2 s by default on disk);
+//   - index: / from the page cache, and its size.
+func BenchmarkLibraries(b *testing.B) {
+	s := librariesServer(b, 1000, 20)
+	b.Run("resolve-cached", func(b *testing.B) {
+		lib, _ := s.cat.library("lib-0999")
+		lib.resolve("^0.1.0")
+		b.ReportAllocs()
+		for b.Loop() {
+			lib := s.cat.loaded("lib-0999")
+			if v, err := lib.resolve("^0.1.0"); err != nil || v != "0.1.9" {
+				b.Fatal(v, err)
+			}
+		}
+	})
+	b.Run("split", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if ap := splitAssetPath("/lib-0500/^0.1.0/lib.js", s.cat.known); ap.lib != "lib-0500" {
+				b.Fatal(ap)
+			}
+		}
+	})
+	b.Run("refresh", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.cat.refresh(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("index", func(b *testing.B) {
+		w := &discard{h: http.Header{}}
+		req := httptest.NewRequest("GET", "/", nil)
+		s.ServeHTTP(w, req)
+		size := w.n
+		b.ReportAllocs()
+		for b.Loop() {
+			clear(w.h)
+			s.ServeHTTP(w, req)
+		}
+		b.ReportMetric(float64(size), "page-bytes")
+	})
 }

@@ -44,8 +44,8 @@ func splitAssetPath(p string, known func(string) bool) assetPath {
 		}
 		return assetPath{lib: p[:len(first)+1+len(second)], rest: after2, bare: !slash2}
 	}
-	if !known(first) && !isLibrarySegment(first) {
-		return assetPath{rest: p}
+	if first == "" || first[0] >= '0' && first[0] <= '9' || !known(first) && !isLibrarySegment(first) {
+		return assetPath{rest: p} // a version or alias (a digit first), or a range or tag
 	}
 	return assetPath{lib: first, rest: after, bare: !slash}
 }

@@ -1,8 +1,13 @@
 // Command scale measures how cdnserve serve grows with the number of
 // published versions: start-up time, memory, /-/versions, and semver
-// range resolution, cold and cached, at 10, 1,000 and 10,000 versions.
+// range resolution, cold and cached, at 10, 1,000 and 10,000 versions;
+// and with the number of libraries in one tree (-libraries 1000x20: 1,000
+// libraries of 20 versions each, a tenth of them scoped): start-up,
+// memory, the size and time of /, /-/libraries, and a range in one
+// library.
 //
 //	go build -o /tmp/cdnserve ./cmd/cdnserve && go run ./bench/scale -bin /tmp/cdnserve
+//	go run ./bench/scale -bin /tmp/cdnserve -sizes '' -libraries 1000x20
 //
 // It generates each tree directly (one small file and a valid integrity
 // manifest per version, plus major.minor aliases), so that generating
@@ -31,10 +36,13 @@ import (
 
 func main() {
 	bin := flag.String("bin", "cdnserve", "the cdnserve binary")
-	sizes := flag.String("sizes", "10,1000,10000", "numbers of versions")
+	sizes := flag.String("sizes", "10,1000,10000", "numbers of versions (comma-separated; empty for none)")
+	libraries := flag.String("libraries", "", "LIBRARIESxVERSIONS trees to measure (comma-separated), such as 1000x20")
 	flag.Parse()
-	fmt.Println("versions | start-up ms | RSS after start MiB | /-/versions ms | range cold ms | range cached ms | RSS after MiB")
-	for _, s := range strings.Split(*sizes, ",") {
+	if *sizes != "" {
+		fmt.Println("versions | start-up ms | RSS after start MiB | /-/versions ms | range cold ms | range cached ms | RSS after MiB")
+	}
+	for _, s := range strings.FieldsFunc(*sizes, func(r rune) bool { return r == ',' }) {
 		var n int
 		fmt.Sscan(s, &n)
 		dir, err := os.MkdirTemp("", "cdnscale-")
@@ -45,6 +53,32 @@ func main() {
 		measure(*bin, dir, n)
 		os.RemoveAll(dir)
 	}
+	if *libraries != "" {
+		fmt.Println("libraries x versions | start-up ms | RSS after start MiB | / KB | / ms | /-/libraries ms | range cold ms | range cached ms | RSS after MiB")
+	}
+	for _, s := range strings.FieldsFunc(*libraries, func(r rune) bool { return r == ',' }) {
+		var libs, n int
+		if _, err := fmt.Sscanf(s, "%dx%d", &libs, &n); err != nil {
+			log.Fatalf("-libraries %q: want LIBRARIESxVERSIONS, such as 1000x20", s)
+		}
+		dir, err := os.MkdirTemp("", "cdnscale-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		for i := range libs {
+			generate(filepath.Join(dir, libraryName(i)), n)
+		}
+		measureLibraries(*bin, dir, libs, n)
+		os.RemoveAll(dir)
+	}
+}
+
+// libraryName is the i-th library's name: every tenth is scoped.
+func libraryName(i int) string {
+	if i%10 == 9 {
+		return fmt.Sprintf("@team-%d/widget-%04d", i%7, i)
+	}
+	return fmt.Sprintf("lib-%04d", i)
 }
 
 // version i is MAJOR.MINOR.PATCH with 10 patches a minor and 100 minors a
@@ -72,44 +106,78 @@ func generate(root string, n int) {
 	}
 }
 
-func measure(bin, root string, n int) {
+// started is a serve process over a tree, with its base URL.
+type started struct {
+	cmd     *exec.Cmd
+	base    string
+	startup time.Duration
+}
+
+// start runs serve over root and waits for the start-up text's "Local:"
+// line, which has the URL to use from this machine.
+func start(bin, root string) *started {
 	cmd := exec.Command(bin, "serve", "--storage", root, "--addr", "127.0.0.1:0", "--access-log=false")
 	out, _ := cmd.StdoutPipe()
-	start := time.Now()
+	t := time.Now()
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	// The start-up text says where serve listens; the "Local:" line has
-	// the URL to use from this machine.
 	lines := bufio.NewReader(out)
-	var base string
-	for base == "" {
+	s := &started{cmd: cmd}
+	for s.base == "" {
 		line, err := lines.ReadString('\n')
 		if err != nil {
 			log.Fatal(err)
 		}
 		if u, ok := strings.CutPrefix(line, "  Local:    "); ok {
-			base = strings.TrimSuffix(strings.TrimSpace(u), "/")
+			s.base = strings.TrimSuffix(strings.TrimSpace(u), "/")
 		}
 	}
-	startup := time.Since(start)
+	s.startup = time.Since(t)
 	go io.Copy(io.Discard, lines) // the rest of the start-up text
-	rss0 := rss(cmd.Process.Pid)
-	timed := func(url string) time.Duration {
-		t := time.Now()
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(url)
-		if err != nil {
-			log.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return time.Since(t)
+	return s
+}
+
+// timed gets a URL, without following redirects, and returns how long it
+// took and how many body bytes came.
+func (s *started) timed(path string) (time.Duration, int64) {
+	t := time.Now()
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(s.base + path)
+	if err != nil {
+		log.Fatal(err)
 	}
-	versions := timed(base + "/-/versions")
-	oldest := base + "/%3C%3D0.0.1/lib.js" // "<=0.0.1": the worst case, every newer version is checked
-	cold, cached := timed(oldest), timed(oldest)
-	fmt.Printf("%8d | %11.1f | %18.1f | %14.1f | %13.2f | %15.2f | %13.1f\n", n, ms(startup), rss0, ms(versions), ms(cold), ms(cached), rss(cmd.Process.Pid))
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		log.Fatalf("%s: %s", path, resp.Status)
+	}
+	return time.Since(t), n
+}
+
+func measure(bin, root string, n int) {
+	s := start(bin, root)
+	defer s.cmd.Process.Kill()
+	rss0 := rss(s.cmd.Process.Pid)
+	versions, _ := s.timed("/-/versions")
+	oldest := "/%3C%3D0.0.1/lib.js" // "<=0.0.1": the worst case, every newer version is checked
+	cold, _ := s.timed(oldest)
+	cached, _ := s.timed(oldest)
+	fmt.Printf("%8d | %11.1f | %18.1f | %14.1f | %13.2f | %15.2f | %13.1f\n", n, ms(s.startup), rss0, ms(versions), ms(cold), ms(cached), rss(s.cmd.Process.Pid))
+}
+
+// measureLibraries serves a tree of many libraries: start-up, memory, /
+// (its size too), /-/libraries, and a range in the last library, cold
+// and cached.
+func measureLibraries(bin, root string, libs, n int) {
+	s := start(bin, root)
+	defer s.cmd.Process.Kill()
+	rss0 := rss(s.cmd.Process.Pid)
+	index, size := s.timed("/")
+	libraries, _ := s.timed("/-/libraries")
+	r := "/" + libraryName(libs-1) + "/%3C%3D0.0.1/lib.js"
+	cold, _ := s.timed(r)
+	cached, _ := s.timed(r)
+	fmt.Printf("%9d x %8d | %11.1f | %18.1f | %4.1f | %4.1f | %15.1f | %13.2f | %15.2f | %13.1f\n", libs, n, ms(s.startup), rss0, float64(size)/1024, ms(index), ms(libraries), ms(cold), ms(cached), rss(s.cmd.Process.Pid))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
