@@ -3,8 +3,6 @@ package dist
 import (
 	"errors"
 	"fmt"
-	"path"
-	"slices"
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
@@ -39,68 +37,19 @@ func (e *LibraryNameError) Error() string {
 
 func (e *LibraryNameError) Unwrap() error { return e.Err }
 
-// Libraries lists the named libraries below a dist root, sorted: every
-// plain directory whose name is a library name, and every one inside a
-// plain "@scope" directory. Entries that are neither a library, nor a
-// scope, nor a part of the root library's tree come back as skipped, with
-// why, for verify to report.
+// Libraries lists the named libraries below a dist root, sorted
+// (layout.ListLibraries). Entries with a library's or a scope's name that
+// are not one come back as skipped, with why, for verify to report.
 func Libraries(fsys afero.Fs, root string) (names []string, skipped []Skipped, err error) {
 	entries, err := afero.ReadDir(fsys, root)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing %s: %w", root, err)
 	}
-	for _, e := range entries {
-		name := e.Name()
-		switch layout.ClassifyDir(name) {
-		case layout.Library:
-			if why := plainDir(fsys, path.Join(root, name)); why != "" {
-				skipped = append(skipped, Skipped{Path: name, Why: why})
-				continue
-			}
-			names = append(names, name)
-		case layout.Scope:
-			scoped, skip, err := scopeLibraries(fsys, root, name)
-			if err != nil {
-				return nil, nil, err
-			}
-			names, skipped = append(names, scoped...), append(skipped, skip...)
-		}
+	names, unlisted, err := layout.ListLibraries(fsys, root, entries)
+	for _, u := range unlisted {
+		skipped = append(skipped, Skipped{Path: u.Path, Why: u.Why})
 	}
-	slices.Sort(names)
-	return names, skipped, nil
-}
-
-// scopeLibraries lists the libraries inside one scope directory.
-func scopeLibraries(fsys afero.Fs, root, scope string) (names []string, skipped []Skipped, err error) {
-	if why := plainDir(fsys, path.Join(root, scope)); why != "" {
-		return nil, []Skipped{{Path: scope, Why: why}}, nil
-	}
-	entries, err := afero.ReadDir(fsys, path.Join(root, scope))
-	if err != nil {
-		return nil, nil, fmt.Errorf("listing %s: %w", path.Join(root, scope), err)
-	}
-	for _, e := range entries {
-		lib := scope + "/" + e.Name()
-		if err := layout.CheckLibraryName(lib); err != nil {
-			skipped = append(skipped, Skipped{Path: lib, Why: "not a library name: " + err.Error()})
-			continue
-		}
-		if why := plainDir(fsys, path.Join(root, lib)); why != "" {
-			skipped = append(skipped, Skipped{Path: lib, Why: why})
-			continue
-		}
-		names = append(names, lib)
-	}
-	return names, skipped, nil
-}
-
-// plainDir says why p is not a plain directory, or "".
-func plainDir(fsys afero.Fs, p string) string {
-	_, why, err := layout.NotPlain(fsys, p, true)
-	if err != nil {
-		return err.Error()
-	}
-	return why
+	return names, skipped, err
 }
 
 // LibraryReport is one library's part of VerifyAll.

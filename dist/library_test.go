@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -127,5 +129,24 @@ func TestVerifyAllReportsPerLibrary(t *testing.T) {
 	}
 	if !strings.Contains(got[""], "readme: extra: not a directory") || !strings.Contains(got[""], `@s/Gamma: extra: not a library name: has the capital 'G'`) {
 		t.Errorf("root report: %q", got[""])
+	}
+}
+
+// TestVerifyAllReportsLinkedLibraries: a symbolic link with a library's
+// name is no library; verify says so in the root library's report.
+func TestVerifyAllReportsLinkedLibraries(t *testing.T) {
+	root := onDisk(t, memTree())
+	lt, _ := root.Library("pusher")
+	publish(t, lt, "1.0.0", lib("1.0.0"), false)
+	if err := os.Symlink(filepath.Join(root.Root, "pusher"), filepath.Join(root.Root, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	reports, err := root.VerifyAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) != 2 || reports[0].Library != "" || len(reports[0].Problems) != 1 ||
+		reports[0].Problems[0].String() != "linked: extra: a symbolic link: never served or listed" || !reports[1].OK() {
+		t.Errorf("reports: %+v %+v", reports[0].VerifyReport, reports[1].VerifyReport)
 	}
 }

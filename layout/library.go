@@ -3,10 +3,13 @@ package layout
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
 )
 
 // A dist root holds many libraries. The root library keeps the seed's
@@ -113,4 +116,63 @@ func SplitLibrary(p string) (library, rest string) {
 		}
 	}
 	return "", p
+}
+
+// Unlisted is an entry of a dist root, or of a scope directory, that
+// ListLibraries leaves out, and why.
+type Unlisted struct {
+	Path, Why string
+}
+
+// ListLibraries finds the named libraries below a dist root, sorted,
+// from a listing of the root (entries, as afero.ReadDir returns it): the
+// plain directories with a library's name, and those inside plain
+// "@scope" directories, which it lists. Entries with a library's or a
+// scope's name that are not plain directories, and names in a scope
+// that are no library names, come back as unlisted; the root library's
+// own entries (versions, aliases, dot-names) are neither.
+func ListLibraries(fsys afero.Fs, root string, entries []fs.FileInfo) (names []string, unlisted []Unlisted, err error) {
+	for _, e := range entries {
+		name := e.Name()
+		kind := ClassifyDir(name)
+		if kind != Library && kind != Scope {
+			continue
+		}
+		if why := notPlainDir(e); why != "" {
+			unlisted = append(unlisted, Unlisted{name, why})
+			continue
+		}
+		if kind == Library {
+			names = append(names, name)
+			continue
+		}
+		scoped, err := afero.ReadDir(fsys, path.Join(root, name))
+		if err != nil {
+			return nil, nil, fmt.Errorf("listing %s: %w", path.Join(root, name), err)
+		}
+		for _, se := range scoped {
+			lib := name + "/" + se.Name()
+			if err := CheckLibraryName(lib); err != nil {
+				unlisted = append(unlisted, Unlisted{lib, "not a library name: " + err.Error()})
+			} else if why := notPlainDir(se); why != "" {
+				unlisted = append(unlisted, Unlisted{lib, why})
+			} else {
+				names = append(names, lib)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, unlisted, nil
+}
+
+// notPlainDir says why a listed entry is not a plain directory, or "".
+// (afero.ReadDir lstats on the OS, so a link is seen as a link.)
+func notPlainDir(e fs.FileInfo) string {
+	switch {
+	case e.Mode()&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case !e.IsDir():
+		return "not a directory"
+	}
+	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"slices"
 	"sync"
 	"time"
@@ -101,52 +100,17 @@ func (c *catalog) refresh() error {
 	return errors.Join(errs...)
 }
 
-// list finds the named libraries in a listing of the dist root: plain
-// directories with a library's name, and those inside plain scope
-// directories. Anything else that is not the root library's is logged
-// once, by the root library's store.
+// list finds the named libraries in a listing of the dist root
+// (layout.ListLibraries), and logs once each entry it leaves out.
 func (c *catalog) list(entries []fs.FileInfo) ([]string, error) {
-	var names []string
-	for _, e := range entries {
-		name := e.Name()
-		switch layout.ClassifyDir(name) {
-		case layout.Library:
-			if c.plainDir(name, e) {
-				names = append(names, name)
-			}
-		case layout.Scope:
-			if !c.plainDir(name, e) {
-				continue
-			}
-			scoped, err := afero.ReadDir(c.env.fs, path.Join(c.env.root, name))
-			if err != nil {
-				return nil, fmt.Errorf("%w: listing %s: %v", errStorage, path.Join(c.env.root, name), err)
-			}
-			for _, se := range scoped {
-				lib := name + "/" + se.Name()
-				if err := layout.CheckLibraryName(lib); err != nil {
-					c.env.ignore(lib, "not a library name: "+err.Error())
-				} else if c.plainDir(lib, se) {
-					names = append(names, lib)
-				}
-			}
-		}
+	names, unlisted, err := layout.ListLibraries(c.env.fs, c.env.root, entries)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errStorage, err)
+	}
+	for _, u := range unlisted {
+		c.env.ignore(u.Path, u.Why)
 	}
 	return names, nil
-}
-
-// plainDir reports whether a listed entry is a plain directory, and logs
-// it once when it is not.
-func (c *catalog) plainDir(name string, e fs.FileInfo) bool {
-	switch {
-	case e.Mode()&fs.ModeSymlink != 0:
-		c.env.ignore(name, "a symbolic link")
-	case !e.IsDir():
-		c.env.ignore(name, "not a directory")
-	default:
-		return true
-	}
-	return false
 }
 
 func sortedNames(libs map[string]*store) []string {

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -293,5 +295,27 @@ func TestLibraryMetricsAreBounded(t *testing.T) {
 	}
 	if strings.Contains(string(body), "made-up") {
 		t.Error("a request for an unknown library created a label value")
+	}
+}
+
+// TestLibraryLinksAreNotLibraries: a symbolic link with a library's name,
+// at the root or in a scope, is never served or listed, whether it was
+// there at start or appears later.
+func TestLibraryLinksAreNotLibraries(t *testing.T) {
+	f := librariesFixture(t)
+	os.Symlink(filepath.Join(f.root, "pusher"), filepath.Join(f.root, "linked"))
+	os.Symlink(filepath.Join(f.root, "@corp/widgets"), filepath.Join(f.root, "@corp/linked"))
+	_, ts := f.server(t, nil)
+	os.Symlink(filepath.Join(f.root, "pusher"), filepath.Join(f.root, "later"))
+	for _, p := range []string{"/linked/2.2.4/pusher.js", "/@corp/linked/1.0.0/pusher.js", "/later/2.2.4/pusher.js", "/linked@2/pusher.js"} {
+		if resp, _ := do(t, "GET", ts.URL+p); resp.StatusCode != 404 {
+			t.Errorf("%s through a link: %d", p, resp.StatusCode)
+		}
+	}
+	if _, body := do(t, "GET", ts.URL+"/-/libraries"); strings.Contains(string(body), "linked") || strings.Contains(string(body), "later") {
+		t.Errorf("/-/libraries lists a link: %s", body)
+	}
+	if resp, _ := do(t, "GET", ts.URL+"/pusher/2.2.4/pusher.js"); resp.StatusCode != 200 {
+		t.Errorf("control: %d", resp.StatusCode)
 	}
 }
