@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -317,5 +318,37 @@ func TestLibraryLinksAreNotLibraries(t *testing.T) {
 	}
 	if resp, _ := do(t, "GET", ts.URL+"/pusher/2.2.4/pusher.js"); resp.StatusCode != 200 {
 		t.Errorf("control: %d", resp.StatusCode)
+	}
+}
+
+// TestLibraryFoundWhileRefreshing: first requests for a new library race
+// with refreshes; all are answered, and they share one store (run with
+// -race).
+func TestLibraryFoundWhileRefreshing(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	s, ts := f.server(t, nil)
+	f.publishSeedIn(t, "late", "1.0.0")
+	var wg sync.WaitGroup
+	statuses := make(chan int, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%8 == 0 {
+				s.Refresh()
+			}
+			resp, _ := do(t, "GET", ts.URL+"/late/1.0.0/pusher.js")
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for st := range statuses {
+		if st != 200 {
+			t.Errorf("status %d", st)
+		}
+	}
+	if got := s.cat.libraries(); len(got) != 1 || got[0] != "late" || s.cat.loaded("late") == nil {
+		t.Errorf("libraries %q", got)
 	}
 }
