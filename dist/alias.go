@@ -193,6 +193,7 @@ func (t Tree) finishSwitch(jpath string) (string, error) {
 		files = append(files, layout.File{Name: mf.Path, Data: b})
 	}
 	c := newContent(m.Version, files, m.Provenance)
+	c.manifest.Entry = m.Entry
 	if err := t.w.resumeAlias(context.Background(), t, path.Join(t.Root, j.Alias), c); err != nil {
 		return "", err
 	}

@@ -25,6 +25,9 @@ type Request struct {
 	// Provenance is recorded in the integrity manifest; BuiltAt defaults
 	// to the tree's clock.
 	Provenance layout.Provenance
+	// Entry, if set, is the file a bare /<name>@<range>/ redirects to
+	// (layout.Manifest.Entry); it must be one of Files.
+	Entry string
 	// Force replaces a published version whose content differs.
 	Force bool
 	// Wait waits for another publisher's lock instead of failing.
@@ -103,6 +106,7 @@ func (t Tree) Plan(req Request) (*Result, error) {
 		return nil, err
 	}
 	c := newContent(req.Version.Original(), req.Files, req.Provenance)
+	c.manifest.Entry = req.Entry
 	res := &Result{Version: req.Version.Original(), Files: len(req.Files), Sidecars: c.sidecars}
 	var err error
 	if _, res.Action, _, err = t.planExact(c, req.Force); err != nil {
@@ -124,6 +128,9 @@ func (t Tree) checkRequest(req Request) error {
 	}
 	if req.Version == nil || len(req.Files) == 0 {
 		return errors.New("dist: a publish needs a version and at least one file")
+	}
+	if req.Entry != "" && !slices.ContainsFunc(req.Files, func(f layout.File) bool { return f.Name == req.Entry }) {
+		return fmt.Errorf("dist: the entry %q is not one of the files", req.Entry)
 	}
 	return checkFiles(req.Files)
 }
@@ -152,6 +159,7 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 		req.Provenance.BuiltAt = t.now().UTC()
 	}
 	c := newContent(req.Version.Original(), req.Files, req.Provenance)
+	c.manifest.Entry = req.Entry
 	c.progress = req.Progress
 	res.Files, res.Sidecars = len(req.Files), c.sidecars
 	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {

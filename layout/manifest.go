@@ -41,6 +41,10 @@ type Manifest struct {
 	AliasOf string `json:"alias_of,omitempty"`
 	// Files lists every public file, sorted by path.
 	Files []ManifestFile `json:"files"`
+	// Entry is the file a browser loads when it names the version but no
+	// file (/<name>@<range>/): an npm package's jsdelivr, unpkg, browser
+	// or main field. Empty for most libraries.
+	Entry string `json:"entry,omitempty"`
 	// Provenance records how the version was made.
 	Provenance Provenance `json:"provenance"`
 }
@@ -87,6 +91,15 @@ type Provenance struct {
 	GitDirty bool `json:"git_dirty,omitempty"`
 	// BuiltAt is when the version was published, in UTC.
 	BuiltAt time.Time `json:"built_at"`
+	// Registry, Tarball and Integrity say where an npm package came from
+	// (cdnserve add, the npm mirror): the registry's URL, the tarball's
+	// URL, and npm's integrity string (sha512) the tarball was verified
+	// against before anything was published.
+	Registry  string `json:"registry,omitempty"`
+	Tarball   string `json:"tarball,omitempty"`
+	Integrity string `json:"integrity,omitempty"`
+	// License is the package's license, from its package.json.
+	License string `json:"license,omitempty"`
 }
 
 // SRI returns the Subresource Integrity string of data.

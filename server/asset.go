@@ -34,7 +34,18 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	s.common.Set(h, r)
 	ap := splitAssetPath(r.URL.Path, s.cat.known)
 	lib, err := s.cat.library(ap.lib)
-	status, sent, kind := s.asset(w, r, ap, lib, err)
+	var status int
+	var sent int64
+	var kind routeKind
+	var upstream error
+	if s.cfg.Mirror != nil && ap.lib != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.cfg.Mirror.Allowed(ap.lib) {
+		lib, err, upstream = s.mirrored(r, ap, lib, err)
+	}
+	if upstream != nil {
+		status, sent, kind = s.upstreamError(w, r, ap, upstream)
+	} else {
+		status, sent, kind = s.asset(w, r, ap, lib, err)
+	}
 	var counts *libraryMetrics
 	if lib != nil {
 		counts = lib.counts
@@ -125,7 +136,19 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 	if err != nil || strings.Contains(spec, "@") {
 		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
 	}
-	if _, err := versioning.Parse(spec); err == nil {
+	_, perr := versioning.Parse(spec)
+	if file == "" {
+		// No file: the version's entry (an npm package's browser entry),
+		// as jsDelivr does, or else its page.
+		exact := spec
+		if perr != nil {
+			exact, _ = lib.resolve(spec)
+		}
+		if v, err := lib.get(exact); err == nil && v.manifest.Entry != "" && v.files[v.manifest.Entry] != nil {
+			return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+exact+"/", v.manifest.Entry)
+		}
+	}
+	if perr == nil {
 		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix+spec+"/", file)
 	}
 	return s.resolveTo(w, r, lib, spec, file)

@@ -183,6 +183,19 @@ func (c *catalog) library(name string) (*store, error) {
 	return st, nil
 }
 
+// published makes a library that was just published (by the mirror)
+// visible at once: its absence is forgotten, and its store, if loaded,
+// re-lists its directory, so new versions and moved aliases show.
+func (c *catalog) published(name string) {
+	c.mu.Lock()
+	delete(c.negative, name)
+	st := c.libs[name]
+	c.mu.Unlock()
+	if st != nil {
+		st.refresh()
+	}
+}
+
 // libraries returns the named libraries' names, sorted.
 func (c *catalog) libraries() []string {
 	c.mu.RLock()

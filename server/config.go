@@ -68,6 +68,11 @@ type Config struct {
 	// with more gets the whole file, as nginx's max_ranges does (default 8).
 	MaxRanges int
 
+	// Mirror, if set, fetches the libraries it allows when storage lacks
+	// them, and publishes them into storage for good (npm.Mirror: the npm
+	// mirror of serve --npm-mirror). Nil serves storage alone.
+	Mirror Mirror
+
 	// PublicURL is the base URL clients reach this server at, such as
 	// "https://cdn.example.com/" (behind a proxy or CDN). The browse pages
 	// and /-/snippet show it with both http and https. Empty: taken from

@@ -124,6 +124,39 @@ func (r *Range) Match(v *semver.Version) bool {
 	return false
 }
 
+// MatchNPM reports whether v satisfies the range with npm's rule for
+// prereleases instead of Masterminds': a prerelease matches only a group
+// that has a comparator with a prerelease on the same major.minor.patch
+// ("^1.2.3-beta.1" admits 1.2.3-beta.2 but not 1.2.4-beta.1), as
+// node-semver's satisfies does without includePrerelease.
+func (r *Range) MatchNPM(v *semver.Version) bool {
+	for _, group := range r.groups {
+		if v.Prerelease() != "" && !samePatchPrerelease(group, v) {
+			continue
+		}
+		ok := true
+		for j := range group {
+			if !group[j].match(v) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func samePatchPrerelease(group []comparator, v *semver.Version) bool {
+	for _, c := range group {
+		if c.con.Prerelease() != "" && c.con.Major() == v.Major() && c.con.Minor() == v.Minor() && c.con.Patch() == v.Patch() {
+			return true
+		}
+	}
+	return false
+}
+
 // match is one comparator of Masterminds' (constraintOps), as a bool.
 func (c *comparator) match(v *semver.Version) bool {
 	switch c.op {

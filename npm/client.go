@@ -1,0 +1,321 @@
+// Package npm fetches packages from npm registries for cdnserve: it reads
+// .npmrc as npm does, resolves a range against a package's document with
+// npm's rules, downloads the tarball and checks it against the
+// registry's integrity string (sha512), failing closed, and extracts only
+// the regular files below package/, within size limits. Add publishes a
+// package into a dist tree as a named library, and Mirror does the same
+// on demand for a server.
+//
+// Tokens go only to the registry they are configured for (Config), and
+// never appear in errors or logs: registry URLs are printed redacted and
+// tokens travel in headers alone.
+package npm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Errors a Client returns; each comes wrapped with the package and URL.
+var (
+	// ErrNotFound is a package, version or tag the registry does not have.
+	// It is also fs.ErrNotExist, so a server maps it to 404 without
+	// knowing this package.
+	ErrNotFound error = kindError{"not found", fs.ErrNotExist}
+	// ErrUnavailable is a registry that failed: refused the connection,
+	// answered 5xx, or kept answering 429.
+	ErrUnavailable = errors.New("registry unavailable")
+	// ErrTimeout is a registry that did not answer in time. It is also
+	// context.DeadlineExceeded.
+	ErrTimeout error = kindError{"registry timed out", context.DeadlineExceeded}
+	// ErrIntegrity is a tarball whose bytes do not match the registry's
+	// integrity string, or a package document that cannot be used.
+	ErrIntegrity = errors.New("integrity check failed")
+	// ErrDenied is a registry that refused the request (401, 403): a
+	// missing or wrong token.
+	ErrDenied = errors.New("registry refused access")
+)
+
+// kindError is an error that is also a standard one, for errors.Is.
+type kindError struct {
+	msg  string
+	also error
+}
+
+func (e kindError) Error() string        { return e.msg }
+func (e kindError) Is(target error) bool { return target == e.also }
+
+// Client talks to npm registries. Make one with NewClient; its fields may
+// be changed before first use.
+type Client struct {
+	// Config says which registry serves a package, with which token.
+	Config *Config
+	// HTTP sends the requests (default: a client with a 30 s timeout).
+	HTTP *http.Client
+	// DocTTL is how long a package document is reused before it is asked
+	// for again (default 60 s).
+	DocTTL time.Duration
+	// CacheDir keeps verified tarballs on disk, keyed by their integrity
+	// string, so a build with an exact version needs the registry only
+	// for what it has never fetched. Empty keeps none.
+	CacheDir string
+	// Attempts is how many times a request is tried when the registry
+	// answers 429 or 5xx or the connection fails (default 3); Backoff is
+	// the first wait (default 200 ms), doubled each time, and a 429's
+	// Retry-After is honoured up to MaxRetryAfter (default 30 s).
+	Attempts      int
+	Backoff       time.Duration
+	MaxRetryAfter time.Duration
+	// Limits bound what a package may hold (default DefaultLimits).
+	Limits Limits
+	// Clock is the time (default time.Now).
+	Clock func() time.Time
+
+	mu    sync.Mutex
+	docs  map[string]cachedDoc
+	group singleflight.Group
+	// downloads counts tarball requests sent, for tests and metrics.
+	downloads countingInt
+}
+
+type countingInt struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingInt) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *countingInt) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+type cachedDoc struct {
+	doc     *Packument
+	fetched time.Time
+}
+
+// NewClient is a Client with the defaults, for a configuration.
+func NewClient(cfg *Config) *Client {
+	return &Client{Config: cfg, HTTP: &http.Client{Timeout: 30 * time.Second}, DocTTL: 60 * time.Second,
+		Attempts: 3, Backoff: 200 * time.Millisecond, MaxRetryAfter: 30 * time.Second, Limits: DefaultLimits,
+		Clock: time.Now, docs: map[string]cachedDoc{}}
+}
+
+// Downloads is how many tarball requests the client has sent.
+func (c *Client) Downloads() int { return c.downloads.get() }
+
+// Packument is a package's document in the registry: its versions and
+// its dist-tags.
+type Packument struct {
+	Name     string                     `json:"name"`
+	DistTags map[string]string          `json:"dist-tags"`
+	Versions map[string]*PackageVersion `json:"versions"`
+	// Registry is the registry it came from.
+	Registry string `json:"-"`
+}
+
+// PackageVersion is one version of a package, as its document lists it.
+type PackageVersion struct {
+	Name       string          `json:"name"`
+	Version    string          `json:"version"`
+	License    json.RawMessage `json:"license"`
+	Main       string          `json:"main"`
+	Browser    json.RawMessage `json:"browser"`
+	Unpkg      string          `json:"unpkg"`
+	Jsdelivr   string          `json:"jsdelivr"`
+	Deprecated json.RawMessage `json:"deprecated"`
+	Dist       struct {
+		Integrity string `json:"integrity"`
+		Shasum    string `json:"shasum"`
+		Tarball   string `json:"tarball"`
+	} `json:"dist"`
+}
+
+// LicenseName is the version's license as a string: the SPDX expression,
+// or an old-style {"type": …} object's type.
+func (v *PackageVersion) LicenseName() string {
+	var s string
+	if json.Unmarshal(v.License, &s) == nil {
+		return s
+	}
+	var o struct{ Type string }
+	if json.Unmarshal(v.License, &o) == nil {
+		return o.Type
+	}
+	return ""
+}
+
+// Entry is the file a browser should load, as jsDelivr picks it: the
+// "jsdelivr" field, then "unpkg", then "browser" when it is a string,
+// then "main"; "" when none is set. A leading "./" is dropped.
+func (v *PackageVersion) Entry() string {
+	var browser string
+	json.Unmarshal(v.Browser, &browser)
+	for _, e := range []string{v.Jsdelivr, v.Unpkg, browser, v.Main} {
+		if e = strings.TrimPrefix(e, "./"); e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// Packument returns a package's document: from memory when it was fetched
+// less than DocTTL ago, else from its registry. Concurrent calls for one
+// package share one request. When the registry fails, the last document
+// fetched is returned with the error (stale is true), so a caller can
+// decide to use it.
+func (c *Client) Packument(ctx context.Context, name string) (doc *Packument, stale bool, err error) {
+	c.mu.Lock()
+	cached, ok := c.docs[name]
+	c.mu.Unlock()
+	if ok && c.Clock().Sub(cached.fetched) < c.DocTTL {
+		return cached.doc, false, nil
+	}
+	v, err, _ := c.group.Do("doc:"+name, func() (any, error) {
+		return c.fetchPackument(ctx, name)
+	})
+	if err != nil {
+		if ok && !errors.Is(err, ErrNotFound) {
+			return cached.doc, true, err
+		}
+		return nil, false, err
+	}
+	doc = v.(*Packument)
+	c.mu.Lock()
+	c.docs[name] = cachedDoc{doc: doc, fetched: c.Clock()}
+	c.mu.Unlock()
+	return doc, false, nil
+}
+
+func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, error) {
+	registry := c.Config.RegistryFor(name)
+	u := registry + strings.Replace(url.PathEscape(name), "%40", "@", 1)
+	body, err := c.get(ctx, u, "application/json", 64<<20)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", name, err)
+	}
+	var doc Packument
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("package %s: %s: %w: not a package document: %v", name, redactURL(u), ErrIntegrity, err)
+	}
+	if doc.Name != name {
+		return nil, fmt.Errorf("package %s: %s: %w: the document is for %q", name, redactURL(u), ErrIntegrity, doc.Name)
+	}
+	doc.Registry = registry
+	return &doc, nil
+}
+
+// get sends a GET with the token for its URL, if any, retrying 429, 5xx
+// and failed connections with backoff (a 429's Retry-After honoured),
+// and returns at most limit bytes of the body. Errors name the URL,
+// redacted, and wrap ErrNotFound, ErrDenied, ErrUnavailable or
+// ErrTimeout; never the token.
+func (c *Client) get(ctx context.Context, u, accept string, limit int64) ([]byte, error) {
+	var last error
+	for attempt := 0; attempt < max(1, c.Attempts); attempt++ {
+		if attempt > 0 {
+			wait := c.Backoff << (attempt - 1)
+			wait = wait/2 + rand.N(wait/2+1)
+			var ra *retryAfter
+			if errors.As(last, &ra) {
+				wait = min(ra.d, c.MaxRetryAfter)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, timeoutOr(ctx.Err(), u)
+			case <-time.After(wait):
+			}
+		}
+		body, err, retry := c.getOnce(ctx, u, accept, limit)
+		if err == nil || !retry {
+			return body, err
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// retryAfter is a 429 with the wait the registry asked for.
+type retryAfter struct {
+	d   time.Duration
+	err error
+}
+
+func (r *retryAfter) Error() string { return r.err.Error() }
+func (r *retryAfter) Unwrap() error { return r.err }
+
+func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (body []byte, err error, retry bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", redactURL(u), err), false
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", "cdnserve")
+	if token := c.Config.tokenFor(u); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil || isTimeout(err) {
+			return nil, timeoutOr(context.DeadlineExceeded, u), ctx.Err() == nil
+		}
+		return nil, fmt.Errorf("%s: %w: %v", redactURL(u), ErrUnavailable, scrub(err, u)), true
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%s: %w (HTTP 404)", redactURL(u), ErrNotFound), false
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("%s: %w (HTTP %d): configure a token for this registry in .npmrc (//host/path/:_authToken=${NPM_TOKEN})", redactURL(u), ErrDenied, resp.StatusCode), false
+	case resp.StatusCode == http.StatusTooManyRequests:
+		err := fmt.Errorf("%s: %w (HTTP 429, rate limited)", redactURL(u), ErrUnavailable)
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
+			return nil, &retryAfter{d: time.Duration(s) * time.Second, err: err}, true
+		}
+		return nil, err, true
+	case resp.StatusCode >= 500:
+		return nil, fmt.Errorf("%s: %w (HTTP %d)", redactURL(u), ErrUnavailable, resp.StatusCode), true
+	default:
+		return nil, fmt.Errorf("%s: %w (HTTP %d)", redactURL(u), ErrUnavailable, resp.StatusCode), false
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: reading the body: %v", redactURL(u), ErrUnavailable, scrub(err, u)), true
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d MB: %w", redactURL(u), limit>>20, ErrTooBig), false
+	}
+	return body, nil, false
+}
+
+func timeoutOr(err error, u string) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", redactURL(u), ErrTimeout)
+	}
+	return fmt.Errorf("%s: %w", redactURL(u), err)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// scrub removes a URL (which may carry user info) from a transport error.
+func scrub(err error, u string) string {
+	return strings.ReplaceAll(err.Error(), u, redactURL(u))
+}

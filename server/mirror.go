@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/cdnserve/cdnserve/layout"
+)
+
+// Mirror fetches libraries that storage lacks from elsewhere, and
+// publishes them into storage for good (npm.Mirror, for npm packages).
+// The server asks it only for libraries it allows, and only when storage
+// cannot answer alone: a version or alias it does not hold, or a range or
+// tag, which the mirror resolves upstream.
+type Mirror interface {
+	// Allowed reports whether a library may be fetched.
+	Allowed(library string) bool
+	// Ensure returns the exact version spec (a version, a range or a tag)
+	// names upstream, once storage holds it. Its error is fs.ErrNotExist
+	// when upstream has no such library or version,
+	// context.DeadlineExceeded when upstream did not answer in time, and
+	// anything else when it failed.
+	Ensure(ctx context.Context, library, spec string) (exact string, err error)
+}
+
+// mirrored makes storage hold what a request for an allowed library
+// names, through the mirror, before the request is answered from
+// storage as any other. It returns the library's store (found anew when
+// the mirror published it) and, when the request cannot be answered, the
+// upstream error. When upstream fails, what storage holds is still
+// served: an exact version it has, and a range resolved against the
+// versions it has (stale-if-error).
+func (s *Server) mirrored(r *http.Request, ap assetPath, lib *store, libErr error) (*store, error, error) {
+	spec := ap.spec
+	if !ap.at {
+		spec, _, _ = strings.Cut(ap.rest, "/")
+	}
+	if spec == "" || len(spec) > maxSpecLen || strings.ContainsAny(spec, "\\\x00") || spec == "." || spec == ".." {
+		return lib, libErr, nil
+	}
+	if lib != nil && layout.IsVersionDir(spec) {
+		if _, err := lib.get(spec); err == nil {
+			return lib, nil, nil // stored: upstream is not asked
+		}
+	}
+	exact, err := s.cfg.Mirror.Ensure(r.Context(), ap.lib, spec)
+	if err == nil {
+		if lib == nil || lib.loaded(exact) == nil {
+			s.cat.published(ap.lib)
+		}
+		lib, libErr = s.cat.library(ap.lib)
+		return lib, libErr, nil
+	}
+	if lib != nil && !errors.Is(err, fs.ErrNotExist) {
+		if _, gerr := lib.get(spec); gerr == nil {
+			return lib, nil, nil
+		}
+		if _, rerr := lib.resolve(spec); rerr == nil {
+			s.log.Warn("the mirror's upstream failed; serving what storage holds", "library", ap.lib, "spec", spec, "err", err)
+			return lib, nil, nil
+		}
+	}
+	if lib != nil && errors.Is(err, fs.ErrNotExist) {
+		return lib, nil, nil // the library's own 404 lists what storage holds
+	}
+	return lib, libErr, err
+}
+
+// upstreamError answers a request the mirror could not fetch: 404 when
+// upstream has no such library or version, 504 when it did not answer in
+// time, 502 when it failed. The 5xx are cached briefly (policy.retry).
+// Upstream's details go to the log, not to the client.
+func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetPath, err error) (int, int64, routeKind) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s.writeError(w, r, kindOther, http.StatusNotFound, "the registry has no package "+ap.lib+" matching what was asked for")
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.Error("fetching a library from upstream timed out", "library", ap.lib, "err", err)
+		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; nothing of it is stored yet", s.policy.retry)
+	}
+	s.log.Error("fetching a library from upstream failed", "library", ap.lib, "err", err)
+	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed; nothing of it is stored yet", s.policy.retry)
+}
