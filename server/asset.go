@@ -39,7 +39,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	var kind routeKind
 	var upstream error
 	if s.cfg.Mirror != nil && ap.lib != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && s.cfg.Mirror.Allowed(ap.lib) {
-		lib, err, upstream = s.mirrored(r, ap, lib, err)
+		lib, err, upstream = s.mirrored(r, &ap, lib, err)
 	}
 	if upstream != nil {
 		status, sent, kind = s.upstreamError(w, r, ap, upstream)
@@ -108,12 +108,16 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	case errors.Is(err, errStorage):
 		return s.storageError(w, r, kindOther, err)
 	}
-	return s.resolveTo(w, r, lib, spec, name)
+	return s.resolveTo(w, r, lib, spec, ap.resolved, name)
 }
 
 // resolveTo answers a range or tag of a library with a 302 to the file
-// (or page) of the exact version it resolves to, or 404.
-func (s *Server) resolveTo(w http.ResponseWriter, r *http.Request, lib *store, spec, file string) (int, int64, routeKind) {
+// (or page) of the exact version it resolves to (the one a mirror
+// resolved it to upstream, when given), or 404.
+func (s *Server) resolveTo(w http.ResponseWriter, r *http.Request, lib *store, spec, upstream, file string) (int, int64, routeKind) {
+	if upstream != "" {
+		return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+upstream+"/", file)
+	}
 	exact, err := lib.resolve(spec)
 	if errors.Is(err, errStorage) {
 		return s.storageError(w, r, kindRedirect, err)
@@ -141,7 +145,9 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 		// No file: the version's entry (an npm package's browser entry),
 		// as jsDelivr does, or else its page.
 		exact := spec
-		if perr != nil {
+		if ap.resolved != "" {
+			exact = ap.resolved
+		} else if perr != nil {
 			exact, _ = lib.resolve(spec)
 		}
 		if v, err := lib.get(exact); err == nil && v.manifest.Entry != "" && v.files[v.manifest.Entry] != nil {
@@ -151,7 +157,7 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 	if perr == nil {
 		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix+spec+"/", file)
 	}
-	return s.resolveTo(w, r, lib, spec, file)
+	return s.resolveTo(w, r, lib, spec, ap.resolved, file)
 }
 
 // redirectTo answers code (301 or 302) to dir + file, keeping the query,

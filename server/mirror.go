@@ -32,8 +32,9 @@ type Mirror interface {
 // the mirror published it) and, when the request cannot be answered, the
 // upstream error. When upstream fails, what storage holds is still
 // served: an exact version it has, and a range resolved against the
-// versions it has (stale-if-error).
-func (s *Server) mirrored(r *http.Request, ap assetPath, lib *store, libErr error) (*store, error, error) {
+// versions it has (stale-if-error). The assetPath comes back with the
+// version upstream resolved a range or tag to.
+func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr error) (*store, error, error) {
 	spec := ap.spec
 	if !ap.at {
 		spec, _, _ = strings.Cut(ap.rest, "/")
@@ -50,6 +51,9 @@ func (s *Server) mirrored(r *http.Request, ap assetPath, lib *store, libErr erro
 	if err == nil {
 		if lib == nil || lib.loaded(exact) == nil {
 			s.cat.published(ap.lib)
+		}
+		if !layout.IsVersionDir(spec) {
+			ap.resolved = exact
 		}
 		lib, libErr = s.cat.library(ap.lib)
 		return lib, libErr, nil

@@ -24,6 +24,9 @@ type assetPath struct {
 	spec string
 	// bare is a named library's path that ends at its name.
 	bare bool
+	// resolved is the exact version a mirror resolved the spec (a range
+	// or a tag) to upstream, which wins over storage's own resolution.
+	resolved string
 }
 
 // splitAssetPath splits a request path (with its leading "/") into its
