@@ -13,6 +13,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/evanw/esbuild/pkg/api"
 	"github.com/spf13/afero"
@@ -34,6 +35,10 @@ type Options struct {
 	// lists the failures in Result.Failed: what the dev server needs, so
 	// that one broken bundle does not take the others down.
 	KeepGoing bool
+	// NPM fetches the files that come from npm packages ("from:
+	// npm:name@1.2.3/path"), verified, from its tarball cache when it can.
+	// Required when the manifest has such a file.
+	NPM *npm.Client
 }
 
 // Validate reports missing options and an invalid version, naming the
@@ -108,7 +113,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	v, _ := o.version()
-	b := &builder{opts: o, m: o.Manifest, subs: newSubstituter(o.Manifest.Substitutions, v.Original())}
+	b := &builder{ctx: ctx, opts: o, m: o.Manifest, subs: newSubstituter(o.Manifest.Substitutions, v.Original())}
 	res := &Result{Version: v, Dirs: versioning.Dirs(v)}
 	total := len(b.m.Bundles) + len(b.m.Files)
 	progress := func(name string) {
@@ -161,6 +166,7 @@ func (r *Result) add(output string, arts []Artifact, warns []string) {
 }
 
 type builder struct {
+	ctx  context.Context
 	opts Options
 	m    *Manifest
 	subs substituter
@@ -231,6 +237,9 @@ func (b *builder) bundleAt(field string, bd Bundle) ([]Artifact, []string, error
 // without a license, anything else copied byte for byte.
 func (b *builder) file(i int, f File) ([]Artifact, []string, error) {
 	field := fmt.Sprintf("files[%d]", i)
+	if f.NPM != nil {
+		return b.npmFile(field, f)
+	}
 	if f.Copy || !IsBuilt(f.To) {
 		src, err := b.read(field, f.From, func(d []byte) []byte { return d })
 		if err != nil {
@@ -239,6 +248,18 @@ func (b *builder) file(i int, f File) ([]Artifact, []string, error) {
 		return []Artifact{{Name: f.To, Data: src.data}}, nil, nil
 	}
 	return b.bundleAt(field, Bundle{Name: f.To, Files: []string{f.From}, Target: f.Target})
+}
+
+// npmFile copies one file of an npm package, byte for byte.
+func (b *builder) npmFile(field string, f File) ([]Artifact, []string, error) {
+	if b.opts.NPM == nil {
+		return nil, nil, b.m.errAt(field+".from", "%s comes from npm, and this build has no npm client", f.From)
+	}
+	data, _, err := b.opts.NPM.File(b.ctx, *f.NPM)
+	if err != nil {
+		return nil, nil, b.m.errAt(field+".from", "%w", err)
+	}
+	return []Artifact{{Name: f.To, Data: data}}, nil, nil
 }
 
 // output is what one esbuild job produced, before the license is added.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/npm"
+	"github.com/cdnserve/cdnserve/versioning"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -87,8 +89,14 @@ type Bundle struct {
 
 // File is one entry of "files": a source path and the output name.
 type File struct {
-	// From is the source path below src_dir.
+	// From is the source path below src_dir, or an npm package's file:
+	// "npm:name@1.2.3/dist/file.js" (NPM).
 	From string
+	// NPM is From read as an npm package's file, with an exact version,
+	// when From starts with "npm:". Such a file is copied byte for byte
+	// (Copy) from the package's tarball, verified against the registry's
+	// integrity string.
+	NPM *npm.Spec
 	// To is the output name; it defaults to From.
 	To string
 	// Copy sends the bytes out exactly as they are (key "copy"): no
@@ -361,10 +369,40 @@ func (d *decoder) files(n *yaml.Node) {
 		if d.err == nil && f.From == "" {
 			d.fail(c, field, `a file entry needs "from" (and optionally "to")`)
 		}
+		if d.err == nil && strings.HasPrefix(f.From, "npm:") {
+			d.npmFile(c, field, &f)
+		}
 		if f.To == "" {
 			f.To = f.From
 		}
 		d.m.Files = append(d.m.Files, f)
+	}
+}
+
+// npmFile reads a file entry's "from: npm:name@1.2.3/path". The version
+// must be exact, so that the build is reproducible; the file is copied
+// byte for byte, to the package's path unless "to" says otherwise.
+func (d *decoder) npmFile(n *yaml.Node, field string, f *File) {
+	sp, err := npm.ParseSpec(f.From)
+	switch {
+	case err != nil:
+		d.fail(n, join(field, "from"), "%v", err)
+		return
+	case sp.Path == "":
+		d.fail(n, join(field, "from"), "%q names a package but no file in it: npm:%s@%s/dist/file.js", f.From, sp.Name, sp.Range)
+		return
+	}
+	if _, err := versioning.Parse(sp.Range); err != nil {
+		d.fail(n, join(field, "from"), "%q: a build takes an exact version, not %q, so that it builds the same bytes tomorrow; pin one, such as npm:%s@1.2.3/%s", f.From, sp.Range, sp.Name, sp.Path)
+		return
+	}
+	if f.Target != "" {
+		d.fail(n, join(field, "target"), "a file from npm is copied as it is: it has no target")
+		return
+	}
+	f.NPM, f.Copy = &sp, true
+	if f.To == "" {
+		f.To = sp.Path
 	}
 }
 
@@ -461,7 +499,7 @@ func (m *Manifest) validate() error {
 		if f.Copy && f.Target != "" {
 			return m.errAt(field+".target", `a "copy" entry is sent as it is: it has no target`)
 		}
-		if err := layout.CheckPath(f.From); err != nil {
+		if err := layout.CheckPath(f.From); err != nil && f.NPM == nil {
 			return m.errAt(field, "from %q: %w", f.From, err)
 		}
 		if err := layout.CheckPath(f.To); err != nil {

@@ -1,10 +1,13 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/afero"
 )
 
 func TestDecodeSeedManifest(t *testing.T) {
@@ -62,6 +65,10 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"unknown top key", "version: 1.0.0\nsrcdir: src\nfiles: [a.js]\n",
 			`m.yaml:2: unknown key "srcdir" (known keys: name, version, src_dir, target_dir, target, sourcemap, bundles, files, substitutions)`},
+		{"npm file with a range", "files:\n  - from: npm:sockjs-client@^1.6.0/dist/sockjs.min.js\n", `m.yaml:2: files[0].from: "npm:sockjs-client@^1.6.0/dist/sockjs.min.js": a build takes an exact version, not "^1.6.0", so that it builds the same bytes tomorrow; pin one, such as npm:sockjs-client@1.2.3/dist/sockjs.min.js`},
+		{"npm file without a file", "files:\n  - from: npm:sockjs-client@1.6.1\n", `names a package but no file in it`},
+		{"npm file with a target", "files:\n  - from: npm:a-b@1.0.0/x.js\n    target: es2015\n", `files[0].target: a file from npm is copied as it is: it has no target`},
+		{"npm file with a bad name", "files:\n  - from: npm:Sock@1.0.0/x.js\n", `package name "Sock" has the capital`},
 		{"library name with a capital", "name: Pusher\nfiles: [a.js]\n", `m.yaml:1: name: library name "Pusher" has the capital 'P'; names are lowercase`},
 		{"library name like a version", "version: 1.0.0\nname: 2fast\nfiles: [a.js]\n", `m.yaml:2: name: library name "2fast" starts like a version`},
 		{"library name reserved", "name: latest\nfiles: [a.js]\n", `m.yaml:1: name: library name "latest" is reserved`},
@@ -119,5 +126,26 @@ func TestMinName(t *testing.T) {
 		if got := MinName(in); got != want {
 			t.Errorf("MinName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDecodeNPMFiles: a files entry from npm is an exact version's file,
+// copied as it is, to "to" or to the package's own path.
+func TestDecodeNPMFiles(t *testing.T) {
+	m, err := Decode("m.yaml", []byte("files:\n  - from: npm:sockjs-client@1.6.1/dist/sockjs.min.js\n    to: sockjs.min.js\n  - from: npm:@corp/ui@2.0.0/dist/ui.css\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := m.Files[0], m.Files[1]
+	if a.NPM == nil || a.NPM.Name != "sockjs-client" || a.NPM.Range != "1.6.1" || a.NPM.Path != "dist/sockjs.min.js" || a.To != "sockjs.min.js" || !a.Copy {
+		t.Errorf("first: %+v %+v", a, a.NPM)
+	}
+	if b.NPM == nil || b.NPM.Name != "@corp/ui" || b.To != "dist/ui.css" || !b.Copy {
+		t.Errorf("second: %+v", b)
+	}
+	// Without an npm client, the build says what it lacks.
+	_, err = Build(context.Background(), Options{Manifest: m, Src: afero.NewMemMapFs(), Version: "1.0.0"})
+	if err == nil || !strings.Contains(err.Error(), "m.yaml:2: files[0].from: npm:sockjs-client@1.6.1/dist/sockjs.min.js comes from npm, and this build has no npm client") {
+		t.Errorf("no client: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/labstack/echo/v4"
 	"github.com/spf13/afero"
@@ -46,6 +47,8 @@ type Config struct {
 	// Logger receives each rebuild and each build error (default:
 	// discard).
 	Logger *slog.Logger
+	// NPM fetches the manifest's files from npm packages (build.Options.NPM).
+	NPM *npm.Client
 }
 
 // devVersion is the version built when the manifest names none.
@@ -238,7 +241,7 @@ func (d *Server) buildOnce(ctx context.Context) (files map[string][]byte, failed
 		version = devVersion
 	}
 	src := afero.NewReadOnlyFs(afero.NewBasePathFs(d.cfg.Fs, path.Join(path.Dir(d.cfg.Manifest), m.SrcDir)))
-	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version, KeepGoing: true})
+	res, err := build.Build(ctx, build.Options{Manifest: m, Src: src, Version: version, KeepGoing: true, NPM: d.cfg.NPM})
 	if err != nil {
 		return nil, nil, "", "", err
 	}

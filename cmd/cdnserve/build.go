@@ -31,6 +31,8 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	storageURL := fs.storageFlag("", "publish into this `storage` (default: the manifest's target_dir)")
 	var pf publishFlags
 	pf.register(fs)
+	var nf npmFlags
+	nf.register(fs)
 	var m *build.Manifest
 	var data []byte
 	var mpath string
@@ -53,6 +55,10 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 
 	start := time.Now()
 	base := filepath.Dir(mpath)
+	client, err := nf.client(e, base) // .npmrc: the user's, then the manifest directory's
+	if err != nil {
+		return err
+	}
 	bar := newProgress(e, pf.quiet)
 	defer bar.done()
 	res, err := build.Build(ctx, build.Options{
@@ -60,6 +66,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		Src:      afero.NewReadOnlyFs(afero.NewBasePathFs(afero.NewOsFs(), filepath.Join(base, m.SrcDir))),
 		Version:  *version,
 		Progress: bar.step("building"),
+		NPM:      client,
 	})
 	bar.done()
 	if err != nil {

@@ -96,6 +96,13 @@ func redactSetting(name, value string) string {
 	if strings.Contains(lower, "secret") || strings.Contains(lower, "password") || strings.Contains(lower, "token") {
 		return "REDACTED"
 	}
+	if name == "npm-registry" {
+		if u, err := url.Parse(value); err == nil && u.User != nil {
+			u.User = url.User("REDACTED")
+			return u.String()
+		}
+		return value
+	}
 	if name != "storage" || !strings.Contains(value, "://") {
 		return value
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/cdnserve/cdnserve/build"
@@ -28,6 +29,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`")
 	addr := fs.String("addr", "127.0.0.1:5555", "listen `address`; loopback unless you mean to share it")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
+	var nf npmFlags
+	nf.register(fs)
 	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -35,7 +38,11 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := devserver.Config{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger}
+	client, err := nf.client(e, filepath.Dir(e.abs(*manifest)))
+	if err != nil {
+		return err
+	}
+	cfg := devserver.Config{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger, NPM: client}
 	cfg.CORSOrigins = splitList(*corsOrigins)
 	d, err := devserver.New(cfg)
 	if err != nil {

@@ -58,6 +58,7 @@ func commands() []command {
 		{"dev", "serve a project's bundles rebuilt live from its sources (development only)", runDev},
 		{"build", "publish a version from a manifest into versioned dist directories", runBuild},
 		{"publish", "publish a directory built by another tool as a version", runPublish},
+		{"add", "publish npm packages, verified, as libraries of the tree", runAdd},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
 		{"healthcheck", "exit 0 when the local serve answers /-/healthz (for container HEALTHCHECKs)", runHealthcheck},

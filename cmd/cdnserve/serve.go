@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/demo"
+	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 )
@@ -27,6 +29,7 @@ const serveExamples = `  cdnserve serve                                   # ./di
   cdnserve serve --storage /srv/dist --tls-addr :443 --tls-cert cert.pem --tls-key key.pem
   cdnserve serve --storage 's3://assets/cdn?endpoint=https://s3.example.com&region=us-east-1'
   CDNSERVE_STORAGE=/srv/dist CDNSERVE_CORS_ORIGINS=https://app.example cdnserve serve
+  cdnserve serve --npm-mirror --npm-allow '@corp/*' --npm-allow sockjs-client   # fetch allowed npm packages on first request, for good
 `
 
 // serveOptions are the serve command's settings beyond server.Config.
@@ -58,6 +61,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
+	npmMirror := fs.Bool("npm-mirror", false, "fetch npm packages that storage lacks on their first request, verified, and store them for good (needs --npm-allow)")
+	var npmAllow stringList
+	fs.Var(&npmAllow, "npm-allow", "an npm package `pattern` the mirror may fetch: a name, or a glob such as '@corp/*' (repeatable)")
+	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
+	var nf npmFlags
+	nf.register(fs)
 	fs.derive(func() error {
 		if *storageURL == "" {
 			spec, why := defaultServeStorage(e)
@@ -77,6 +86,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if o.tlsAddr != "" && (o.tlsCert == "" || o.tlsKey == "") {
 		return errors.New("--tls-addr needs --tls-cert and --tls-key")
 	}
+	if *npmMirror && len(npmAllow) == 0 {
+		return errors.New("--npm-mirror needs --npm-allow: name the packages (or '@scope/*') it may fetch; there is no open mirror")
+	}
+	if !*npmMirror && len(npmAllow) > 0 {
+		return errors.New("--npm-allow is set but --npm-mirror is not: add --npm-mirror to fetch those packages")
+	}
+	if err := npm.CheckAllow(npmAllow); err != nil {
+		return err
+	}
 	logger, err := newLogger(e.stderr, o.logFormat)
 	if err != nil {
 		return err
@@ -90,6 +108,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	cfg.Fs, cfg.Root = st.Fs, st.Root
+	if *npmMirror {
+		client, err := nf.client(e, e.dir)
+		if err != nil {
+			return err
+		}
+		client.DocTTL = *npmDocTTL
+		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger}
+		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "registries", client.Config.String())
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
