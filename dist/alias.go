@@ -184,16 +184,10 @@ func (t Tree) finishSwitch(jpath string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finishing the switch of alias %s: %w", j.Alias, err)
 	}
-	files := make([]layout.File, 0, len(m.Files))
-	for _, mf := range m.Files {
-		b, err := afero.ReadFile(t.Fs, path.Join(src, mf.Path))
-		if err != nil {
-			return "", fmt.Errorf("finishing the switch of alias %s: %w", j.Alias, err)
-		}
-		files = append(files, layout.File{Name: mf.Path, Data: b})
+	c, err := t.storedContent(src, m)
+	if err != nil {
+		return "", fmt.Errorf("finishing the switch of alias %s: %w", j.Alias, err)
 	}
-	c := newContent(m.Version, files, m.Provenance)
-	c.manifest.Entry = m.Entry
 	if err := t.w.resumeAlias(context.Background(), t, path.Join(t.Root, j.Alias), c); err != nil {
 		return "", err
 	}

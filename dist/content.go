@@ -1,10 +1,12 @@
 package dist
 
 import (
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/spf13/afero"
 )
 
 // content is a version's files with their sidecars and manifest, ready to
@@ -23,12 +25,12 @@ func (c *content) wrote(i int) {
 	}
 }
 
-func newContent(version string, files []layout.File, prov layout.Provenance) *content {
+func newContent(version string, files []layout.File, prov layout.Provenance, level layout.Level) *content {
 	c := &content{manifest: layout.Manifest{Format: layout.ManifestFormat, Version: version, Provenance: prov}}
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b layout.File) int { return strings.Compare(a.Name, b.Name) })
 	for _, f := range sorted {
-		scs := precompress(f)
+		scs := precompress(f, level)
 		c.manifest.Files = append(c.manifest.Files, describe(f, scs))
 		c.files = append(c.files, f)
 		for _, s := range scs {
@@ -37,6 +39,34 @@ func newContent(version string, files []layout.File, prov layout.Provenance) *co
 		}
 	}
 	return c
+}
+
+// storedContent is a published version's content as it is stored: its
+// manifest, its files and the sidecars it was published with (which
+// another compression level would not reproduce byte for byte), for an
+// alias that must hold exactly what the version holds.
+func (t Tree) storedContent(dir string, m *layout.Manifest) (*content, error) {
+	c := &content{manifest: *m}
+	c.manifest.AliasOf = ""
+	for _, mf := range m.Files {
+		names := []string{mf.Path}
+		for _, enc := range layout.Encodings {
+			if _, ok := mf.Encodings[enc.Name]; ok {
+				names = append(names, mf.Path+enc.Suffix)
+			}
+		}
+		for i, name := range names {
+			b, err := afero.ReadFile(t.Fs, path.Join(dir, name))
+			if err != nil {
+				return nil, err
+			}
+			c.files = append(c.files, layout.File{Name: name, Data: b, Module: mf.IsModule()})
+			if i > 0 {
+				c.sidecars++
+			}
+		}
+	}
+	return c, nil
 }
 
 // manifestFor returns the manifest bytes for a directory: the version's
@@ -55,13 +85,13 @@ type sidecar struct {
 
 // precompress returns the sidecars of a file: brotli at quality 11 and
 // gzip at level 9, each kept only when smaller than the original.
-func precompress(f layout.File) []sidecar {
+func precompress(f layout.File, level layout.Level) []sidecar {
 	if !layout.Compressible(f.Name) {
 		return nil
 	}
 	var out []sidecar
 	for _, enc := range layout.Encodings {
-		if z := enc.Compress(f.Data, layout.Best); len(z) < len(f.Data) {
+		if z := enc.Compress(f.Data, level); len(z) < len(f.Data) {
 			out = append(out, sidecar{enc: enc, data: z})
 		}
 	}

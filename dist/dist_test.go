@@ -566,3 +566,26 @@ func TestPaths(t *testing.T) {
 		t.Errorf("Paths = %q, want %q", got, want)
 	}
 }
+
+// TestRecoverKeepsFastSidecars: a version published with fast sidecars
+// (as the npm mirror publishes), then an interrupted switch of its alias:
+// recovery copies the version's own sidecars, which recompressing at
+// another level would not reproduce, so the alias still verifies.
+func TestRecoverKeepsFastSidecars(t *testing.T) {
+	tree := memTree()
+	publish(t, tree, "1.7.2", lib("1.7.2"), false)
+	if _, err := tree.Publish(context.Background(), Request{Version: ver(t, "1.7.3"), Files: lib("1.7.3"), Compression: layout.Fast}); err != nil {
+		t.Fatal(err)
+	}
+	best := layout.Encodings[0].Compress(lib("1.7.3")[0].Data, layout.Best)
+	if read(t, tree, "1.7.3/lib.js.br") == string(best) {
+		t.Fatal("the fast sidecar equals the best one: this test would prove nothing")
+	}
+	afero.WriteFile(tree.Fs, "dist/1.7/lib.js.br", best, 0o644)
+	afero.WriteFile(tree.Fs, "dist/.switch-1.7.json", []byte(`{"alias":"1.7","to":"1.7.3"}`), 0o644)
+	publish(t, tree, "1.8.0", lib("1.8.0"), false)
+	if read(t, tree, "1.7/lib.js.br") != read(t, tree, "1.7.3/lib.js.br") {
+		t.Error("the alias's sidecar differs from its version's")
+	}
+	mustVerify(t, tree)
+}

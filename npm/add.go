@@ -22,6 +22,10 @@ type AddOptions struct {
 	Tool string
 	// Wait waits for another publisher's lock instead of failing.
 	Wait bool
+	// Compression is how hard the sidecars are compressed (dist.Request):
+	// layout.Best for add, layout.Fast for the mirror, whose first
+	// request waits for it.
+	Compression layout.Level
 }
 
 // Added is what Add did.
@@ -77,7 +81,7 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 		entry = ""
 	}
 	out.Publish, err = tree.Publish(ctx, dist.Request{
-		Version: sv, Files: files, Entry: entry, Wait: opts.Wait,
+		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression,
 		Provenance: layout.Provenance{Tool: opts.Tool, Source: "npm " + v.Name + "@" + v.Version,
 			Registry: redactURL(doc.Registry), Tarball: redactURL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName()},
 	})

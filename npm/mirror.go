@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -81,7 +82,7 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 		start := time.Now()
-		added, err := Add(fctx, m.Client, m.Tree, Spec{Name: name, Range: v.Version}, AddOptions{Tool: m.Tool, Wait: true})
+		added, err := Add(fctx, m.Client, m.Tree, Spec{Name: name, Range: v.Version}, AddOptions{Tool: m.Tool, Wait: true, Compression: layout.Fast})
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/cdnserve/cdnserve/npm/npmtest"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
+	"github.com/cdnserve/cdnserve/storage/s3test"
 )
 
 // mirrored is a real server with an npm mirror over a dist tree on disk,
@@ -212,5 +214,67 @@ func TestMirror429(t *testing.T) {
 	raw, _ := os.ReadFile(filepath.Join(m.root.Root, name, "1.0.0", layout.ManifestName))
 	if mf, err := layout.DecodeManifest("m", raw); err != nil || !strings.HasPrefix(mf.Provenance.Integrity, "sha512-") {
 		t.Errorf("manifest: %s %v", raw, err)
+	}
+}
+
+// TestMirrorReplicasOnS3: two replicas, each with its own mirror and
+// client, share one bucket; first requests reach both at once. The
+// tree's lock and manifest-last publishing keep them apart: every answer
+// is whole, and the bucket verifies.
+func TestMirrorReplicasOnS3(t *testing.T) {
+	reg := npmtest.Start(t)
+	bucket := s3test.Bucket(t, s3test.Endpoint(t))
+	name := npmtest.Name("cdnstest-replicas")
+	testPackage(t, reg, name)
+	var bases []string
+	var root dist.Tree
+	for range 2 {
+		st, err := storage.Open(context.Background(), bucket, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		root = dist.NewTree(st.Fs, st.Root)
+		root.PollInterval = 20 * time.Millisecond
+		client := newTestClient(t, reg.URL)
+		srv, err := server.New(server.Config{Fs: st.Fs, Root: st.Root, Mirror: &Mirror{Client: client, Tree: root, Allow: []string{name}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv)
+		t.Cleanup(ts.Close)
+		bases = append(bases, ts.URL)
+	}
+	var wg sync.WaitGroup
+	answers := make(chan string, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(bases[i%2] + "/" + name + "/1.1.0/dist/" + name + ".min.js")
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers <- strconv.Itoa(resp.StatusCode) + " " + string(body)
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		if a != "200 window.lib='1.1.0';" {
+			t.Errorf("answer %q", a)
+		}
+	}
+	reports, err := root.VerifyAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports {
+		if !r.OK() || (r.Library == name && strings.Join(r.Versions, " ") != "1.1.0") {
+			t.Errorf("%s: %v %v", r.Library, r.Versions, r.Problems)
+		}
 	}
 }
