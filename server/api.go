@@ -79,9 +79,11 @@ func (s *Server) handleMeta(c echo.Context) error {
 			return nil
 		}
 		c.Response().Header()["Cache-Control"] = s.policy.redirect
+		s.setTags(c.Response().Header(), specTags(lib.lib, spec))
 		return c.Redirect(http.StatusFound, "/-/meta/"+lib.metaPath(exact))
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
+	s.setTags(c.Response().Header(), v.tags)
 	return c.JSONBlob(http.StatusOK, v.meta)
 }
 
@@ -120,6 +122,7 @@ func (s *Server) handleVersions(c echo.Context) error {
 		return nil
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.alias
+	s.setTags(c.Response().Header(), libraryTags(lib.lib))
 	return c.JSON(http.StatusOK, versionsOf(lib))
 }
 
@@ -138,6 +141,7 @@ type libraryDoc struct {
 func (s *Server) handleLibraries(c echo.Context) error {
 	setKind(c, kindMeta)
 	c.Response().Header()["Cache-Control"] = s.policy.alias
+	s.setTags(c.Response().Header(), newTagSet(tagIndex))
 	gen := s.cat.env.gen.Load()
 	if doc, ok := s.pages.get(gen, librariesKey); ok {
 		return c.JSONBlob(http.StatusOK, doc)

@@ -70,8 +70,10 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	case errors.Is(libErr, errStorage):
 		return s.storageError(w, r, kindOther, libErr)
 	case libErr != nil:
+		s.setTags(w.Header(), libraryTags(ap.lib))
 		return s.writeError(w, r, kindOther, http.StatusNotFound, "no library named "+ap.lib+" is published; the libraries are listed at / and /-/libraries")
 	case ap.bare:
+		s.setTags(w.Header(), libraryTags(lib.lib))
 		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix, "")
 	case ap.at:
 		return s.atForm(w, r, lib, ap)
@@ -99,6 +101,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
 	case err == nil && v.files[name] == nil:
+		s.setTags(w.Header(), v.tags)
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names
 			"version "+v.name+" has no file "+name+"; its files are listed at "+lib.prefix+v.name+"/ and /-/meta/"+lib.metaPath(v.name))
 	case err == nil:
@@ -115,6 +118,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 // (or page) of the exact version it resolves to (the one a mirror
 // resolved it to upstream, when given), or 404.
 func (s *Server) resolveTo(w http.ResponseWriter, r *http.Request, lib *store, spec, upstream, file string) (int, int64, routeKind) {
+	s.setTags(w.Header(), specTags(lib.lib, spec))
 	if upstream != "" {
 		return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+upstream+"/", file)
 	}
@@ -151,10 +155,12 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 			exact, _ = lib.resolve(spec)
 		}
 		if v, err := lib.get(exact); err == nil && v.manifest.Entry != "" && v.files[v.manifest.Entry] != nil {
+			s.setTags(w.Header(), specTags(lib.lib, spec))
 			return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+exact+"/", v.manifest.Entry)
 		}
 	}
 	if perr == nil {
+		s.setTags(w.Header(), versionTags(lib.lib, spec, spec))
 		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix+spec+"/", file)
 	}
 	return s.resolveTo(w, r, lib, spec, ap.resolved, file)
@@ -233,6 +239,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, kind routeKind, status int) {
 	h["Etag"] = vr.etag
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
+	s.setTags(h, v.tags)
 	if vary := s.common.vary(f.compressible); vary != nil {
 		h["Vary"] = vary
 	}

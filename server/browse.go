@@ -195,6 +195,11 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request, lib *store)
 // versions a page at a time. Pages are rendered once per change of the
 // tree (pageCache).
 func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (int, int64) {
+	if lib.lib == "" {
+		s.setTags(w.Header(), newTagSet(tagIndex, "@*"))
+	} else {
+		s.setTags(w.Header(), libraryTags(lib.lib))
+	}
 	q := r.URL.Query()
 	key := lib.lib + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
 	gen := s.cat.env.gen.Load()
@@ -410,6 +415,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	if v.lib.lib != "" {
 		data.SnippetURL += "&library=" + url.QueryEscape(v.lib.lib)
 	}
+	s.setTags(w.Header(), v.tags)
 	status, n := s.renderPage(w, r, "version", data)
 	return status, n, kindMeta
 }

@@ -68,6 +68,10 @@ type Config struct {
 	// with more gets the whole file, as nginx's max_ranges does (default 8).
 	MaxRanges int
 
+	// DisableCacheTags leaves out the Surrogate-Key and Cache-Tag headers
+	// (tags.go) that edges purge by. Default: sent (serve --cache-tags).
+	DisableCacheTags bool
+
 	// Mirror, if set, fetches the libraries it allows when storage lacks
 	// them, and publishes them into storage for good (npm.Mirror: the npm
 	// mirror of serve --npm-mirror). Nil serves storage alone.

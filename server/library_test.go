@@ -88,7 +88,8 @@ func TestLibraryURLs(t *testing.T) {
 
 // TestLibraryHeadersMatchRootLibrary publishes the same build as a root
 // version and as a library's version: every header of every variant is
-// the same, for exact versions and for aliases.
+// the same, for exact versions and for aliases, but for the cache tags,
+// which name the library.
 func TestLibraryHeadersMatchRootLibrary(t *testing.T) {
 	f := newFixture(t, "2.2.4")
 	f.publishSeedIn(t, "pusher", "2.2.4")
@@ -97,8 +98,13 @@ func TestLibraryHeadersMatchRootLibrary(t *testing.T) {
 		for _, enc := range []string{"", "br", "gzip"} {
 			r1, b1 := do(t, "GET", ts.URL+"/"+p, "Accept-Encoding", enc, "Origin", "https://app.example")
 			r2, b2 := do(t, "GET", ts.URL+"/pusher/"+p, "Accept-Encoding", enc, "Origin", "https://app.example")
-			r1.Header.Del("X-Request-Id")
-			r2.Header.Del("X-Request-Id")
+			if wantTags := strings.ReplaceAll(r1.Header.Get("Surrogate-Key"), "@", "pusher@"); r2.Header.Get("Surrogate-Key") != "pusher "+wantTags {
+				t.Errorf("%s: tags %q and %q", p, r1.Header.Get("Surrogate-Key"), r2.Header.Get("Surrogate-Key"))
+			}
+			for _, k := range []string{"X-Request-Id", "Surrogate-Key", "Cache-Tag"} {
+				r1.Header.Del(k)
+				r2.Header.Del(k)
+			}
 			h1, _ := json.Marshal(r1.Header)
 			h2, _ := json.Marshal(r2.Header)
 			if r1.StatusCode != 200 || string(b1) != string(b2) || string(h1) != string(h2) {

@@ -47,6 +47,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 	if !errors.As(err, &re) {
 		return s.writeError(w, r, kind, http.StatusNotFound, "not found")
 	}
+	if lib != nil {
+		s.setTags(w.Header(), specTags(lib.lib, re.Spec))
+	}
 	w.Header()["Cache-Control"] = s.policy.notFound
 	if wantsJSON(r) {
 		status, n := writeJSON(w, r, http.StatusNotFound, re)

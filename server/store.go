@@ -107,6 +107,8 @@ type version struct {
 	modTime  time.Time
 	// lastModified is modTime as the header value http.ServeContent sends.
 	lastModified []string
+	// tags are its responses' cache tags.
+	tags tagSet
 }
 
 // kind is what a response with this version's files is: an exact
@@ -453,7 +455,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version {
 	alias := m.AliasOf != ""
 	v := &version{lib: s, name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
-		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt}
+		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt, tags: versionTags(s.lib, m.Version, name)}
 	if !v.modTime.IsZero() {
 		v.lastModified = []string{v.modTime.UTC().Format(http.TimeFormat)}
 	}
