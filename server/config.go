@@ -68,6 +68,11 @@ type Config struct {
 	// with more gets the whole file, as nginx's max_ranges does (default 8).
 	MaxRanges int
 
+	// OnAliasMove, if set, is called (from the refresh) for every alias
+	// this server sees move: what serve --purge purges, after the
+	// replicas' refresh interval.
+	OnAliasMove func(AliasMove)
+
 	// DisableCacheTags leaves out the Surrogate-Key and Cache-Tag headers
 	// (tags.go) that edges purge by. Default: sent (serve --cache-tags).
 	DisableCacheTags bool

@@ -25,6 +25,8 @@ type metrics struct {
 	// damaged counts refusals of a damaged tree: bytes that fail their
 	// manifest, files or manifests missing, links where files should be.
 	damaged prometheus.Counter
+	// purges counts purges sent to edges, by result (ok, failed).
+	purges *prometheus.CounterVec
 }
 
 // libraryMetrics are one library's counters.
@@ -53,8 +55,13 @@ func newMetrics(cache *bodyCache) *metrics {
 	for k := range numKinds {
 		m.latency[k] = latency.WithLabelValues(kindNames[k])
 	}
+	m.purges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdnserve_purges_total", Help: "Purges sent to edges when an alias moved, by result (ok, failed: after its retries).",
+	}, []string{"result"})
+	m.purges.WithLabelValues("ok")
+	m.purges.WithLabelValues("failed")
 	m.none = m.library("")
-	m.reg.MustRegister(m.requestsVec, latency, m.bytesVec, m.damaged,
+	m.reg.MustRegister(m.requestsVec, latency, m.bytesVec, m.damaged, m.purges,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_hits_total", Help: "File bodies served from the in-memory cache."},
 			func() float64 { return float64(cache.hits.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_misses_total", Help: "File bodies that had to be read from storage (or streamed)."},

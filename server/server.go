@@ -73,7 +73,7 @@ func New(cfg Config) (*Server, error) {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
 	s.metrics = newMetrics(s.cache)
-	env := &treeEnv{fs: cfg.Fs, root: cfg.Root, negTTL: cfg.NegativeTTL, clock: cfg.Clock, log: cfg.Logger, ignored: map[string]bool{}}
+	env := &treeEnv{fs: cfg.Fs, root: cfg.Root, negTTL: cfg.NegativeTTL, clock: cfg.Clock, log: cfg.Logger, ignored: map[string]bool{}, onMove: cfg.OnAliasMove}
 	s.cat = newCatalog(env, s.metrics)
 	if err := s.cat.refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)
@@ -104,6 +104,16 @@ func (s *Server) routes() *echo.Echo {
 		return nil
 	})
 	return e
+}
+
+// CountPurge counts a purge sent to an edge (err nil) or given up on, in
+// cdnserve_purges_total.
+func (s *Server) CountPurge(err error) {
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	s.metrics.purges.WithLabelValues(result).Inc()
 }
 
 // Refresh re-reads the libraries, their version lists and their aliases

@@ -43,6 +43,9 @@ type treeEnv struct {
 	ignoredMu sync.Mutex
 	ignored   map[string]bool // entries logged as ignored, each once
 
+	// onMove, if set, hears of every alias this replica sees move.
+	onMove func(AliasMove)
+
 	// gen counts changes to what the server shows (a library's version
 	// list, its aliases, the libraries): pages rendered from it are kept
 	// until it moves.
@@ -59,6 +62,26 @@ func (e *treeEnv) ignore(name, why string) {
 	if first {
 		e.log.Warn("ignoring an entry of the dist tree: never served, never listed", "entry", name, "why", why)
 	}
+}
+
+// AliasMove is an alias a replica saw move on a refresh: published by
+// another process, such as a CI job (Config.OnAliasMove).
+type AliasMove struct {
+	Library, Alias, From, To string
+	// Files are the paths the alias held before and holds now.
+	Files []string
+}
+
+// movedFiles lists the files of an alias before and after a move.
+func movedFiles(before, after *version) []string {
+	var out []string
+	for _, v := range []*version{before, after} {
+		for _, f := range v.manifest.Files {
+			out = append(out, f.Path)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // store is the server's view of one library's tree: the root library's,
@@ -238,6 +261,9 @@ func (s *store) update(entries []fs.FileInfo) {
 		if raw, err := afero.ReadFile(s.fs, path.Join(s.dir, a.name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
 			if v, err := s.parse(a.name, raw); err == nil {
 				reloaded[a.name] = v
+				if v.exact != a.exact && s.onMove != nil {
+					s.onMove(AliasMove{Library: s.lib, Alias: a.name, From: a.exact, To: v.exact, Files: movedFiles(a, v)})
+				}
 			}
 		}
 	}

@@ -26,6 +26,8 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	nf.register(fs)
 	var pf publishFlags
 	pf.register(fs)
+	var pg purgeFlags
+	pg.register(fs, storageURL)
 	specs, err := fs.parse(args, 1, -1, "need at least one npm:NAME@RANGE")
 	if err != nil {
 		return err
@@ -45,6 +47,10 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	purgers, err := pg.set(e)
+	if err != nil {
+		return err
+	}
 	st, root, err := openStorage(ctx, e, *storageURL, "")
 	if err != nil {
 		return err
@@ -58,6 +64,8 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		if err := printAdded(e, pf, root, sp, added); err != nil {
 			return err
 		}
+		tree, _ := root.Library(added.Version.Name)
+		purgeAfterPublish(ctx, e, pf, purgers, tree, added.Version.Name, added.Publish)
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	pf.register(fs)
 	var nf npmFlags
 	nf.register(fs)
+	var pg purgeFlags
+	pg.register(fs, storageURL)
 	var m *build.Manifest
 	var data []byte
 	var mpath string
@@ -56,6 +58,10 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	base := filepath.Dir(mpath)
 	client, err := nf.client(e, base) // .npmrc: the user's, then the manifest directory's
+	if err != nil {
+		return err
+	}
+	purgers, err := pg.set(e)
 	if err != nil {
 		return err
 	}
@@ -95,14 +101,17 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	}
 	res.Report.Duration = time.Since(start) // the total: build and publish
 	if pf.asJSON {
-		return writeJSON(e.stdout, map[string]any{
+		err = writeJSON(e.stdout, map[string]any{
 			"version": res.Version.Original(), "publish": pub, "root": tree.Root, "dirs": res.Dirs, "outputs": res.Report.Rows, "duration_ms": res.Report.Duration.Milliseconds(),
 		})
+	} else {
+		err = printPublish(e, pf, tree, pub, res.Version, func(w io.Writer) error {
+			fmt.Fprintln(w)
+			return res.Report.WriteTable(w)
+		})
 	}
-	return printPublish(e, pf, tree, pub, res.Version, func(w io.Writer) error {
-		fmt.Fprintln(w)
-		return res.Report.WriteTable(w)
-	})
+	purgeAfterPublish(ctx, e, pf, purgers, tree, m.Library, pub)
+	return err
 }
 
 // printDryRun prints what a build would write and do, from the same

@@ -60,6 +60,7 @@ func commands() []command {
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"add", "publish npm packages, verified, as libraries of the tree", runAdd},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
+		{"purge", "tell edges to drop what they cached of an alias, now", runPurge},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
 		{"healthcheck", "exit 0 when the local serve answers /-/healthz (for container HEALTHCHECKs)", runHealthcheck},
 		{"version", "print the version, commit and Go version", runVersion},

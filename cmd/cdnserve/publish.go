@@ -44,6 +44,8 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	storageURL := fs.storageFlag("dist", "publish into this `storage`")
 	var pf publishFlags
 	pf.register(fs)
+	var pg purgeFlags
+	pg.register(fs, storageURL)
 	pos, err := fs.parse(args, 1, 1, "need one DIR and --version")
 	if err != nil {
 		return err
@@ -59,6 +61,10 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		if err := layout.CheckLibraryName(*name); err != nil {
 			return fmt.Errorf("--name: library name %q %w", *name, err)
 		}
+	}
+	purgers, err := pg.set(e)
+	if err != nil {
+		return err
 	}
 	src := e.abs(pos[0])
 	files, skipped, err := dist.ReadDir(afero.NewOsFs(), src, exclude)
@@ -85,7 +91,9 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printPublish(e, pf, tree, res, v, nil)
+	err = printPublish(e, pf, tree, res, v, nil)
+	purgeAfterPublish(ctx, e, pf, purgers, tree, *name, res)
+	return err
 }
 
 // printPublish reports what a publish did: on stdout as text or JSON,

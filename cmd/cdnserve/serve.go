@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
+	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 )
@@ -67,6 +69,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
 	var nf npmFlags
 	nf.register(fs)
+	cacheTags := fs.Bool("cache-tags", true, "send Surrogate-Key and Cache-Tag headers, which edges purge by")
+	var purgeURLs stringList
+	fs.Var(&purgeURLs, "purge", "tell this edge when this replica sees an alias move, after --refresh and a margin (repeatable; the schemes of build --purge)")
 	fs.derive(func() error {
 		if *storageURL == "" {
 			spec, why := defaultServeStorage(e)
@@ -95,6 +100,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := npm.CheckAllow(npmAllow); err != nil {
 		return err
 	}
+	purgers := &purge.Set{After: cfg.Refresh + purgeMargin}
+	for _, raw := range purgeURLs {
+		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v })
+		if err != nil {
+			return err
+		}
+		purgers.Purgers = append(purgers.Purgers, pg)
+	}
+	cfg.DisableCacheTags = !*cacheTags
 	logger, err := newLogger(e.stderr, o.logFormat)
 	if err != nil {
 		return err
@@ -117,11 +131,35 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger}
 		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "registries", client.Config.String())
 	}
-	srv, err := server.New(cfg)
+	var srv *server.Server
+	if len(purgers.Purgers) > 0 {
+		purgers.Log = logger
+		purgers.OnResult = func(r purge.Result) { srv.CountPurge(r.Err) }
+		cfg.OnAliasMove = purgeOnMove(ctx, purgers)
+	}
+	srv, err = server.New(cfg)
 	if err != nil {
 		return err
 	}
 	return listenAndServe(ctx, e, srv, o, logger, demoVersions)
+}
+
+// purgeOnMove purges each alias move this replica sees, once, after the
+// replicas' refresh interval and a margin: every replica has refreshed
+// by then, so the edge refills with the new alias (docs/deploy.md).
+func purgeOnMove(ctx context.Context, set *purge.Set) func(server.AliasMove) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	return func(m server.AliasMove) {
+		key := m.Library + "@" + m.Alias + "->" + m.To
+		mu.Lock()
+		first := !seen[key]
+		seen[key] = true
+		mu.Unlock()
+		if first {
+			go set.Purge(ctx, purge.Event{Library: m.Library, Alias: m.Alias, From: m.From, To: m.To, Files: m.Files})
+		}
+	}
 }
 
 // defaultServeStorage is what serve serves when no storage is given:

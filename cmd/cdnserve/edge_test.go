@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdnserve/cdnserve/purge"
+	"github.com/cdnserve/cdnserve/storage/s3test"
+)
+
+// startVarnish runs varnishd (Debian's varnish, with varnish-modules'
+// xkey) in the foreground with docs/varnish.vcl as it is, its two
+// backends pointed at the given ports, and returns its base URL.
+func startVarnish(t *testing.T, port1, port2 string) string {
+	t.Helper()
+	bin, err := exec.LookPath("varnishd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("varnishd is not installed; .ci/run installs varnish and varnish-modules")
+		}
+		t.Skip("SKIPPED LOUDLY: varnishd is not installed (apt-get install varnish varnish-modules), so the edge tests did not run")
+	}
+	// The child process runs as an unprivileged user: its working
+	// directory must be readable by it, unlike t.TempDir()'s.
+	work, err := os.MkdirTemp("/tmp", "cdnserve-varnish-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(work, 0o755)
+	t.Cleanup(func() { os.RemoveAll(work) })
+	vcl, err := os.ReadFile("../../docs/varnish.vcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(strings.Replace(string(vcl), `.port = "8081"`, `.port = "`+port1+`"`, 1), `.port = "8082"`, `.port = "`+port2+`"`, 1)
+	os.WriteFile(filepath.Join(work, "cdnserve.vcl"), []byte(src), 0o644)
+	addr := "127.0.0.1:" + freePort(t)
+	cmd := exec.Command(bin, "-F", "-a", addr, "-n", filepath.Join(work, "n"), "-f", filepath.Join(work, "cdnserve.vcl"), "-s", "malloc,64m")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("varnishd did not listen on %s in 20 s:\n%s", addr, out.String())
+		}
+	}
+}
+
+// observation is one poll of the alias through the edge.
+type observation struct {
+	at    time.Time
+	isNew bool
+	cache string
+}
+
+// TestEdgeFreshness puts Varnish in front of two serve replicas of one
+// tree, warms it, publishes a new patch with a purger, and polls the
+// alias through the edge: the new alias shows within the replicas'
+// refresh plus 1 s of the publish's end, the old never returns after
+// the new, exact versions are always hits, and the origin sees each
+// exact file once. On disk with an xkey (tag) purge, and on S3 with an
+// HTTP PURGE of each URL.
+func TestEdgeFreshness(t *testing.T) {
+	for _, tc := range []struct{ name, purge string }{{"disk-xkey", "xkey+"}, {"s3-url", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := seedProject(t)
+			storageURL := filepath.Join(dir, "dist")
+			if strings.HasPrefix(tc.name, "s3") {
+				storageURL = s3test.Bucket(t, s3test.Endpoint(t))
+			}
+			if code, _, errOut := runBin(t, dir, "build", "--quiet", "--storage", storageURL); code != 0 {
+				t.Fatal(errOut)
+			}
+			p1, p2 := freePort(t), freePort(t)
+			var replicas []*served
+			for _, p := range []string{p1, p2} {
+				replicas = append(replicas, startServe(t, dir, nil, "--addr", "127.0.0.1:"+p, "--storage", storageURL, "--refresh", "1s", "--log-format", "json"))
+			}
+			edge := startVarnish(t, p1, p2)
+			refresh := time.Second
+
+			// 1. Warm the edge: exact, alias and range URLs.
+			for _, p := range []string{"/2.2.3/pusher.min.js", "/2.2/pusher.js", "/^2.2.0/pusher.js", "/2.2.3/sockjs.min.js"} {
+				if r, _ := get(t, edge+p); r.StatusCode != 200 && r.StatusCode != 302 {
+					t.Fatalf("warming %s: %d", p, r.StatusCode)
+				}
+			}
+			exactHits, exactTotal := 0, 0
+			pollExact := func() {
+				for _, p := range []string{"/2.2.3/pusher.min.js", "/2.2.3/sockjs.min.js"} {
+					r, _ := get(t, edge+p)
+					exactTotal++
+					if r.Header.Get("X-Cache") == "HIT" {
+						exactHits++
+					}
+				}
+			}
+			pollExact()
+
+			// 3. Poll the alias through the edge, from before the publish.
+			var mu sync.Mutex
+			var seen []observation
+			stop := make(chan struct{})
+			var polling sync.WaitGroup
+			polling.Add(1)
+			go func() {
+				defer polling.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+					r, body := get(t, edge+"/2.2/pusher.js")
+					mu.Lock()
+					seen = append(seen, observation{at: time.Now(), isNew: strings.Contains(body, "2.2.4"), cache: r.Header.Get("X-Cache")})
+					mu.Unlock()
+					pollExact()
+				}
+			}()
+
+			// 2. Publish a new patch, with the purger; note when the publish
+			// itself ended (its "published" line), before the purge waits.
+			cmd := exec.Command(binary(t), "build", "--version", "2.2.4", "--storage", storageURL, "--purge", tc.purge+edge, "--purge-after", (refresh + purgeMargin).String())
+			cmd.Dir = dir
+			stdout, _ := cmd.StdoutPipe()
+			var buildErr strings.Builder
+			cmd.Stderr = &buildErr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var published time.Time
+			var buildOut strings.Builder
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "published 2.2.4") {
+					published = time.Now()
+				}
+				buildOut.WriteString(sc.Text() + "\n")
+			}
+			if err := cmd.Wait(); err != nil || published.IsZero() {
+				t.Fatalf("build: %v\n%s\n%s", err, buildOut.String(), buildErr.String())
+			}
+			if !strings.Contains(buildOut.String(), "purged "+tc.purge+edge) {
+				t.Errorf("the build did not report its purge:\n%s%s", buildOut.String(), buildErr.String())
+			}
+			time.Sleep(2 * time.Second)
+			close(stop)
+			polling.Wait()
+
+			var firstNew time.Time
+			oldAfterNew := 0
+			for _, o := range seen {
+				switch {
+				case o.isNew && firstNew.IsZero():
+					firstNew = o.at
+				case !o.isNew && !firstNew.IsZero():
+					oldAfterNew++
+				}
+			}
+			if firstNew.IsZero() {
+				t.Fatalf("the edge never served the new alias (%d polls)", len(seen))
+			}
+			fresh := firstNew.Sub(published)
+			t.Logf("%s: the edge served the new alias %v after the publish ended (replicas' --refresh %v); %d polls; exact hits %d/%d",
+				tc.name, fresh.Round(10*time.Millisecond), refresh, len(seen), exactHits, exactTotal)
+			if fresh > refresh+time.Second {
+				t.Errorf("the new alias reached the edge %v after the publish, more than --refresh + 1 s", fresh)
+			}
+			if oldAfterNew > 0 {
+				t.Errorf("the edge served the old alias %d times after it had served the new one", oldAfterNew)
+			}
+			if exactHits != exactTotal {
+				t.Errorf("exact versions after warm-up: %d hits of %d requests, want 100 %%", exactHits, exactTotal)
+			}
+			// 4. The origin saw each exact file once: the warming request.
+			for _, s := range replicas {
+				s.stop(t)
+			}
+			origin := map[string]int{}
+			for _, s := range replicas {
+				for _, line := range strings.Split(s.stderr.String(), "\n") {
+					var l struct {
+						Msg, Path string
+					}
+					if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "request" {
+						origin[l.Path]++
+					}
+				}
+			}
+			for _, p := range []string{"/2.2.3/pusher.min.js", "/2.2.3/sockjs.min.js"} {
+				if origin[p] != 1 {
+					t.Errorf("the origin saw %s %d times, want once (the edge holds it)", p, origin[p])
+				}
+			}
+		})
+	}
+}
+
+// TestServePurgesWhenAliasMoves: a replica with --purge, whose tree
+// another process publishes into, purges each alias move it sees once,
+// after its refresh interval and a margin, and counts it.
+func TestServePurgesWhenAliasMoves(t *testing.T) {
+	dir := seedProject(t)
+	if code, _, errOut := runBin(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	var mu sync.Mutex
+	var hooks []purge.WebhookBody
+	var at []time.Time
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b purge.WebhookBody
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		hooks, at = append(hooks, b), append(at, time.Now())
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--refresh", "1s", "--purge", "webhook+"+hook.URL+"/purge")
+	get(t, s.base+"/2.2/pusher.js") // the replica serves the alias
+	published := time.Now()
+	if code, _, errOut := runBin(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for deadline := time.Now().Add(6 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		n := len(hooks)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // a second refresh must not purge again
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hooks) != 1 || hooks[0].Alias != "2.2" || hooks[0].From != "2.2.3" || hooks[0].To != "2.2.4" || hooks[0].Library != "" {
+		t.Fatalf("webhooks %+v", hooks)
+	}
+	if d := at[0].Sub(published); d < time.Second+purgeMargin {
+		t.Errorf("purged %v after the publish began: before the replicas' refresh and its margin", d)
+	}
+	_, metrics := get(t, s.base+"/-/metrics")
+	if !strings.Contains(metrics, `cdnserve_purges_total{result="ok"} 1`) {
+		t.Errorf("metrics lack the purge")
+	}
+	s.stop(t)
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/purge"
+	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/storage"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+// purgeMargin is added to the replicas' refresh interval before a purge:
+// the time a refresh itself may take.
+const purgeMargin = 500 * time.Millisecond
+
+// purgeFlags are --purge and --purge-after, for build, publish, add and
+// serve.
+type purgeFlags struct {
+	urls  stringList
+	after time.Duration
+}
+
+// register adds the flags; the default of --purge-after follows the
+// storage's kind, as serve's --refresh does: 2.5 s, or 10.5 s on S3.
+func (p *purgeFlags) register(fs *settings, storageURL *string) {
+	fs.Var(&p.urls, "purge", "tell this edge when an alias moves: http(s)://host:port (PURGE), xkey+http(s)://host:port (Varnish xkey), webhook+https://…, cloudflare://ZONE, fastly://SERVICE, cloudfront://DISTRIBUTION (repeatable; docs/deploy.md)")
+	fs.DurationVar(&p.after, "purge-after", server.DefaultRefresh+purgeMargin, "wait this long after publishing before purging: the replicas' --refresh and a margin, so the edge refills from replicas that all serve the new alias")
+	fs.derive(func() error {
+		if storage.KindOf(*storageURL) == storage.S3 {
+			fs.setDerived("purge-after", (10*time.Second + purgeMargin).String(), "on S3 the replicas refresh every 10s")
+		}
+		return nil
+	})
+}
+
+// set makes the purgers; getenv reads their tokens.
+func (p *purgeFlags) set(e *env) (*purge.Set, error) {
+	s := &purge.Set{After: p.after}
+	for _, raw := range p.urls {
+		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v })
+		if err != nil {
+			return nil, err
+		}
+		s.Purgers = append(s.Purgers, pg)
+	}
+	return s, nil
+}
+
+// purgeAfterPublish tells the edges what a publish into a library's tree
+// changed, after --purge-after, and says how it went. A failed purge is
+// reported, never returned: the publish has happened.
+func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.Set, tree dist.Tree, library string, res *dist.Result) {
+	if set == nil || len(set.Purgers) == 0 || res == nil || res.Action == dist.Unchanged {
+		return
+	}
+	events := eventsOf(tree, library, res)
+	if !pf.quiet && !pf.asJSON {
+		fmt.Fprintf(e.stdout, "purging in %s, after the replicas' refresh: %s\n", set.After, joinEvents(events))
+	}
+	for _, r := range set.Purge(ctx, events...) {
+		switch {
+		case r.Err != nil:
+			fmt.Fprintf(e.stderr, "purge FAILED: %s: %s, after %s: %v; the publish stands, and the edge keeps the old alias until it expires\n", r.Purger, r.Event, count(r.Attempts, "attempt"), r.Err)
+		case !pf.quiet && !pf.asJSON:
+			fmt.Fprintf(e.stdout, "purged %s: %s\n", r.Purger, r.Event)
+		}
+	}
+}
+
+func joinEvents(events []purge.Event) string {
+	var s []string
+	for _, ev := range events {
+		s = append(s, ev.String())
+	}
+	return strings.Join(s, "; ")
+}
+
+// eventsOf turns a publish's result into purge events: one per alias it
+// created or moved, or one for the version alone when it moved none.
+func eventsOf(tree dist.Tree, library string, res *dist.Result) []purge.Event {
+	latest := latestOf(tree)
+	var out []purge.Event
+	for _, a := range res.Aliases {
+		if a.Action != dist.Created && a.Action != dist.Moved {
+			continue
+		}
+		files := filesOf(tree, a.Holds)
+		if a.Was != "" {
+			files = append(files, filesOf(tree, a.Was)...)
+		}
+		slices.Sort(files)
+		out = append(out, purge.Event{Library: library, Alias: a.Dir, From: a.Was, To: a.Holds, Files: slices.Compact(files), Latest: a.Holds == latest})
+	}
+	if len(out) == 0 {
+		out = append(out, purge.Event{Library: library, To: res.Version})
+	}
+	return out
+}
+
+// filesOf lists the files of a published version, from its manifest.
+func filesOf(tree dist.Tree, version string) []string {
+	raw, err := afero.ReadFile(tree.Fs, path.Join(tree.Root, version, layout.ManifestName))
+	if err != nil {
+		return nil
+	}
+	m, err := layout.DecodeManifest(version, raw)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range m.Files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+// latestOf is the newest stable version in a library's tree.
+func latestOf(tree dist.Tree) string {
+	entries, _ := afero.ReadDir(tree.Fs, tree.Root)
+	var best string
+	for _, e := range entries {
+		v, err := versioning.Parse(e.Name())
+		if err != nil || versioning.IsPrerelease(v) {
+			continue
+		}
+		if b, err := versioning.Parse(best); err != nil || v.GreaterThan(b) {
+			best = e.Name()
+		}
+	}
+	return best
+}
+
+const purgeExamples = `  cdnserve purge pusher@2.2 --purge xkey+http://127.0.0.1:6081       # the alias 2.2 of the library pusher
+  cdnserve purge @2.2 --purge https://edge.example.com                 # the root library's alias 2.2
+  cdnserve purge @corp/widgets@1.0 --purge cloudflare://ZONE_ID --storage 's3://assets/cdn?region=eu-west-1'
+`
+
+// runPurge purges one alias by hand, now: its files, its page, and the
+// library's moving responses.
+func runPurge(ctx context.Context, e *env, args []string) error {
+	fs := newSettings(e, "purge", "NAME@ALIAS --purge URL [flags]", purgeExamples)
+	storageURL := fs.storageFlag("dist", "the `storage` that holds the alias")
+	var pf purgeFlags
+	pf.register(fs, storageURL)
+	pos, err := fs.parse(args, 1, 1, "need one NAME@ALIAS (@ALIAS for the root library)")
+	if err != nil {
+		return err
+	}
+	i := strings.LastIndexByte(pos[0], '@')
+	if i < 0 {
+		return fs.usageError("need NAME@ALIAS, such as pusher@2.2 (@2.2 for the root library)")
+	}
+	library, alias := pos[0][:i], pos[0][i+1:]
+	if !versioning.IsAliasName(alias) {
+		return fmt.Errorf("%s: %q is not a major.minor alias such as 2.2", pos[0], alias)
+	}
+	if len(pf.urls) == 0 {
+		return errors.New("no --purge given: name the edge to purge (see cdnserve purge --help)")
+	}
+	set, err := pf.set(e)
+	if err != nil {
+		return err
+	}
+	set.After = 0
+	st, tree, err := openStorage(ctx, e, *storageURL, library)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	raw, err := afero.ReadFile(tree.Fs, path.Join(tree.Root, alias, layout.ManifestName))
+	if err != nil {
+		return fmt.Errorf("%s: the alias is not published in %s: %w", pos[0], st.Display, err)
+	}
+	m, err := layout.DecodeManifest(alias, raw)
+	if err != nil {
+		return err
+	}
+	ev := purge.Event{Library: library, Alias: alias, From: m.AliasOf, To: m.AliasOf, Files: filesOf(tree, m.AliasOf), Latest: m.AliasOf == latestOf(tree)}
+	failed := 0
+	for _, r := range set.Purge(ctx, ev) {
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(e.stderr, "purge FAILED: %s: %s, after %s: %v\n", r.Purger, r.Event, count(r.Attempts, "attempt"), r.Err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "purged %s: %s (tags %s; %s)\n", r.Purger, r.Event, strings.Join(ev.Tags(), " "), count(len(ev.Paths()), "URL"))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s failed", count(failed, "purger"))
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+// Package purge tells edges (Varnish, nginx, Squid, Fastly, Cloudflare,
+// CloudFront, or a webhook) that an alias moved, so that they drop what
+// they cached of it: its files, its page, the library's range redirects
+// and pages. Exact versions are never purged: they never change.
+//
+// The timing is the caller's (Set.After): a purge sent while a replica
+// still serves the old alias lets the edge refill with it. The publisher
+// waits for the replicas' refresh interval before it purges, so that the
+// one purge comes after every replica serves the new alias (see
+// docs/deploy.md).
+package purge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Event is one change an edge must learn of: a library published a
+// version, which moved (or created) an alias, or moved none.
+type Event struct {
+	// Library is the library's name; "" for the root library.
+	Library string `json:"library"`
+	// Alias is the major.minor alias that moved, or "" when none did (a
+	// prerelease, or an older patch).
+	Alias string `json:"alias"`
+	// From is the version the alias held before ("" when it was
+	// created); To is the version published, which the alias now holds.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Files are the paths, inside a version, of the files the alias held
+	// before and holds now.
+	Files []string `json:"-"`
+	// Latest is true when To is now the library's latest version.
+	Latest bool `json:"-"`
+}
+
+func (e Event) String() string {
+	lib := e.Library
+	if lib == "" {
+		lib = "the root library"
+	}
+	if e.Alias == "" {
+		return fmt.Sprintf("%s %s", lib, e.To)
+	}
+	if e.From == "" {
+		return fmt.Sprintf("%s alias %s (new) -> %s", lib, e.Alias, e.To)
+	}
+	return fmt.Sprintf("%s alias %s %s -> %s", lib, e.Alias, e.From, e.To)
+}
+
+// Tags are the cache tags (server/tags.go) of everything the event makes
+// stale: the alias's responses, the library's moving responses (range
+// redirects, pages, /-/versions), the 404s of the new version, and the
+// index. None of them is on an exact version's file.
+func (e Event) Tags() []string {
+	lib := e.Library
+	var tags []string
+	if e.Alias != "" {
+		tags = append(tags, lib+"@"+e.Alias)
+	}
+	return append(tags, lib+"@*", lib+"@"+e.To, "@index")
+}
+
+// Paths are the URL paths of what the event makes stale, for edges that
+// purge by URL: each of the alias's files and its page, the latest
+// redirects, the library's page, its /-/versions and the alias's
+// /-/meta, /-/libraries and /. Redirects of other ranges (/^2.2.0/…)
+// cannot be listed: they expire with their short max-age (60 s), or go
+// with the tag purge.
+func (e Event) Paths() []string {
+	prefix, meta, versions := "/", "/-/meta/", "/-/versions"
+	if e.Library != "" {
+		prefix, meta, versions = "/"+e.Library+"/", "/-/meta/"+e.Library+"/", "/-/versions/"+e.Library
+	}
+	var out []string
+	if e.Alias != "" {
+		out = append(out, prefix+e.Alias+"/")
+		for _, f := range e.Files {
+			out = append(out, prefix+e.Alias+"/"+escapePath(f))
+		}
+		out = append(out, meta+e.Alias)
+	}
+	if e.Latest {
+		for _, f := range e.Files {
+			out = append(out, prefix+"latest/"+escapePath(f))
+		}
+	}
+	out = append(out, prefix, versions, "/-/libraries")
+	if e.Library != "" {
+		out = append(out, "/")
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func escapePath(p string) string { return (&url.URL{Path: p}).EscapedPath() }
+
+// Purger tells one edge about events.
+type Purger interface {
+	// Purge sends one event.
+	Purge(ctx context.Context, e Event) error
+	// String names the purger without its credentials.
+	String() string
+}
+
+// Result is how one purger fared with one event.
+type Result struct {
+	Purger   string
+	Event    Event
+	Attempts int
+	Err      error
+}
+
+// Set sends events to every purger, after a delay, retrying failures
+// with backoff. A purge that fails never fails its caller: the publish
+// has happened. Each result is logged and handed to OnResult.
+type Set struct {
+	Purgers []Purger
+	// After is how long to wait before purging: the replicas' refresh
+	// interval and a margin, so that every replica serves the new alias
+	// when the edge refills.
+	After time.Duration
+	// Attempts is how many times each purger is tried (default 4);
+	// Backoff the first wait between tries (default 500 ms), doubled
+	// each time, with jitter.
+	Attempts int
+	Backoff  time.Duration
+	Log      *slog.Logger
+	// OnResult, if set, is called with every result (metrics).
+	OnResult func(Result)
+}
+
+// Purge waits After (or until ctx ends, when it purges at once), then
+// sends the events to every purger concurrently, and returns a result per
+// purger and event.
+func (s *Set) Purge(ctx context.Context, events ...Event) []Result {
+	if len(s.Purgers) == 0 || len(events) == 0 {
+		return nil
+	}
+	if s.After > 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(s.After):
+		}
+	}
+	ctx = context.WithoutCancel(ctx)
+	results := make([]Result, len(s.Purgers)*len(events))
+	var wg sync.WaitGroup
+	for i, p := range s.Purgers {
+		for j, e := range events {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i*len(events)+j] = s.send(ctx, p, e)
+			}()
+		}
+	}
+	wg.Wait()
+	return results
+}
+
+// send tries one purger with one event.
+func (s *Set) send(ctx context.Context, p Purger, e Event) Result {
+	attempts, backoff := s.Attempts, s.Backoff
+	if attempts == 0 {
+		attempts = 4
+	}
+	if backoff == 0 {
+		backoff = 500 * time.Millisecond
+	}
+	r := Result{Purger: p.String(), Event: e}
+	for r.Attempts = 1; ; r.Attempts++ {
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		r.Err = p.Purge(actx, e)
+		cancel()
+		if r.Err == nil || r.Attempts == attempts || errors.Is(r.Err, errPermanent) {
+			break
+		}
+		time.Sleep(backoff/2 + rand.N(backoff/2+1))
+		backoff *= 2
+	}
+	if s.Log != nil {
+		if r.Err != nil {
+			s.Log.Error("purge failed; the publish stands, and the edge keeps the old alias until it expires",
+				"purger", r.Purger, "event", e.String(), "attempts", r.Attempts, "err", r.Err)
+		} else {
+			s.Log.Info("purged", "purger", r.Purger, "event", e.String(), "attempts", r.Attempts)
+		}
+	}
+	if s.OnResult != nil {
+		s.OnResult(r)
+	}
+	return r
+}
+
+// errPermanent marks a failure that retrying cannot fix (refused
+// credentials, a malformed request).
+var errPermanent = errors.New("not retried")
+
+// Parse reads one --purge URL:
+//
+//	http(s)://host:port          PURGE each path (Varnish, nginx, Squid, Fastly URL purge)
+//	xkey+http(s)://host:port     one PURGE with xkey-purge: the tags (Varnish xkey)
+//	webhook+https://…            POST the event as JSON
+//	cloudflare://ZONE_ID         the Cloudflare API, by tag; CLOUDFLARE_API_TOKEN
+//	fastly://SERVICE_ID          the Fastly API, by surrogate key; FASTLY_API_TOKEN
+//	cloudfront://DISTRIBUTION_ID an invalidation of the paths, through the AWS SDK
+//
+// getenv reads the tokens. The API purgers take ?api=URL, another base
+// URL for the API (a proxy, or a test server).
+func Parse(raw string, getenv func(string) string) (Purger, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return nil, fmt.Errorf("--purge %q: not a URL; see cdnserve help for the schemes", redact(raw))
+	}
+	api := u.Query().Get("api")
+	switch u.Scheme {
+	case "http", "https":
+		return newURLPurger(u)
+	case "xkey+http", "xkey+https":
+		return newXkeyPurger(u)
+	case "webhook+https", "webhook+http":
+		return newWebhook(u)
+	case "cloudflare":
+		return newCloudflare(u.Host, api, getenv("CLOUDFLARE_API_TOKEN"))
+	case "fastly":
+		return newFastly(u.Host, api, getenv("FASTLY_API_TOKEN"))
+	case "cloudfront":
+		return newCloudFront(u.Host, api)
+	}
+	return nil, fmt.Errorf("--purge %q: unknown scheme %q; use http(s), xkey+http(s), webhook+https, cloudflare, fastly or cloudfront", redact(raw), u.Scheme)
+}
+
+// redact hides user info and the query (which may hold secrets) in a
+// purger's URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	q := ""
+	if u.RawQuery != "" {
+		q = "?…"
+	}
+	u.RawQuery = ""
+	return u.String() + q
+}
