@@ -49,8 +49,8 @@ type recorder struct {
 
 type recorded struct {
 	method, path, host string
-	header       http.Header
-	body         string
+	header             http.Header
+	body               string
 }
 
 func newRecorder(t *testing.T, reply string) *recorder {
