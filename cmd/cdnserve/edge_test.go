@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,4 +262,51 @@ func TestServePurgesWhenAliasMoves(t *testing.T) {
 		t.Errorf("metrics lack the purge")
 	}
 	s.stop(t)
+}
+
+// TestPurgeCommand purges an alias by hand; its errors say what is wrong.
+func TestPurgeCommand(t *testing.T) {
+	dir := seedProject(t)
+	manifest := filepath.Join(dir, "cdnserve.yaml")
+	os.WriteFile(manifest, append([]byte("name: pusher\n"), must(os.ReadFile(manifest))...), 0o644)
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	var got []purge.WebhookBody
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b purge.WebhookBody
+		json.NewDecoder(r.Body).Decode(&b)
+		got = append(got, b)
+	}))
+	defer hook.Close()
+	code, out, errOut := cli(t, dir, "purge", "pusher@2.2", "--purge", "webhook+"+hook.URL)
+	if code != 0 || !strings.Contains(out, "purged webhook+"+hook.URL+": pusher alias 2.2 2.2.3 -> 2.2.3 (tags pusher@2.2 pusher@* pusher@2.2.3 @index;") {
+		t.Fatalf("purge: %d %s %s", code, out, errOut)
+	}
+	if len(got) != 1 || got[0].Library != "pusher" || got[0].Alias != "2.2" || !slices.Contains(got[0].URLs, "/pusher/2.2/pusher.min.js") {
+		t.Errorf("webhook got %+v", got)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"purge", "pusher@2.9", "--purge", "webhook+" + hook.URL}, 1, "the alias is not published"},
+		{[]string{"purge", "pusher@2.2.3", "--purge", "webhook+" + hook.URL}, 1, `"2.2.3" is not a major.minor alias`},
+		{[]string{"purge", "pusher@2.2"}, 1, "no --purge given"},
+		{[]string{"purge", "pusher"}, 2, "need NAME@ALIAS"},
+		{[]string{"purge", "pusher@2.2", "--purge", "cloudflare://zone"}, 1, "set CLOUDFLARE_API_TOKEN"},
+		{[]string{"purge", "pusher@2.2", "--purge", "http://127.0.0.1:9"}, 1, "purge FAILED"},
+	} {
+		code, _, errOut := cli(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: %d %q, want %d %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+	// A purge that fails does not fail the publish: exit 0, reported.
+	code, out, errOut = cli(t, dir, "build", "--version", "2.2.4", "--purge", "http://127.0.0.1:9", "--purge-after", "0s")
+	if code != 0 || !strings.Contains(out, "published 2.2.4") || !strings.Contains(errOut, "purge FAILED: http://127.0.0.1:9: pusher alias 2.2 2.2.3 -> 2.2.4, after 4 attempts") ||
+		!strings.Contains(errOut, "the publish stands") {
+		t.Errorf("a failing purger: %d\n%s\n%s", code, out, errOut)
+	}
 }
