@@ -219,6 +219,7 @@ func TestEdgeFreshness(t *testing.T) {
 // another process publishes into, purges each alias move it sees once,
 // after its refresh interval and a margin, and counts it.
 func TestServePurgesWhenAliasMoves(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := runBin(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)
@@ -266,6 +267,7 @@ func TestServePurgesWhenAliasMoves(t *testing.T) {
 
 // TestPurgeCommand purges an alias by hand; its errors say what is wrong.
 func TestPurgeCommand(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	manifest := filepath.Join(dir, "cdnserve.yaml")
 	os.WriteFile(manifest, append([]byte("name: pusher\n"), must(os.ReadFile(manifest))...), 0o644)

@@ -26,6 +26,7 @@ func npmProject(t *testing.T, reg *npmtest.Registry) string {
 }
 
 func TestAddCommand(t *testing.T) {
+	t.Parallel()
 	reg := npmtest.Start(t)
 	name := npmtest.Name("cdnstest-add")
 	npmPackage(t, reg, name)
@@ -74,6 +75,7 @@ func TestAddCommand(t *testing.T) {
 // TestBuildWithNPMFile builds a library whose manifest takes a file from
 // an npm package, as a seed-style loader expects it in each version.
 func TestBuildWithNPMFile(t *testing.T) {
+	t.Parallel()
 	reg := npmtest.Start(t)
 	dep := npmtest.Name("cdnstest-dep")
 	npmPackage(t, reg, dep)
@@ -109,6 +111,7 @@ func TestBuildWithNPMFile(t *testing.T) {
 // allowed is not; a private scope's token from .npmrc works and is never
 // printed.
 func TestServeNPMMirror(t *testing.T) {
+	t.Parallel()
 	reg := npmtest.Start(t)
 	name := npmtest.Name("cdnstest-serve")
 	private := "@private/" + npmtest.Name("cdnstest")
