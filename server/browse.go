@@ -17,6 +17,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/loaderjs"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 )
@@ -106,7 +107,14 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <pre><code id="tag-{{$i}}">{{$t.Tag}}</code></pre>
 <button type="button" data-copy="tag-{{$i}}" hidden aria-label="Copy the tag for {{$t.Path}}">Copy</button>
 {{end}}{{end}}
-<h2 id="snippet">Dependency loader</h2>
+{{if .ImportMap}}<h2 id="importmap">Import map</h2>
+<p>Import this version by its bare specifier, each module pinned by its hash:</p>
+<pre><code id="importmap-code">{{.ImportMap}}</code></pre>
+<button type="button" data-copy="importmap-code" hidden aria-label="Copy the import map">Copy</button>
+{{end}}<h2 id="snippet">Dependency loader</h2>
+<p>This server's loader, <code>/-/loader.js</code>, has the seed's API and checks every dependency it loads against this version's integrity manifest:</p>
+<pre><code id="loader-tag">{{.LoaderTag}}</code></pre>
+<button type="button" data-copy="loader-tag" hidden aria-label="Copy the loader's script tag">Copy</button>
 <p>Point a seed-style <code>DependencyLoader</code> at this server (<a href="{{.SnippetURL}}">as a file</a>):</p>
 <pre><code id="snippet-code">{{.Snippet}}</code></pre>
 <button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
@@ -362,6 +370,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	data := struct {
 		Title, Name, AliasOf, Snippet, SnippetURL string
 		Library, Base, MetaPath                   string
+		LoaderTag, ImportMap                      string
 		Pre, Dirty                                bool
 		Published, Commit, Tool                   string
 		Newer, Older, Latest                      string
@@ -408,6 +417,13 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 			data.Tags = append(data.Tags, tag{mf.Path, `<script src="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous"></script>`})
 		case strings.HasSuffix(mf.Path, ".css"):
 			data.Tags = append(data.Tags, tag{mf.Path, `<link rel="stylesheet" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
+		}
+	}
+	data.LoaderTag = `<script src="` + tagBase + `-/loader.js" integrity="` + loaderjs.Integrity + `" crossorigin="anonymous"></script>`
+	if v.lib.lib != "" && moduleEntry(v) != "" {
+		if m, err := s.ImportMap(tagBase, []string{v.lib.lib + "@" + v.exact}); err == nil {
+			raw, _ := json.MarshalIndent(m, "", "  ")
+			data.ImportMap = `<script type="importmap">` + "\n" + string(raw) + "\n</script>"
 		}
 	}
 	data.Snippet = snippet(httpBase+v.lib.prefix[1:], httpsBase+v.lib.prefix[1:], v.exact, ".min")

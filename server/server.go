@@ -94,6 +94,8 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/versions/*", s.handleVersions)
 	e.Match(get, "/-/meta/*", s.handleMeta)
 	e.Match(get, "/-/snippet", s.handleSnippet)
+	e.Match(get, "/-/loader.js", s.handleLoader)
+	e.Match(get, "/-/importmap", s.handleImportMap)
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
 	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})

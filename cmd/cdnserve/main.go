@@ -62,6 +62,7 @@ func commands() []command {
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
 		{"purge", "tell edges to drop what they cached of an alias, now", runPurge},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
+		{"importmap", "print an import map with integrity for libraries of the tree", runImportmap},
 		{"healthcheck", "exit 0 when the local serve answers /-/healthz (for container HEALTHCHECKs)", runHealthcheck},
 		{"version", "print the version, commit and Go version", runVersion},
 		{"init", "scaffold a new library project (cdnserve.yaml and src/)", runInit},

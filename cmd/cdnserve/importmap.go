@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/cdnserve/cdnserve/server"
+)
+
+const importmapExamples = `  cdnserve importmap widgets@^2 @corp/ui@1.4.0 --public-url https://cdn.example.com/ > importmap.json
+  cdnserve importmap preact@latest htm --storage 's3://assets/cdn?region=eu-west-1' --public-url https://cdn.example.com/
+  cdnserve importmap widgets@2.1.0/dist/widgets.core.mjs    # another entry than the library's
+`
+
+// runImportmap prints an import map with integrity for libraries in the
+// tree, as /-/importmap serves it.
+func runImportmap(ctx context.Context, e *env, args []string) error {
+	fs := newSettings(e, "importmap", "NAME@RANGE... [flags]", importmapExamples)
+	storageURL := fs.storageFlag("dist", "the `storage` that holds the libraries")
+	publicURL := fs.String("public-url", "/", "the `URL` pages load the CDN from; the default, /, gives root-relative URLs")
+	libs, err := fs.parse(args, 1, -1, "need at least one NAME@RANGE")
+	if err != nil {
+		return err
+	}
+	st, _, err := openStorage(ctx, e, *storageURL, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv, err := server.New(server.Config{Fs: st.Fs, Root: st.Root})
+	if err != nil {
+		return err
+	}
+	m, err := srv.ImportMap(*publicURL, libs)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(m)
+}
