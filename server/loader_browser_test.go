@@ -100,6 +100,15 @@ func TestBrowserLoader(t *testing.T) {
 	if got := p.Eval(t, `loadWith({cdn_http: "`+cdn.URL+`/", version: "2.2.3", suffix: ".min"}, ["nope"]).then(function (r) { return r.split(" | ")[0]; })`); got != "nope:cdnserve: version 2.2.3 has no file nope.min.js" {
 		t.Errorf("a file the version lacks: %q", got)
 	}
+	// A CDN that never answers: the load times out, and says so.
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	if got := p.Eval(t, `loadWith({cdn_http: "`+hang.URL+`/", version: "2.2.3", suffix: ".min", timeout: 300}, ["sockjs"]).then(function (r) { return r.split(" | ")[0]; })`); got != "sockjs:cdnserve: "+hang.URL+"/-/meta/2.2.3 timed out" {
+		t.Errorf("a CDN that hangs: %q", got)
+	}
 }
 
 // TestBrowserLoaderRefusesTampering: an edge in front of the CDN serves
