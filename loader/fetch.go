@@ -225,6 +225,9 @@ func (l *Loader) attempt(ctx context.Context, url, etag string) (result, error) 
 	if err != nil {
 		return result{}, err
 	}
+	if l.opts.Token != "" && l.ownHost(req.URL.Host) {
+		req.Header.Set("Authorization", "Bearer "+l.opts.Token)
+	}
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}

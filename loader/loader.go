@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -44,6 +45,17 @@ func (l *Loader) Root(encrypted bool) string {
 // rootOf is the version's directory on one base URL.
 func (l *Loader) rootOf(base string) string {
 	return strings.TrimRight(base, "/") + "/" + l.libraryPrefix() + l.opts.Version
+}
+
+// ownHost reports whether host is the CDN's own (CDNHTTP's or
+// CDNHTTPS's): the only hosts the token is sent to.
+func (l *Loader) ownHost(host string) bool {
+	for _, b := range []string{l.opts.CDNHTTP, l.opts.CDNHTTPS} {
+		if u, err := url.Parse(b); err == nil && b != "" && u.Host == host {
+			return true
+		}
+	}
+	return false
 }
 
 // libraryPrefix is "<library>/", or "" for the root library.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
@@ -450,5 +451,42 @@ func TestTags(t *testing.T) {
 	tag, _ = noSRI.ScriptTag(context.Background(), `x" onload="alert(1)`)
 	if strings.Contains(string(tag), `" onload="`) || strings.Contains(string(tag), "integrity") {
 		t.Errorf("hostile name not escaped: %s", tag)
+	}
+}
+
+// TestTokenForPrivateLibrary: with Options.Token, a private library
+// loads; the token goes to the CDN's own host and never to a mirror.
+func TestTokenForPrivateLibrary(t *testing.T) {
+	c := newCDN(t)
+	policy := &access.Policy{Private: []string{"pusher"}, Tokens: []access.Token{{SHA256: access.HashToken("cdns_t"), Libraries: []string{"pusher"}}}}
+	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: c.root, Access: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mirrorSawToken atomic.Bool
+	mirror := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			mirrorSawToken.Store(true)
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer mirror.Close()
+	private := httptest.NewServer(srv)
+	defer private.Close()
+	for _, tc := range []struct {
+		o    loader.Options
+		want string
+	}{
+		{loader.Options{CDNHTTP: private.URL, Library: "pusher", Version: "2.2.4", Suffix: ".min", Token: "cdns_t"}, ""},
+		{loader.Options{CDNHTTP: private.URL, Library: "pusher", Version: "2.2.4", Suffix: ".min"}, "HTTP 401"},
+		{loader.Options{CDNHTTP: "http://127.0.0.1:9", Mirrors: []string{mirror.URL}, Library: "pusher", Version: "2.2.4", Suffix: ".min", Token: "cdns_t", Attempts: 1}, "HTTP 401"},
+	} {
+		_, err := newLoader(t, tc.o).Load(context.Background(), "pusher")
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want))) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	if mirrorSawToken.Load() {
+		t.Error("the token was sent to a mirror")
 	}
 }

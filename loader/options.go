@@ -48,6 +48,10 @@ type Options struct {
 	// Mirrors are further base URLs with the same layout, tried in order
 	// when the chosen CDN fails ("CDNs do fail").
 	Mirrors []string
+	// Token is a bearer token for private libraries (cdnserve token
+	// create). It is sent only to the CDN's own hosts, CDNHTTP's and
+	// CDNHTTPS's, never to a mirror or anywhere a redirect leads.
+	Token string
 
 	// SkipIntegrity turns off the check of each file against
 	// /-/meta/<version>, for CDNs that have no such endpoint. Default:

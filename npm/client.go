@@ -115,6 +115,20 @@ func NewClient(cfg *Config) *Client {
 		Clock: time.Now, docs: map[string]cachedDoc{}}
 }
 
+// IsPublic reports whether a package's document can be read without a
+// token: the registry serves it to anyone. A package only a token opens
+// is private, and must stay so. A registry that cannot be asked counts
+// as private.
+func (c *Client) IsPublic(ctx context.Context, name string) bool {
+	registry := c.Config.RegistryFor(name)
+	if c.Config.tokenFor(registry) == "" {
+		return true // no token is configured: what we fetch, anyone may
+	}
+	anon := &Client{Config: NewConfig(registry), HTTP: c.HTTP, Attempts: 1, Limits: c.Limits}
+	_, err := anon.fetchPackument(ctx, name)
+	return err == nil
+}
+
 // Downloads is how many tarball requests the client has sent.
 func (c *Client) Downloads() int { return c.downloads.get() }
 

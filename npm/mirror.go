@@ -34,6 +34,11 @@ type Mirror struct {
 	Timeout time.Duration
 	// Log records what is fetched.
 	Log *slog.Logger
+	// Private reports whether the server keeps a library private. A
+	// package that its registry serves only with a token is fetched only
+	// into a private library: the mirror never makes a private package
+	// public.
+	Private func(library string) bool
 
 	group singleflight.Group
 }
@@ -69,6 +74,12 @@ func (m *Mirror) Allowed(name string) bool {
 func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) {
 	if !m.Allowed(name) {
 		return "", fmt.Errorf("npm package %s is not allowed by --npm-allow: %w", name, ErrNotFound)
+	}
+	if (m.Private == nil || !m.Private(name)) && !m.Client.IsPublic(ctx, name) {
+		if m.Log != nil {
+			m.Log.Warn("not fetching an npm package that only a token opens into a public library; make it private with serve --private", "package", name)
+		}
+		return "", fmt.Errorf("npm package %s is private at its registry, and its library is not private here (serve --private): %w", name, ErrNotFound)
 	}
 	v, doc, err := m.Client.Resolve(ctx, name, spec)
 	if err != nil {

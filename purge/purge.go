@@ -135,6 +135,9 @@ type Set struct {
 	Log      *slog.Logger
 	// OnResult, if set, is called with every result (metrics).
 	OnResult func(Result)
+	// Private are the patterns of private libraries, which the caller
+	// never purges (serve --private): kept here for it.
+	Private []string
 }
 
 // Purge waits After (or until ctx ends, when it purges at once), then

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,14 @@ func metaOf(v *version) meta {
 // and /-/meta/<name>/<version>, and records it for the metrics. On
 // failure it has answered (404, or 503), and returns nil.
 func (s *Server) libraryOf(c echo.Context, name string) *store {
+	if s.cfg.Access.IsPrivate(name) {
+		g := s.credential(c.Request(), name)
+		if g.decision != access.Allowed {
+			s.refuse(c.Response(), c.Request(), g)
+			return nil
+		}
+		c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
+	}
 	lib, err := s.cat.library(name)
 	switch {
 	case errors.Is(err, errStorage):
@@ -143,24 +152,30 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	c.Response().Header()["Cache-Control"] = s.policy.alias
 	s.setTags(c.Response().Header(), newTagSet(tagIndex))
 	gen := s.cat.env.gen.Load()
-	if doc, ok := s.pages.get(gen, librariesKey); ok {
+	r := c.Request()
+	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
+	if doc, ok := s.pages.get(gen, librariesKey); ok && cacheable {
 		return c.JSONBlob(http.StatusOK, doc)
 	}
 	doc := struct {
 		Root      *libraryDoc  `json:"root,omitempty"`
 		Libraries []libraryDoc `json:"libraries"`
 	}{Libraries: []libraryDoc{}}
-	if len(s.cat.root.versions()) > 0 {
+	if len(s.cat.root.versions()) > 0 && s.granted(r, "") {
 		root := summarize(s.cat.root)
 		doc.Root = &root
 	}
 	for _, name := range s.cat.libraries() {
-		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 {
+		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 && s.granted(r, name) {
 			doc.Libraries = append(doc.Libraries, summarize(lib))
 		}
 	}
 	body, _ := json.Marshal(doc) // plain data: cannot fail
-	s.pages.put(gen, librariesKey, body)
+	if cacheable {
+		s.pages.put(gen, librariesKey, body)
+	} else {
+		c.Response().Header()["Cache-Control"] = []string{"private, max-age=0"}
+	}
 	return c.JSONBlob(http.StatusOK, body)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
@@ -33,6 +34,20 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	id := s.requestID(h, r)
 	s.common.Set(h, r)
 	ap := splitAssetPath(r.URL.Path, s.cat.known)
+	if s.cfg.Access.IsPrivate(ap.lib) && r.Method != http.MethodOptions {
+		// Decided before the library is looked up: a private library that
+		// does not exist is refused the same as one that does.
+		g := s.credential(r, ap.lib)
+		if g.decision != access.Allowed {
+			status, sent, kind := s.refuse(w, r, g)
+			s.finish(r, id, nil, kind, status, sent, start)
+			return
+		}
+		if g.sig != nil {
+			h["Access-Control-Allow-Origin"] = hvStar // a signed URL works from any origin
+		}
+		w = &privateWriter{ResponseWriter: w, s: s, g: g}
+	}
 	lib, err := s.cat.library(ap.lib)
 	var status int
 	var sent int64

@@ -211,12 +211,21 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 	q := r.URL.Query()
 	key := lib.lib + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
 	gen := s.cat.env.gen.Load()
-	if page, ok := s.pages.get(gen, key); ok {
+	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
+	if page, ok := s.pages.get(gen, key); ok && cacheable {
 		return s.sendPage(w, r, page)
 	}
-	data := s.indexData(lib, q.Get("major"), q.Get("page"))
+	if !cacheable {
+		w = &privateWriter{ResponseWriter: w, s: s}
+	}
+	var data map[string]any
+	if lib.lib != "" || s.granted(r, "") {
+		data = s.indexData(lib, q.Get("major"), q.Get("page"))
+	} else if q.Get("major") == "" {
+		data = map[string]any{"Title": "cdnserve: libraries", "Heading": "Libraries", "Base": "/", "VersionsPath": ""}
+	}
 	if data != nil && lib.lib == "" && q.Get("major") == "" {
-		libs := s.libraryList(q.Get("libraries"))
+		libs := s.libraryList(r, q.Get("libraries"))
 		if libs == nil {
 			data = nil
 		} else if libs.Count > 0 {
@@ -232,7 +241,9 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 		status, n, _ := s.writeError(w, r, kindMeta, http.StatusInternalServerError, "internal error")
 		return status, n
 	}
-	s.pages.put(gen, key, page)
+	if cacheable {
+		s.pages.put(gen, key, page)
+	}
 	return s.sendPage(w, r, page)
 }
 
@@ -242,8 +253,13 @@ const librariesPage = 100
 
 // libraryList is one page of the named libraries, each with its latest
 // version; nil when the page does not exist.
-func (s *Server) libraryList(pageParam string) *indexLibraries {
-	names := s.cat.libraries()
+func (s *Server) libraryList(r *http.Request, pageParam string) *indexLibraries {
+	var names []string
+	for _, name := range s.cat.libraries() {
+		if s.granted(r, name) {
+			names = append(names, name)
+		}
+	}
 	out := &indexLibraries{Count: len(names), Page: 1, Pages: max(1, (len(names)+librariesPage-1)/librariesPage)}
 	if pageParam != "" {
 		p, err := strconv.Atoi(pageParam)

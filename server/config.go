@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
@@ -67,6 +68,12 @@ type Config struct {
 	// MaxRanges is the most byte ranges a request may ask for; a request
 	// with more gets the whole file, as nginx's max_ranges does (default 8).
 	MaxRanges int
+
+	// Access, if set, makes libraries private (access.Policy): their
+	// files, pages and /-/ documents need a bearer token or a signed URL,
+	// and are sent with Cache-Control: private and no cache tags. Nil:
+	// everything is public.
+	Access *access.Policy
 
 	// OnAliasMove, if set, is called (from the refresh) for every alias
 	// this server sees move: what serve --purge purges, after the

@@ -11,6 +11,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
 	"github.com/labstack/echo/v4"
@@ -151,6 +152,16 @@ func (s *Server) handleImportMap(c echo.Context) error {
 	libs := c.QueryParams()["lib"]
 	if len(libs) == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "name at least one library: /-/importmap?lib=name@range&lib=other@1.2.3")
+	}
+	for _, spec := range libs {
+		if name := splitAssetPath("/"+spec, s.cat.known).lib; s.cfg.Access.IsPrivate(name) {
+			g := s.credential(c.Request(), name)
+			if g.decision != access.Allowed {
+				s.refuse(c.Response(), c.Request(), g)
+				return nil
+			}
+			c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
+		}
 	}
 	_, httpsBase := s.publicBases(c.Request())
 	base := httpsBase

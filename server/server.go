@@ -44,6 +44,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if isAssetPath(r.URL.Path) {
 		if p, ok := s.libraryAPIPath(r.URL.Path); ok {
+			// A signed URL signs the path the client asked for.
+			r = r.WithContext(context.WithValue(r.Context(), signedPathKey{}, r.URL.Path))
 			r.URL.Path = p
 			s.echo.ServeHTTP(w, r)
 			return

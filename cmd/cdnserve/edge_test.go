@@ -305,9 +305,14 @@ func TestPurgeCommand(t *testing.T) {
 			t.Errorf("%v: %d %q, want %d %q", tc.args, code, errOut, tc.code, tc.want)
 		}
 	}
+	// A private library is never named to an edge.
+	before := len(got)
+	if code, out, errOut := cli(t, dir, "build", "--version", "2.2.5", "--purge", "webhook+"+hook.URL, "--purge-after", "0s", "--private", "pusher"); code != 0 || strings.Contains(out, "purg") || len(got) != before {
+		t.Errorf("a private library's publish was purged: %d %s %s", code, out, errOut)
+	}
 	// A purge that fails does not fail the publish: exit 0, reported.
-	code, out, errOut = cli(t, dir, "build", "--version", "2.2.4", "--purge", "http://127.0.0.1:9", "--purge-after", "0s")
-	if code != 0 || !strings.Contains(out, "published 2.2.4") || !strings.Contains(errOut, "purge FAILED: http://127.0.0.1:9: pusher alias 2.2 2.2.3 -> 2.2.4, after 4 attempts") ||
+	code, out, errOut = cli(t, dir, "build", "--version", "2.2.6", "--purge", "http://127.0.0.1:9", "--purge-after", "0s")
+	if code != 0 || !strings.Contains(out, "published 2.2.6") || !strings.Contains(errOut, "purge FAILED: http://127.0.0.1:9: pusher alias 2.2 2.2.5 -> 2.2.6, after 4 attempts") ||
 		!strings.Contains(errOut, "the publish stands") {
 		t.Errorf("a failing purger: %d\n%s\n%s", code, out, errOut)
 	}

@@ -40,6 +40,7 @@ func (s *stringList) repeatable()        {}
 func runFetch(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "fetch", "--cdn URL --version X [flags] NAME...", fetchExamples)
 	cdn := fs.String("cdn", "", "CDN base `URL` (http or https)")
+	tokenEnv := fs.String("token-env", "", "send the bearer token in this environment `variable` to the CDN (for private libraries), never to a mirror")
 	library := fs.String("library", "", "the named `library` to fetch from (default: the root library)")
 	version := fs.String("version", "", "the `version` to fetch: exact, or a range or tag (^2.2, latest) that the CDN resolves")
 	suffix := fs.String("suffix", "", "put between a dependency's name and .js: .min for minified files")
@@ -61,14 +62,21 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--library: library name %q %w", *library, err)
 		}
 	}
-	exact, err := resolveVersion(ctx, *cdn, *library, *version, *timeout)
+	token := ""
+	if *tokenEnv != "" {
+		var ok bool
+		if token, ok = e.lookupEnv(*tokenEnv); !ok || token == "" {
+			return fmt.Errorf("--token-env %s: the variable is not set", *tokenEnv)
+		}
+	}
+	exact, err := resolveVersion(ctx, *cdn, *library, *version, token, *timeout)
 	if err != nil {
 		return err
 	}
 	if exact != *version {
 		fmt.Fprintf(e.stdout, "resolved %s to %s\n", *version, exact)
 	}
-	o := loader.Options{Library: *library, Version: exact, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
+	o := loader.Options{Library: *library, Version: exact, Token: token, Suffix: *suffix, Mirrors: mirrors, SkipIntegrity: *noIntegrity, Timeout: *timeout}
 	if *cacheDir != "" {
 		o.CacheDir = e.abs(*cacheDir)
 	}
@@ -110,7 +118,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 // serves for it, from /-/meta/[<library>/]<spec> (which redirects a range
 // to the exact version's document, and answers an alias with the version
 // it holds). An exact version is returned as it is.
-func resolveVersion(ctx context.Context, cdn, library, spec string, timeout time.Duration) (string, error) {
+func resolveVersion(ctx context.Context, cdn, library, spec, token string, timeout time.Duration) (string, error) {
 	if _, err := versioning.Parse(spec); err == nil {
 		return spec, nil
 	}
@@ -126,6 +134,9 @@ func resolveVersion(ctx context.Context, cdn, library, spec string, timeout time
 		return "", fmt.Errorf("--version %s: %w", spec, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("--version %s: resolving it at %s: %w", spec, u, err)

@@ -61,6 +61,8 @@ func commands() []command {
 		{"add", "publish npm packages, verified, as libraries of the tree", runAdd},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
 		{"purge", "tell edges to drop what they cached of an alias, now", runPurge},
+		{"token", "create a bearer token for private libraries (token create)", runToken},
+		{"sign", "print a signed URL for a private library's path", runSign},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},
 		{"importmap", "print an import map with integrity for libraries of the tree", runImportmap},
 		{"healthcheck", "exit 0 when the local serve answers /-/healthz (for container HEALTHCHECKs)", runHealthcheck},

@@ -121,16 +121,28 @@ func TestServeNPMMirror(t *testing.T) {
 	host := strings.TrimPrefix(reg.URL, "http:")
 	os.WriteFile(filepath.Join(dir, ".npmrc"), []byte("@private:registry="+reg.URL+"\n"+host+":_authToken=${NPM_TEST_TOKEN}\n"), 0o644)
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
+	// The @private scope's registry needs a token: the mirror fetches it
+	// only into a private library, which a CDN token opens.
+	if code, _, errOut := cli(t, dir, "token", "create", "--library", "@private/*"); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, cdnToken, _ := cli(t, dir, "token", "create", "--library", "@private/*")
+	cdnToken = strings.TrimSpace(cdnToken)
 	s := startServe(t, dir, []string{"NPM_TEST_TOKEN=" + reg.Token}, "--addr", "127.0.0.1:0", "--storage", "dist", "--npm-cache", t.TempDir(),
-		"--npm-mirror", "--npm-allow", name, "--npm-allow", "@private/*", "--npm-registry", reg.URL)
+		"--npm-mirror", "--npm-allow", name, "--npm-allow", "@private/*", "--npm-registry", reg.URL, "--private", "@private/*", "--tokens", "tokens")
 	for path, want := range map[string]string{
 		"/" + name + "@^1/dist/" + name + ".min.js": "302 /" + name + "/1.1.0/dist/" + name + ".min.js",
 		"/" + name + "/1.0.0/dist/" + name + ".js":  "200",
 		"/" + name + "@1/":                          "302 /" + name + "/1.1.0/dist/" + name + ".min.js",
-		"/" + private + "/2.0.0/p.js":               "200",
+		"/" + private + "/2.0.0/p.js":               "401",
+		"/" + private + "/2.0.0/p.js?token":         "200",
 		"/sockjs-client@1/sockjs.min.js":            "404",
 	} {
-		r, _ := get(t, s.base+path)
+		var h []string
+		if p, ok := strings.CutSuffix(path, "?token"); ok {
+			path, h = p, []string{"Authorization", "Bearer " + cdnToken}
+		}
+		r, _ := get(t, s.base+path, h...)
 		got := r.Status[:3]
 		if r.StatusCode == 302 {
 			got += " " + r.Header.Get("Location")
@@ -149,6 +161,19 @@ func TestServeNPMMirror(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), "fetched an npm package into storage") {
 		t.Errorf("the log does not say what was fetched:\n%s", s.stderr.String())
 	}
+	// Without --private, the mirror does not fetch the scope whose
+	// registry needs a token: it would make a private package public.
+	other := "@private/" + npmtest.Name("cdnstest")
+	reg.Publish(t, npmtest.Package{Name: other, Version: "1.0.0", Files: map[string]string{"p.js": "var p = 1;"}})
+	open := startServe(t, dir, []string{"NPM_TEST_TOKEN=" + reg.Token}, "--addr", "127.0.0.1:0", "--storage", "dist", "--npm-cache", t.TempDir(),
+		"--npm-mirror", "--npm-allow", "@private/*", "--npm-registry", reg.URL)
+	if r, _ := get(t, open.base+"/"+other+"/1.0.0/p.js"); r.StatusCode != 404 {
+		t.Errorf("a token registry's package into a public library: %d", r.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dist", other)); err == nil {
+		t.Error("the private package was stored for a public library")
+	}
+	open.stop(t)
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/purge"
@@ -25,14 +26,16 @@ const purgeMargin = 500 * time.Millisecond
 // purgeFlags are --purge and --purge-after, for build, publish, add and
 // serve.
 type purgeFlags struct {
-	urls  stringList
-	after time.Duration
+	urls    stringList
+	after   time.Duration
+	private stringList
 }
 
 // register adds the flags; the default of --purge-after follows the
 // storage's kind, as serve's --refresh does: 2.5 s, or 10.5 s on S3.
 func (p *purgeFlags) register(fs *settings, storageURL *string) {
 	fs.Var(&p.urls, "purge", "tell this edge when an alias moves: http(s)://host:port (PURGE), xkey+http(s)://host:port (Varnish xkey), webhook+https://…, cloudflare://ZONE, fastly://SERVICE, cloudfront://DISTRIBUTION (repeatable; docs/deploy.md)")
+	fs.Var(&p.private, "private", "the libraries serve keeps private (serve --private): never named in a purge, and never cached at an edge (repeatable)")
 	fs.DurationVar(&p.after, "purge-after", server.DefaultRefresh+purgeMargin, "wait this long after publishing before purging: the replicas' --refresh and a margin, so the edge refills from replicas that all serve the new alias")
 	fs.derive(func() error {
 		if storage.KindOf(*storageURL) == storage.S3 {
@@ -44,6 +47,9 @@ func (p *purgeFlags) register(fs *settings, storageURL *string) {
 
 // set makes the purgers; getenv reads their tokens.
 func (p *purgeFlags) set(e *env) (*purge.Set, error) {
+	if err := access.CheckPatterns("--private", p.private); err != nil {
+		return nil, err
+	}
 	s := &purge.Set{After: p.after}
 	for _, raw := range p.urls {
 		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v })
@@ -52,6 +58,7 @@ func (p *purgeFlags) set(e *env) (*purge.Set, error) {
 		}
 		s.Purgers = append(s.Purgers, pg)
 	}
+	s.Private = p.private
 	return s, nil
 }
 
@@ -61,6 +68,9 @@ func (p *purgeFlags) set(e *env) (*purge.Set, error) {
 func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.Set, tree dist.Tree, library string, res *dist.Result) {
 	if set == nil || len(set.Purgers) == 0 || res == nil || res.Action == dist.Unchanged {
 		return
+	}
+	if (&access.Policy{Private: set.Private}).IsPrivate(library) {
+		return // a private library is never cached at an edge, and never named to one
 	}
 	events := eventsOf(tree, library, res)
 	if !pf.quiet && !pf.asJSON {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
@@ -70,6 +71,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var nf npmFlags
 	nf.register(fs)
 	cacheTags := fs.Bool("cache-tags", true, "send Surrogate-Key and Cache-Tag headers, which edges purge by")
+	var private stringList
+	fs.Var(&private, "private", "make the libraries matching this `pattern` private ('@corp/*', 'internal-sdk'; '-' for the root library; repeatable): they need a token or a signed URL")
+	tokensFile := fs.String("tokens", "", "`file` of the bearer tokens' SHA-256 hashes, with the libraries each opens (cdnserve token create)")
+	keysFile := fs.String("url-signing-keys", "", "`file` of URL-signing keys, one \"KID SECRET\" a line (cdnserve sign)")
 	var purgeURLs stringList
 	fs.Var(&purgeURLs, "purge", "tell this edge when this replica sees an alias move, after --refresh and a margin (repeatable; the schemes of build --purge)")
 	fs.derive(func() error {
@@ -109,6 +114,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		purgers.Purgers = append(purgers.Purgers, pg)
 	}
 	cfg.DisableCacheTags = !*cacheTags
+	policy, err := accessPolicy(e, private, *tokensFile, *keysFile)
+	if err != nil {
+		return err
+	}
+	cfg.Access = policy
 	logger, err := newLogger(e.stderr, o.logFormat)
 	if err != nil {
 		return err
@@ -128,14 +138,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		client.DocTTL = *npmDocTTL
-		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger}
+		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger, Private: cfg.Access.IsPrivate}
 		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "registries", client.Config.String())
 	}
 	var srv *server.Server
 	if len(purgers.Purgers) > 0 {
 		purgers.Log = logger
 		purgers.OnResult = func(r purge.Result) { srv.CountPurge(r.Err) }
-		cfg.OnAliasMove = purgeOnMove(ctx, purgers)
+		cfg.OnAliasMove = purgeOnMove(ctx, purgers, cfg.Access)
 	}
 	srv, err = server.New(cfg)
 	if err != nil {
@@ -147,10 +157,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // purgeOnMove purges each alias move this replica sees, once, after the
 // replicas' refresh interval and a margin: every replica has refreshed
 // by then, so the edge refills with the new alias (docs/deploy.md).
-func purgeOnMove(ctx context.Context, set *purge.Set) func(server.AliasMove) {
+func purgeOnMove(ctx context.Context, set *purge.Set, policy *access.Policy) func(server.AliasMove) {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	return func(m server.AliasMove) {
+		if policy.IsPrivate(m.Library) {
+			return // never cached at an edge, and never named to one
+		}
 		key := m.Library + "@" + m.Alias + "->" + m.To
 		mu.Lock()
 		first := !seen[key]
