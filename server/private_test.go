@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -252,6 +253,30 @@ func TestBrowserSignedURL(t *testing.T) {
 });</script>`)))
 		if got := p.Eval(t, `window.result`); got != tc.want {
 			t.Errorf("%s: %q, want %q\n%s", tc.src, got, tc.want, p.Log())
+		}
+	}
+	// /-/loader.js takes a function that signs each URL it fetches: here
+	// a map of URLs signed ahead of time, as a page's backend would.
+	signedURLs := map[string]string{}
+	for _, path := range []string{"/-/meta/@corp/widgets/1.0.0", "/@corp/widgets/1.0.0/sockjs.min.js"} {
+		signedURLs[cdn.URL+path] = cdn.URL + signed(path, "k2", keyNew, now.Add(time.Hour))
+	}
+	table, _ := json.Marshal(signedURLs)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>signed loader</title>
+<script src="`+cdn.URL+`/-/loader.js"></script>
+<script>var signedURLs = `+string(table)+`;</script>`)))
+	for _, tc := range []struct{ sign, want string }{
+		{`function (u) { return signedURLs[u] || u; }`, "ok function"},
+		// unsigned: the manifest is the one the page already holds; the script is refused
+		{`function (u) { return u; }`, "cdnserve: " + cdn.URL + "/@corp/widgets/1.0.0/sockjs.min.js failed to load or failed its integrity check"},
+	} {
+		got := p.Eval(t, `new Promise(function (resolve) {
+  delete window.SockJS;
+  new DependencyLoader({cdn_http: "`+cdn.URL+`/", library: "@corp/widgets", version: "1.0.0", suffix: ".min", sign: `+tc.sign+`})
+    .load("sockjs", {}, function (err) { resolve(err ? err.message : "ok " + typeof SockJS); });
+})`)
+		if got != tc.want {
+			t.Errorf("sign %s: %q, want %q\n%s", tc.sign, got, tc.want, p.Log())
 		}
 	}
 }
