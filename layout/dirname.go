@@ -6,6 +6,14 @@ import (
 	"github.com/cdnserve/cdnserve/versioning"
 )
 
+// A library's records of its versions' lives (package dist): which are
+// deprecated, with a message, and which were removed, and when. Dot-names:
+// never served.
+const (
+	DeprecatedName = ".deprecated.json"
+	RemovedName    = ".removed.json"
+)
+
 // DirKind says what a name in the dist root is.
 type DirKind int
 

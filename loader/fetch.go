@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"hash"
 	"io"
 	"math/rand/v2"
@@ -106,6 +107,9 @@ func (l *Loader) parseMeta(raw []byte) (map[string]string, error) {
 			Path      string `json:"path"`
 			Integrity string `json:"integrity"`
 		} `json:"files"`
+		Deprecated *struct {
+			Message string `json:"message"`
+		} `json:"deprecated"`
 	}
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, &integrityError{file: "/-/meta/" + l.libraryPrefix() + l.opts.Version, detail: "not a cdnserve metadata document: " + err.Error()}
@@ -116,6 +120,15 @@ func (l *Loader) parseMeta(raw []byte) (map[string]string, error) {
 	m := make(map[string]string, len(doc.Files))
 	for _, f := range doc.Files {
 		m[f.Path] = f.Integrity
+	}
+	if doc.Deprecated != nil {
+		l.deprecatedOnce.Do(func() {
+			if l.opts.OnDeprecated != nil {
+				l.opts.OnDeprecated(l.opts.Version, doc.Deprecated.Message)
+			} else {
+				slog.Warn("this version is deprecated", "version", l.opts.Version, "library", l.opts.Library, "message", doc.Deprecated.Message)
+			}
+		})
 	}
 	return m, nil
 }

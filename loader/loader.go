@@ -16,6 +16,8 @@ import (
 type Loader struct {
 	opts  Options
 	group singleflight.Group
+	// deprecatedOnce reports a deprecated version once.
+	deprecatedOnce sync.Once
 
 	mu    sync.Mutex
 	files map[string][]byte // verified successes, by file name

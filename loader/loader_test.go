@@ -38,6 +38,7 @@ type cdn struct {
 	script map[string][]string // path -> faults to inject, one per request
 	hits   map[string]int
 	inm    atomic.Int32 // requests that carried If-None-Match
+	srv    *server.Server
 }
 
 func newCDN(t *testing.T) *cdn {
@@ -73,6 +74,7 @@ func newCDN(t *testing.T) *cdn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.srv = srv
 	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.hits[r.URL.Path]++
@@ -488,5 +490,27 @@ func TestTokenForPrivateLibrary(t *testing.T) {
 	}
 	if mirrorSawToken.Load() {
 		t.Error("the token was sent to a mirror")
+	}
+}
+
+// TestOnDeprecated: a deprecated version loads, and the loader reports
+// its deprecation once, with the message.
+func TestOnDeprecated(t *testing.T) {
+	c := newCDN(t)
+	lib, _ := dist.NewTree(storage.DiskFs{}, c.root).Library("pusher")
+	if err := lib.Deprecate(context.Background(), "2.2.4", "use 2.2.5", false); err != nil {
+		t.Fatal(err)
+	}
+	c.srv.Refresh() // as serve's refresh does within --refresh
+	var got []string
+	l := newLoader(t, loader.Options{CDNHTTP: c.URL, Library: "pusher", Version: "2.2.4", Suffix: ".min",
+		OnDeprecated: func(v, msg string) { got = append(got, v+": "+msg) }})
+	for _, name := range []string{"pusher", "sockjs"} {
+		if _, err := l.Load(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(got, "|") != "2.2.4: use 2.2.5" {
+		t.Errorf("OnDeprecated calls: %q", got)
 	}
 }

@@ -48,6 +48,10 @@ type Options struct {
 	// Mirrors are further base URLs with the same layout, tried in order
 	// when the chosen CDN fails ("CDNs do fail").
 	Mirrors []string
+	// OnDeprecated, if set, is called once when the version's integrity
+	// manifest says it is deprecated (cdnserve deprecate), with the
+	// message. Nil logs a warning with log/slog's default logger.
+	OnDeprecated func(version, message string)
 	// Token is a bearer token for private libraries (cdnserve token
 	// create). It is sent only to the CDN's own hosts, CDNHTTP's and
 	// CDNHTTPS's, never to a mirror or anywhere a redirect leads.

@@ -22,6 +22,9 @@ type meta struct {
 	AliasOf    string                `json:"alias_of,omitempty"`
 	Files      []layout.ManifestFile `json:"files"`
 	Provenance layout.Provenance     `json:"provenance"`
+	// Deprecated is set for a deprecated version: its message and since
+	// when (the Go loader reports it).
+	Deprecated *deprecation `json:"deprecated,omitempty"`
 }
 
 func metaOf(v *version) meta {
@@ -70,7 +73,9 @@ func (s *Server) handleMeta(c echo.Context) error {
 	}
 	v, err := lib.get(spec)
 	if err != nil && layout.IsVersionDir(spec) {
-		s.versionError(c.Response(), c.Request(), lib, spec, err)
+		if _, _, _, ok := s.gone(c.Response(), c.Request(), lib, spec); !ok {
+			s.versionError(c.Response(), c.Request(), lib, spec, err)
+		}
 		return nil
 	}
 	if errors.Is(err, errStorage) {
@@ -93,6 +98,12 @@ func (s *Server) handleMeta(c echo.Context) error {
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
 	s.setTags(c.Response().Header(), v.tags)
+	if d := lib.deprecated(v.exact); d != nil {
+		s.deprecationHeaders(c.Response().Header(), v, "")
+		m := metaOf(v)
+		m.Deprecated = d
+		return c.JSON(http.StatusOK, m)
+	}
 	return c.JSONBlob(http.StatusOK, v.meta)
 }
 

@@ -122,6 +122,9 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):
+		if status, n, kind, ok := s.gone(w, r, lib, spec); ok {
+			return status, n, kind
+		}
 		return s.versionError(w, r, lib, spec, err) // an exact version or alias never redirects, least of all to itself
 	case errors.Is(err, errStorage):
 		return s.storageError(w, r, kindOther, err)
@@ -216,6 +219,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 		if status, ok := memoryStatus(r, vr); ok {
 			s.fileHeaders(h, v, f, vr, kind, status)
 			status, n := writeFromMemory(w, r, status, data)
+			v.use.add(n)
 			return status, n, kind
 		}
 	}
@@ -242,6 +246,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 	} else {
 		http.ServeContent(out, r, "", v.modTime, bytes.NewReader(data))
 	}
+	v.use.add(rec.bytes)
 	return rec.status, rec.bytes, kind
 }
 
@@ -255,6 +260,7 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, ki
 	h["Etag"] = vr.etag
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
 	s.setTags(h, v.tags)
+	s.deprecationHeaders(h, v, f.path)
 	if vary := s.common.vary(f.compressible); vary != nil {
 		h["Vary"] = vary
 	}

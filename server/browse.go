@@ -76,7 +76,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "index"}}{{template "head" .}}
 {{if .One}}{{with index .Majors 0}}<h1>{{$.Heading}} {{.Major}}.x</h1>
 <p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
-<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
 <nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
 {{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
 <p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>
@@ -86,7 +86,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{if .Latest}}<p>Latest stable version: <a href="{{.Base}}{{.Latest}}/">{{.Latest}}</a> (also at <code>{{.Base}}latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
 {{if not .Majors}}<p>None.</p>{{end}}
 {{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
-<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}</li>{{end}}</ul>
+<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
 {{if .More}}<p><a href="{{$.Base}}?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
 {{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$a.Name}}/">{{$a.Name}}</a> → <a href="{{$.Base}}{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
 {{end}}{{end}}{{end}}
@@ -97,6 +97,8 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <nav class="versions" aria-label="other versions">{{if .Newer}}<a href="{{.Base}}{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="{{.Base}}{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="{{.Base}}{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="{{.Base}}?major={{.Major}}">all {{.Major}}.x</a></nav>
 {{if .AliasOf}}<p>This is an alias. It now holds version <a href="{{.Base}}{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>{{.Base}}{{.AliasOf}}/</code> in production.</p>{{end}}
 {{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
+{{if .Deprecated}}<p role="note"><span class="badge">deprecated</span> {{.Deprecated}}{{if .Successor}} Use <a href="{{.Base}}{{.Successor}}/">{{.Successor}}</a>.{{end}}</p>{{end}}
+{{if .HasStats}}<p class="muted">{{.Requests7}} requests in the last 7 days (all replicas, up to a minute behind; <a href="/-/stats{{.VersionsPath}}">/-/stats{{.VersionsPath}}</a>).</p>{{end}}
 <p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
 <h2 id="files">Files</h2>
 <table aria-labelledby="files"><thead><tr><th scope="col">File and SRI</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
@@ -153,8 +155,12 @@ const (
 
 // indexVersion is one version in the index.
 type indexVersion struct {
-	Name string
-	Pre  bool
+	Name       string
+	Pre        bool
+	Deprecated bool
+	// Requests are its requests in the last 7 days; -1 when none are
+	// recorded.
+	Requests int64
 }
 
 // indexMajor is one major line in the index: its newest versions (or a
@@ -348,6 +354,7 @@ func (s *Server) indexData(lib *store, majorParam, pageParam string) map[string]
 // fillMajor lists versions skip..skip+n of a major (newest first), and
 // the aliases of the minors shown.
 func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version, skip, n int) {
+	recent := s.recentStats(7)
 	seen := map[string]bool{}
 	for _, v := range versions {
 		if v.Major() != m.Major {
@@ -360,7 +367,13 @@ func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version
 		if len(m.Versions) == n {
 			break
 		}
-		m.Versions = append(m.Versions, indexVersion{v.Original(), versioning.IsPrerelease(v)})
+		iv := indexVersion{Name: v.Original(), Pre: versioning.IsPrerelease(v), Deprecated: lib.deprecated(v.Original()) != nil, Requests: -1}
+		for _, day := range recent {
+			if c, ok := day[statsName(lib.lib)][v.Original()]; ok {
+				iv.Requests = max(iv.Requests, 0) + c.Requests
+			}
+		}
+		m.Versions = append(m.Versions, iv)
 		name := versioning.AliasDir(v)
 		if seen[name] {
 			continue
@@ -387,6 +400,9 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		Title, Name, AliasOf, Snippet, SnippetURL string
 		Library, Base, MetaPath                   string
 		LoaderTag, ImportMap                      string
+		Deprecated, Successor, VersionsPath       string
+		HasStats                                  bool
+		Requests7                                 int64
 		Pre, Dirty                                bool
 		Published, Commit, Tool                   string
 		Newer, Older, Latest                      string
@@ -447,7 +463,17 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	if v.lib.lib != "" {
 		data.SnippetURL += "&library=" + url.QueryEscape(v.lib.lib)
 	}
+	if d := v.lib.deprecated(v.exact); d != nil {
+		data.Deprecated, data.Successor = d.Message, d.successor
+	}
+	data.VersionsPath = v.lib.versionsPath()
+	for _, day := range s.recentStats(7) {
+		if c, ok := day[statsName(v.lib.lib)][v.exact]; ok {
+			data.HasStats, data.Requests7 = true, data.Requests7+c.Requests
+		}
+	}
 	s.setTags(w.Header(), v.tags)
+	s.deprecationHeaders(w.Header(), v, "")
 	status, n := s.renderPage(w, r, "version", data)
 	return status, n, kindMeta
 }

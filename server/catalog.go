@@ -196,6 +196,18 @@ func (c *catalog) published(name string) {
 	}
 }
 
+// all returns every library's store, the root library's first.
+func (c *catalog) all() []*store {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*store, 0, len(c.libs)+1)
+	out = append(out, c.root)
+	for _, name := range c.names {
+		out = append(out, c.libs[name])
+	}
+	return out
+}
+
 // libraries returns the named libraries' names, sorted.
 func (c *catalog) libraries() []string {
 	c.mu.RLock()

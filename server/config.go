@@ -75,6 +75,16 @@ type Config struct {
 	// everything is public.
 	Access *access.Policy
 
+	// StatsFlush is how often the usage counters are written to this
+	// replica's daily stats file (default 1 min; stats package).
+	StatsFlush time.Duration
+	// ReplicaID names this replica's stats files (default: the host name
+	// and a random suffix, new for each process).
+	ReplicaID string
+	// GoneFor is how long a removed exact version answers 410 Gone before
+	// it answers 404 (default 7 days).
+	GoneFor time.Duration
+
 	// OnAliasMove, if set, is called (from the refresh) for every alias
 	// this server sees move: what serve --purge purges, after the
 	// replicas' refresh interval.
@@ -133,6 +143,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NegativeTTL == 0 {
 		c.NegativeTTL = DefaultNegativeTTL
+	}
+	if c.StatsFlush == 0 {
+		c.StatsFlush = time.Minute
+	}
+	if c.GoneFor == 0 {
+		c.GoneFor = 7 * 24 * time.Hour
 	}
 	if c.CacheBytes == 0 {
 		c.CacheBytes = DefaultCacheBytes

@@ -121,6 +121,23 @@ func (s *store) resolve(spec string) (string, error) {
 // whose manifest is damaged, or that vanished, is skipped (get drops it
 // from the list). A storage error is returned as it is.
 func (s *store) newestLoadable(spec string, versions []*semver.Version) (exact, reason string, err error) {
+	// Deprecated versions are skipped, unless nothing else matches.
+	if lc := s.lifecycle.Load(); lc != nil && len(lc.deprecated) > 0 {
+		kept := make([]*semver.Version, 0, len(versions))
+		for _, v := range versions {
+			if lc.deprecated[v.Original()] == nil {
+				kept = append(kept, v)
+			}
+		}
+		if exact, _, err := s.newestLoadableOf(spec, kept); err != nil || exact != "" {
+			return exact, "", err
+		}
+	}
+	return s.newestLoadableOf(spec, versions)
+}
+
+// newestLoadableOf is newestLoadable among the given versions.
+func (s *store) newestLoadableOf(spec string, versions []*semver.Version) (exact, reason string, err error) {
 	for {
 		exact, reason = matchSpec(spec, versions)
 		if exact == "" {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/cdnserve/cdnserve/stats"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -26,6 +27,8 @@ type Server struct {
 	publicURL *url.URL
 	metrics   *metrics
 	ids       *requestIDs
+	usage     *usageFlusher
+	statsRead statsCache
 	log       *slog.Logger
 }
 
@@ -77,6 +80,12 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(s.cache)
 	env := &treeEnv{fs: cfg.Fs, root: cfg.Root, negTTL: cfg.NegativeTTL, clock: cfg.Clock, log: cfg.Logger, ignored: map[string]bool{}, onMove: cfg.OnAliasMove}
 	s.cat = newCatalog(env, s.metrics)
+	replica := cfg.ReplicaID
+	if replica == "" {
+		replica = newReplicaID()
+	}
+	s.usage = &usageFlusher{replica: replica, totals: stats.Day{}, total: stats.Day{}}
+	s.metrics.reg.MustRegister(newVersionCollector(s))
 	if err := s.cat.refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)
 	}
@@ -97,6 +106,8 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/meta/*", s.handleMeta)
 	e.Match(get, "/-/snippet", s.handleSnippet)
 	e.Match(get, "/-/loader.js", s.handleLoader)
+	e.Match(get, "/-/stats", s.handleStats)
+	e.Match(get, "/-/stats/*", s.handleStats)
 	e.Match(get, "/-/importmap", s.handleImportMap)
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
@@ -127,6 +138,11 @@ func (s *Server) Refresh() error { return s.cat.refresh() }
 // Run refreshes every Config.Refresh until ctx ends, so that aliases and
 // /latest/ follow a publish. Storage errors are logged and retried.
 func (s *Server) Run(ctx context.Context) {
+	go Every(ctx, s.cfg.StatsFlush, func() {
+		if err := s.FlushStats(); err != nil {
+			s.log.Warn("flushing usage stats failed; the counts are kept for the next flush", "err", err)
+		}
+	})
 	Every(ctx, s.cfg.Refresh, func() {
 		if err := s.cat.refresh(); err != nil {
 			s.log.Warn("refresh failed; serving what is loaded", "err", err)

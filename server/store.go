@@ -114,6 +114,20 @@ type store struct {
 	// what the last one failed with (nil when it succeeded): readiness.
 	lastRefresh time.Time
 	refreshErr  error
+
+	// usage counts each exact version's requests since the last stats
+	// flush (usage.go).
+	usageMu sync.Mutex
+	usage   map[string]*usage
+
+	// lifecycle is the deprecation and removal records (lifecycle.go),
+	// read lock-free by requests; records* remember what the last
+	// refresh saw of the files.
+	lifecycle   atomic.Pointer[lifecycle]
+	recordsMu   sync.Mutex
+	records     *lifecycle
+	recordsSeen map[string]recordInfo
+	recordsFor  int
 }
 
 // version is one loaded version or alias directory. It is immutable: a
@@ -132,6 +146,8 @@ type version struct {
 	lastModified []string
 	// tags are its responses' cache tags.
 	tags tagSet
+	// use counts the requests for its files, under the exact version.
+	use *usage
 }
 
 // kind is what a response with this version's files is: an exact
@@ -269,7 +285,6 @@ func (s *store) update(entries []fs.FileInfo) {
 	}
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.known = known
 	s.exact = sortedExact(known)
 	s.gen.Add(1)
@@ -289,6 +304,9 @@ func (s *store) update(entries []fs.FileInfo) {
 	s.resolved = map[string]resolution{}
 	s.negative = map[string]time.Time{}
 	s.lastRefresh, s.refreshErr = s.clock(), nil
+	exact := s.exact
+	s.mu.Unlock()
+	s.loadRecords(entries, exact)
 }
 
 func sortedExact(known map[string]bool) []*semver.Version {
@@ -481,7 +499,7 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version {
 	alias := m.AliasOf != ""
 	v := &version{lib: s, name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
-		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt, tags: versionTags(s.lib, m.Version, name)}
+		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt, tags: versionTags(s.lib, m.Version, name), use: s.usageFor(m.Version)}
 	if !v.modTime.IsZero() {
 		v.lastModified = []string{v.modTime.UTC().Format(http.TimeFormat)}
 	}

@@ -70,6 +70,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
 	var nf npmFlags
 	nf.register(fs)
+	fs.DurationVar(&cfg.GoneFor, "gone-for", 7*24*time.Hour, "how long a removed exact version answers 410 Gone before 404 (cdnserve prune)")
+	fs.DurationVar(&cfg.StatsFlush, "stats-flush", time.Minute, "how often this replica writes its usage counts into the tree's daily stats files (and once more on shutdown)")
 	cacheTags := fs.Bool("cache-tags", true, "send Surrogate-Key and Cache-Tag headers, which edges purge by")
 	var private stringList
 	fs.Var(&private, "private", "make the libraries matching this `pattern` private ('@corp/*', 'internal-sdk'; '-' for the root library; repeatable): they need a token or a signed URL")
@@ -330,6 +332,9 @@ func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOpti
 		if err := l.hs.Shutdown(shutdownCtx); err != nil && serveErr == nil {
 			serveErr = fmt.Errorf("shutdown: %w", err)
 		}
+	}
+	if err := srv.FlushStats(); err != nil {
+		logger.Warn("flushing usage stats on shutdown failed", "err", err)
 	}
 	return serveErr
 }

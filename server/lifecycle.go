@@ -1,0 +1,137 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
+)
+
+// deprecation is a deprecated version as served: the message, and the
+// headers its responses carry (RFC 9745 Deprecation, and a Link to the
+// newest version of the same major that is not deprecated).
+type deprecation struct {
+	Message   string    `json:"message"`
+	At        time.Time `json:"at"`
+	header    []string  // "@<unix seconds>"
+	successor string    // the newest non-deprecated version of its major, or ""
+}
+
+// lifecycle is what a library's records say of its versions: which are
+// deprecated, and which were removed when. Immutable: a refresh that
+// finds the records changed replaces it.
+type lifecycle struct {
+	deprecated map[string]*deprecation
+	removed    map[string]time.Time
+}
+
+// recordInfo is what a refresh saw of a record file, to read it again
+// only when it changed.
+type recordInfo struct {
+	modTime time.Time
+	size    int64
+}
+
+// loadRecords re-reads the library's deprecation and removal records
+// when their listing changed (modification time or size), and computes
+// each deprecated version's headers. Called by update with the
+// directory's entries.
+func (s *store) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
+	seen := map[string]recordInfo{}
+	for _, e := range entries {
+		if e.Name() == layout.DeprecatedName || e.Name() == layout.RemovedName {
+			seen[e.Name()] = recordInfo{e.ModTime(), e.Size()}
+		}
+	}
+	s.recordsMu.Lock()
+	defer s.recordsMu.Unlock()
+	if s.records != nil && seen[layout.DeprecatedName] == s.recordsSeen[layout.DeprecatedName] &&
+		seen[layout.RemovedName] == s.recordsSeen[layout.RemovedName] && s.recordsFor == len(versions) {
+		return
+	}
+	lc := &lifecycle{deprecated: map[string]*deprecation{}, removed: map[string]time.Time{}}
+	s.readRecord(layout.DeprecatedName, &lc.deprecated)
+	s.readRecord(layout.RemovedName, &lc.removed)
+	for v, d := range lc.deprecated {
+		if d == nil {
+			delete(lc.deprecated, v)
+			continue
+		}
+		d.header = []string{"@" + strconv.FormatInt(d.At.Unix(), 10)}
+		if sv, err := versioning.Parse(v); err == nil {
+			for _, o := range versions { // newest first
+				if o.Major() == sv.Major() && lc.deprecated[o.Original()] == nil && !versioning.IsPrerelease(o) {
+					d.successor = o.Original()
+					break
+				}
+			}
+		}
+	}
+	s.records, s.recordsSeen, s.recordsFor = lc, seen, len(versions)
+	s.lifecycle.Store(lc)
+}
+
+// readRecord reads one record file into v; an absent or damaged file is
+// an empty record (a damaged one is logged once).
+func (s *store) readRecord(name string, v any) {
+	raw, err := afero.ReadFile(s.fs, path.Join(s.dir, name))
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil || json.Unmarshal(raw, v) != nil {
+		s.ignore(s.entry(name), "unreadable: its versions are taken as neither deprecated nor removed")
+	}
+}
+
+// deprecated returns a version's deprecation, or nil. Lock-free.
+func (s *store) deprecated(version string) *deprecation {
+	if lc := s.lifecycle.Load(); lc != nil {
+		return lc.deprecated[version]
+	}
+	return nil
+}
+
+// removedAt returns when an exact version was removed, if it was.
+func (s *store) removedAt(version string) (time.Time, bool) {
+	if lc := s.lifecycle.Load(); lc != nil {
+		t, ok := lc.removed[version]
+		return t, ok
+	}
+	return time.Time{}, false
+}
+
+// deprecationHeaders adds Deprecation (RFC 9745) and, when there is a
+// newer version of the same major, Link rel="successor-version" to a
+// deprecated version's response. file is the file asked for ("" for a
+// page).
+func (s *Server) deprecationHeaders(h http.Header, v *version, file string) {
+	d := v.lib.deprecated(v.exact)
+	if d == nil {
+		return
+	}
+	h["Deprecation"] = d.header
+	if d.successor != "" {
+		h["Link"] = []string{"<" + v.lib.prefix + d.successor + "/" + file + `>; rel="successor-version"`}
+	}
+}
+
+// gone answers 410 for an exact version removed less than GoneFor ago.
+func (s *Server) gone(w http.ResponseWriter, r *http.Request, lib *store, version string) (int, int64, routeKind, bool) {
+	at, ok := lib.removedAt(version)
+	if !ok || s.cfg.Clock().Sub(at) > s.cfg.GoneFor {
+		return 0, 0, 0, false
+	}
+	w.Header()["Cache-Control"] = s.policy.notFound
+	status, n, kind := s.writeErrorCached(w, r, kindExact, http.StatusGone,
+		"version "+version+" was removed on "+at.UTC().Format("2006-01-02")+"; the published versions are listed at "+lib.prefix+" and /-/versions"+lib.versionsPath(), s.policy.notFound)
+	return status, n, kind, true
+}
