@@ -1,16 +1,21 @@
 package main
 
 import (
+	"encoding/json"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/stats"
 )
 
@@ -71,9 +76,19 @@ func TestVersionLifeFromTheCommandLine(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "dist/2.3.0-rc.1")); err != nil {
 		t.Fatal("the dry run removed something")
 	}
-	code, out, errOut = cli(t, dir, "prune", "@2.3.0-rc.1")
-	if code != 0 || !strings.Contains(out, "removed @2.3.0-rc.1 (") {
+	var hooked []purge.WebhookBody
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b purge.WebhookBody
+		json.NewDecoder(r.Body).Decode(&b)
+		hooked = append(hooked, b)
+	}))
+	defer hook.Close()
+	code, out, errOut = cli(t, dir, "prune", "@2.3.0-rc.1", "--purge", "webhook+"+hook.URL)
+	if code != 0 || !strings.Contains(out, "removed @2.3.0-rc.1 (") || !strings.Contains(out, "purged webhook+") {
 		t.Errorf("prune: %d %s %s", code, out, errOut)
+	}
+	if len(hooked) != 1 || hooked[0].To != "2.3.0-rc.1" || !slices.Contains(hooked[0].Tags, "@2.3.0-rc.1") {
+		t.Errorf("the purger was told %+v", hooked)
 	}
 	code, _, errOut = cli(t, dir, "prune", "@2.3.0-rc.2", "--force")
 	if code != 0 || !strings.Contains(errOut, "WARNING: --force removes 2.3.0-rc.2, which served 1 request") {
