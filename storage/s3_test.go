@@ -263,3 +263,34 @@ func TestOpenExplainsS3Errors(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoveOverS3: a version removed from a bucket is gone to readers
+// (manifest first, then files), verify stays clean, and a server answers
+// 410; a removal stopped after the manifest leaves files that verify
+// notes, never a problem.
+func TestRemoveOverS3(t *testing.T) {
+	st, _ := openS3(t)
+	for _, v := range []string{"2.2.3", "2.3.0-rc.1", "2.3.0-rc.2"} {
+		if _, err := publishTo(t, st.Fs, st.Root, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tree := dist.NewTree(st.Fs, st.Root)
+	if _, err := tree.Remove(context.Background(), "2.3.0-rc.1", false, false); err != nil {
+		t.Fatal(err)
+	}
+	// A removal killed after the manifest went: the files stay, unseen.
+	if err := st.Fs.Remove(st.Root + "/2.3.0-rc.2/" + layout.ManifestName); err != nil {
+		t.Fatal(err)
+	}
+	r, err := tree.Verify()
+	if err != nil || !r.OK() || strings.Join(r.Versions, " ") != "2.2.3" || len(r.Notes) == 0 {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
+	srv := serve(t, st.Fs, st.Root)
+	for p, want := range map[string]int{"/2.3.0-rc.1/pusher.js": 410, "/2.3.0-rc.2/pusher.js": 404, "/2.2.3/pusher.js": 200} {
+		if resp, _ := get(t, srv.URL+p); resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", p, resp.StatusCode, want)
+		}
+	}
+}
