@@ -15,6 +15,7 @@ import (
 // publish --name, all into one shared dist root beside the root library;
 // verify reports each library, and serve serves them all.
 func TestLibrariesFromTheCommandLine(t *testing.T) {
+	t.Parallel()
 	root := seedProject(t) // the root library: the seed, at 2.2.3
 	dist := filepath.Join(root, "dist")
 	if code, _, errOut := cli(t, root, "build", "--quiet"); code != 0 {
@@ -101,6 +102,7 @@ func TestLibrariesFromTheCommandLine(t *testing.T) {
 // TestServeNamedLibraryQuickStart is the README's quick start: init NAME,
 // build, serve. The start-up text points at the library's URLs.
 func TestServeNamedLibraryQuickStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if code, _, errOut := cli(t, dir, "init", "my-lib"); code != 0 {
 		t.Fatal(errOut)
@@ -123,6 +125,7 @@ func TestServeNamedLibraryQuickStart(t *testing.T) {
 // TestLibrariesOverS3: the same rules on a bucket: two libraries built
 // into it, served by a replica, verified per library.
 func TestLibrariesOverS3(t *testing.T) {
+	t.Parallel()
 	bucket := s3test.Bucket(t, s3test.Endpoint(t))
 	for _, name := range []string{"widgets", "@corp/ui"} {
 		dir := t.TempDir()

@@ -20,6 +20,7 @@ import (
 // the new version, and move the alias and /latest/, within one refresh
 // interval, with identical bytes and ETags.
 func TestTwoReplicasOverS3(t *testing.T) {
+	t.Parallel()
 	bucket := s3test.Bucket(t, s3test.Endpoint(t))
 	dir := seedProject(t)
 	if code, _, errOut := runBin(t, dir, "build", "--quiet", "--storage", bucket); code != 0 {
@@ -98,6 +99,7 @@ func TestSIGHUPRefreshes(t *testing.T) {
 // processes at moments spread over a build: no version is ever served
 // without its manifest, and `cdnserve verify` of the bucket passes.
 func TestKillBuildOverS3(t *testing.T) {
+	t.Parallel()
 	bucket := s3test.Bucket(t, s3test.Endpoint(t))
 	dir := seedProject(t)
 	start := time.Now()

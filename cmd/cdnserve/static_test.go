@@ -39,6 +39,7 @@ func dockerBuildFlags(t *testing.T) (env []string, ldflags string) {
 // image's non-root user, configured by CDNSERVE_* variables alone. A
 // binary that needs anything more (a dynamic loader, libc) fails here.
 func TestStaticBinaryInEmptyRoot(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("CI must run as root: chroot needs it")
