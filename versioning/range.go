@@ -107,17 +107,7 @@ func parseComparator(c string) (comparator, error) {
 // a prerelease only when its group names a prerelease.
 func (r *Range) Match(v *semver.Version) bool {
 	for i, group := range r.groups {
-		if v.Prerelease() != "" && !r.pre[i] {
-			continue
-		}
-		ok := true
-		for j := range group {
-			if !group[j].match(v) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if (v.Prerelease() == "" || r.pre[i]) && allMatch(group, v) {
 			return true
 		}
 	}
@@ -131,21 +121,21 @@ func (r *Range) Match(v *semver.Version) bool {
 // node-semver's satisfies does without includePrerelease.
 func (r *Range) MatchNPM(v *semver.Version) bool {
 	for _, group := range r.groups {
-		if v.Prerelease() != "" && !samePatchPrerelease(group, v) {
-			continue
-		}
-		ok := true
-		for j := range group {
-			if !group[j].match(v) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if (v.Prerelease() == "" || samePatchPrerelease(group, v)) && allMatch(group, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// allMatch reports whether v satisfies every comparator of a group.
+func allMatch(group []comparator, v *semver.Version) bool {
+	for j := range group {
+		if !group[j].match(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func samePatchPrerelease(group []comparator, v *semver.Version) bool {
