@@ -84,9 +84,10 @@ type Client struct {
 	// Clock is the time (default time.Now).
 	Clock func() time.Time
 
-	mu    sync.Mutex
-	docs  map[string]cachedDoc
-	group singleflight.Group
+	mu     sync.Mutex
+	docs   map[string]cachedDoc
+	public map[string]publicity
+	group  singleflight.Group
 	// downloads counts tarball requests sent, for tests and metrics.
 	downloads countingInt
 }
@@ -124,9 +125,27 @@ func (c *Client) IsPublic(ctx context.Context, name string) bool {
 	if c.Config.tokenFor(registry) == "" {
 		return true // no token is configured: what we fetch, anyone may
 	}
+	c.mu.Lock()
+	known, ok := c.public[name]
+	c.mu.Unlock()
+	if ok && c.Clock().Sub(known.at) < c.DocTTL {
+		return known.public
+	}
 	anon := &Client{Config: NewConfig(registry), HTTP: c.HTTP, Attempts: 1, Limits: c.Limits}
 	_, err := anon.fetchPackument(ctx, name)
+	c.mu.Lock()
+	if c.public == nil {
+		c.public = map[string]publicity{}
+	}
+	c.public[name] = publicity{public: err == nil, at: c.Clock()}
+	c.mu.Unlock()
 	return err == nil
+}
+
+// publicity is what IsPublic found, and when: kept for DocTTL.
+type publicity struct {
+	public bool
+	at     time.Time
 }
 
 // Downloads is how many tarball requests the client has sent.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/cdnserve/cdnserve/dist"
@@ -41,6 +42,10 @@ type Mirror struct {
 	Private func(library string) bool
 
 	group singleflight.Group
+	// stored remembers, for the client's DocTTL, the versions known to be
+	// in storage, so that a range asked again costs no look at storage.
+	storedMu sync.Mutex
+	stored   map[string]time.Time
 }
 
 // CheckAllow checks allow patterns, naming a bad one.
@@ -85,7 +90,14 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	_, err, _ = m.group.Do(name+"@"+v.Version, func() (any, error) {
+	key := name + "@" + v.Version
+	m.storedMu.Lock()
+	at, known := m.stored[key]
+	m.storedMu.Unlock()
+	if known && m.Client.Clock().Sub(at) < m.Client.DocTTL {
+		return v.Version, nil
+	}
+	_, err, _ = m.group.Do(key, func() (any, error) {
 		timeout := m.Timeout
 		if timeout == 0 {
 			timeout = 2 * time.Minute
@@ -101,6 +113,12 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 			m.Log.Info("fetched an npm package into storage", "package", name, "version", v.Version,
 				"registry", redactURL(doc.Registry), "files", added.Publish.Files, "skipped", len(added.Skipped), "duration", time.Since(start).Round(time.Millisecond))
 		}
+		m.storedMu.Lock()
+		if m.stored == nil {
+			m.stored = map[string]time.Time{}
+		}
+		m.stored[key] = m.Client.Clock()
+		m.storedMu.Unlock()
 		return nil, nil
 	})
 	if err != nil {
