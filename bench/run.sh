@@ -17,6 +17,7 @@
 # Env: ROUNDS=3 DUR=8s CONNS=32 WARM=1s PIN=1 QUIET=60 SERVERS="cdnserve nginx caddy gofs gomem gomemh" SCENARIOS="a b c d"
 #      (gomemh is gomem sending cdnserve's whole header set with its server timeouts)
 #      CDNSERVE_FLAGS (extra serve flags; the default turns the access log off, as nginx.conf does)
+#      BASELINE=<commit> builds cdnserve from that commit as the server "base" (add it to SERVERS)
 # PIN=1: the server on CPU 0 (nginx one worker, Go GOMAXPROCS=1), wrk on CPU 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,13 @@ DIR=$tmp/fixture TREE=$tmp/published
 "$here/mkfixture.sh" "$DIR" >/dev/null
 (cd "$repo" && go build -o "$tmp/cdnserve" ./cmd/cdnserve)
 "$tmp/cdnserve" publish "$DIR/2.2.3" --version 2.2.3 --storage "$TREE" --quiet
+# BASELINE=<commit> adds "base": cdnserve built from that commit, to
+# measure what a change costs (issue 20: the usage counters).
+if [ -n "${BASELINE:-}" ]; then
+  git -C "$repo" worktree add -q --detach "$tmp/base" "$BASELINE"
+  (cd "$tmp/base" && go build -o "$tmp/cdnserve-base" ./cmd/cdnserve)
+  git -C "$repo" worktree remove --force "$tmp/base"
+fi
 (cd "$here/peers/gofs" && go build -o "$tmp/gofs" .)
 (cd "$here/peers/gomem" && go build -o "$tmp/gomem" .)
 export DIR ROOT=$DIR XDG_CONFIG_HOME=$tmp XDG_DATA_HOME=$tmp
@@ -51,6 +59,7 @@ P[caddy]=8081    C[caddy]="caddy run --adapter caddyfile --config $here/Caddyfil
 P[gofs]=8082     C[gofs]="$tmp/gofs -addr 127.0.0.1:\$PORT -dir \$DIR"
 P[gomem]=8084    C[gomem]="$tmp/gomem -addr 127.0.0.1:\$PORT -dir \$DIR"
 P[gomemh]=8086   C[gomemh]="$tmp/gomem -cdnheaders -addr 127.0.0.1:\$PORT -dir \$DIR"
+P[base]=8092     C[base]="$tmp/cdnserve-base serve --storage $TREE --addr 127.0.0.1:\$PORT $CDNSERVE_FLAGS"
 workers=auto srvpin=() clipin=()
 [ "$ROUNDS" -ge 1 ] || { echo "ROUNDS must be at least 1" >&2; exit 2; }
 [ "$PIN" = 1 ] && workers=1 srvpin=(taskset -c 0) clipin=(taskset -c 1)
