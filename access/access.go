@@ -107,14 +107,34 @@ func (p *Policy) Bearer(token, library string) (Decision, time.Time) {
 	if token == "" {
 		return NoCredential, time.Time{}
 	}
-	sum := sha256.Sum256([]byte(token))
-	want := hex.EncodeToString(sum[:])
+	return p.decide(p.entry(token), library)
+}
+
+// Opens returns whether a bearer token opens each library, finding its
+// entry once: for a listing that asks about many libraries.
+func (p *Policy) Opens(token string) func(library string) bool {
+	match := p.entry(token)
+	return func(library string) bool {
+		d, _ := p.decide(match, library)
+		return token != "" && d == Allowed
+	}
+}
+
+// entry finds a token's entry by its hash, comparing with every entry in
+// constant time; nil when none matches.
+func (p *Policy) entry(token string) *Token {
+	want := HashToken(token)
 	var match *Token
 	for i := range p.Tokens {
 		if subtle.ConstantTimeCompare([]byte(p.Tokens[i].SHA256), []byte(want)) == 1 {
 			match = &p.Tokens[i]
 		}
 	}
+	return match
+}
+
+// decide checks a token's entry (nil: unknown) for a library.
+func (p *Policy) decide(match *Token, library string) (Decision, time.Time) {
 	switch {
 	case match == nil:
 		return Denied, time.Time{}

@@ -45,11 +45,7 @@ func Libraries(fsys afero.Fs, root string) (names []string, skipped []Skipped, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("listing %s: %w", root, err)
 	}
-	names, unlisted, err := layout.ListLibraries(fsys, root, entries)
-	for _, u := range unlisted {
-		skipped = append(skipped, Skipped{Path: u.Path, Why: u.Why})
-	}
-	return names, skipped, err
+	return layout.ListLibraries(fsys, root, entries)
 }
 
 // LibraryReport is one library's part of VerifyAll.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
@@ -223,4 +224,59 @@ func (t Tree) removeDir(dir string) error {
 		return fmt.Errorf("removing %s's manifest: %w", dir, err)
 	}
 	return t.Fs.RemoveAll(dir)
+}
+
+// Manifest reads the integrity manifest of one directory of the tree: an
+// exact version ("2.2.4") or an alias ("2.2"). A directory that is not
+// published gives an error that wraps fs.ErrNotExist.
+func (t Tree) Manifest(dir string) (*layout.Manifest, error) {
+	return t.readManifest(path.Join(t.Root, dir))
+}
+
+// Versions lists the exact version directories of the tree, newest
+// first, from one listing (no manifest is read).
+func (t Tree) Versions() ([]*semver.Version, error) {
+	entries, err := afero.ReadDir(t.Fs, t.Root)
+	if err != nil {
+		return nil, err
+	}
+	var out []*semver.Version
+	for _, e := range entries {
+		if v, err := versioning.Parse(e.Name()); err == nil && e.IsDir() {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GreaterThan(out[j]) })
+	return out, nil
+}
+
+// Latest is the tree's newest stable version, or "".
+func (t Tree) Latest() string {
+	versions, _ := t.Versions()
+	for _, v := range versions {
+		if !versioning.IsPrerelease(v) {
+			return v.Original()
+		}
+	}
+	return ""
+}
+
+// Prereleases lists the prereleases published before cutoff (by their
+// manifests' provenance), oldest version first.
+func (t Tree) Prereleases(cutoff time.Time) ([]string, error) {
+	versions, err := t.Versions()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
+		if !versioning.IsPrerelease(v) {
+			continue
+		}
+		if m, err := t.Manifest(v.Original()); err == nil && m.Provenance.BuiltAt.Before(cutoff) {
+			out = append(out, v.Original())
+		}
+	}
+	return out, nil
 }

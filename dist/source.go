@@ -11,10 +11,8 @@ import (
 	"github.com/spf13/afero"
 )
 
-// Skipped is a path ReadDir left out, and why.
-type Skipped struct {
-	Path, Why string
-}
+// Skipped is a path ReadDir or Libraries left out, and why.
+type Skipped = layout.Skipped
 
 // DefaultExcludes are left out of every directory read for publishing:
 // dependencies installed next to a build are never part of it.
@@ -58,7 +56,7 @@ func ReadDir(fsys afero.Fs, dir string, exclude []string) (files []layout.File, 
 			why = "not a regular file (a link?)"
 		}
 		if why != "" {
-			skipped = append(skipped, Skipped{rel, why})
+			skipped = append(skipped, Skipped{Path: rel, Why: why})
 			if info.IsDir() {
 				return fs.SkipDir
 			}
@@ -75,7 +73,7 @@ func ReadDir(fsys afero.Fs, dir string, exclude []string) (files []layout.File, 
 	slices.Sort(names)
 	for _, rel := range names {
 		if isOwnSidecar(rel, names) {
-			skipped = append(skipped, Skipped{rel, "cdnserve writes its own .br and .gz"})
+			skipped = append(skipped, Skipped{Path: rel, Why: "cdnserve writes its own .br and .gz"})
 			continue
 		}
 		data, err := afero.ReadFile(fsys, path.Join(dir, rel))

@@ -118,9 +118,9 @@ func SplitLibrary(p string) (library, rest string) {
 	return "", p
 }
 
-// Unlisted is an entry of a dist root, or of a scope directory, that
-// ListLibraries leaves out, and why.
-type Unlisted struct {
+// Skipped is a path left out of a tree, and why: by ListLibraries, by
+// dist.ReadDir (a directory to publish), by npm.Extract (a tarball).
+type Skipped struct {
 	Path, Why string
 }
 
@@ -131,7 +131,7 @@ type Unlisted struct {
 // scope's name that are not plain directories, and names in a scope
 // that are no library names, come back as unlisted; the root library's
 // own entries (versions, aliases, dot-names) are neither.
-func ListLibraries(fsys afero.Fs, root string, entries []fs.FileInfo) (names []string, unlisted []Unlisted, err error) {
+func ListLibraries(fsys afero.Fs, root string, entries []fs.FileInfo) (names []string, unlisted []Skipped, err error) {
 	for _, e := range entries {
 		name := e.Name()
 		kind := ClassifyDir(name)
@@ -139,7 +139,7 @@ func ListLibraries(fsys afero.Fs, root string, entries []fs.FileInfo) (names []s
 			continue
 		}
 		if why := notPlainDir(e); why != "" {
-			unlisted = append(unlisted, Unlisted{name, why})
+			unlisted = append(unlisted, Skipped{Path: name, Why: why})
 			continue
 		}
 		if kind == Library {
@@ -153,9 +153,9 @@ func ListLibraries(fsys afero.Fs, root string, entries []fs.FileInfo) (names []s
 		for _, se := range scoped {
 			lib := name + "/" + se.Name()
 			if err := CheckLibraryName(lib); err != nil {
-				unlisted = append(unlisted, Unlisted{lib, "not a library name: " + err.Error()})
+				unlisted = append(unlisted, Skipped{Path: lib, Why: "not a library name: " + err.Error()})
 			} else if why := notPlainDir(se); why != "" {
-				unlisted = append(unlisted, Unlisted{lib, why})
+				unlisted = append(unlisted, Skipped{Path: lib, Why: why})
 			} else {
 				names = append(names, lib)
 			}

@@ -107,7 +107,7 @@ func fetchFiles(ctx context.Context, c *Client, v *PackageVersion, include []str
 // hasVersion reports whether a library's tree holds a version with its
 // integrity manifest.
 func hasVersion(tree dist.Tree, version string) (bool, error) {
-	_, err := tree.Fs.Stat(path.Join(tree.Root, version, layout.ManifestName))
+	_, err := tree.Manifest(version)
 	switch {
 	case err == nil:
 		return true, nil

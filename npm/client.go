@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -89,19 +90,7 @@ type Client struct {
 	public map[string]publicity
 	group  singleflight.Group
 	// downloads counts tarball requests sent, for tests and metrics.
-	downloads countingInt
-}
-
-type countingInt struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (c *countingInt) add() { c.mu.Lock(); c.n++; c.mu.Unlock() }
-func (c *countingInt) get() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
+	downloads atomic.Int64
 }
 
 type cachedDoc struct {
@@ -149,7 +138,7 @@ type publicity struct {
 }
 
 // Downloads is how many tarball requests the client has sent.
-func (c *Client) Downloads() int { return c.downloads.get() }
+func (c *Client) Downloads() int { return int(c.downloads.Load()) }
 
 // Packument is a package's document in the registry: its versions and
 // its dist-tags.

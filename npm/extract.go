@@ -25,9 +25,7 @@ type Limits struct {
 var DefaultLimits = Limits{Package: 50 << 20, File: 20 << 20}
 
 // Skipped is an entry of a tarball that Extract left out, and why.
-type Skipped struct {
-	Path, Why string
-}
+type Skipped = layout.Skipped
 
 // Extract reads a package tarball (gzip'd tar) and returns its regular
 // files below "package/", with that prefix removed, in tarball order.
@@ -62,7 +60,7 @@ func Extract(tgz []byte, limits Limits, include []string) ([]layout.File, []Skip
 				return nil, nil, fmt.Errorf("tarball entry %q leaves the package directory: the package is refused", h.Name)
 			}
 			if h.Typeflag != tar.TypeDir {
-				skipped = append(skipped, Skipped{h.Name, "not below package/"})
+				skipped = append(skipped, Skipped{Path: h.Name, Why: "not below package/"})
 			}
 			continue
 		}
@@ -70,21 +68,21 @@ func Extract(tgz []byte, limits Limits, include []string) ([]layout.File, []Skip
 		case h.Typeflag == tar.TypeDir:
 			continue
 		case h.Typeflag == tar.TypeSymlink || h.Typeflag == tar.TypeLink:
-			skipped = append(skipped, Skipped{rel, "a link (to " + h.Linkname + "): links are never published"})
+			skipped = append(skipped, Skipped{Path: rel, Why: "a link (to " + h.Linkname + "): links are never published"})
 			continue
 		case h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA:
-			skipped = append(skipped, Skipped{rel, "not a regular file"})
+			skipped = append(skipped, Skipped{Path: rel, Why: "not a regular file"})
 			continue
 		case hasDotSegment(rel):
-			skipped = append(skipped, Skipped{rel, "a dot-file: never published"})
+			skipped = append(skipped, Skipped{Path: rel, Why: "a dot-file: never published"})
 			continue
 		case !included(rel, include):
 			continue
 		case h.Size > limits.File:
-			skipped = append(skipped, Skipped{rel, fmt.Sprintf("%d bytes, over the %d MB a file", h.Size, limits.File>>20)})
+			skipped = append(skipped, Skipped{Path: rel, Why: fmt.Sprintf("%d bytes, over the %d MB a file", h.Size, limits.File>>20)})
 			continue
 		case seen[rel]:
-			skipped = append(skipped, Skipped{rel, "listed twice in the tarball; the first is kept"})
+			skipped = append(skipped, Skipped{Path: rel, Why: "listed twice in the tarball; the first is kept"})
 			continue
 		}
 		if total += h.Size; total > limits.Package {
@@ -100,11 +98,11 @@ func Extract(tgz []byte, limits Limits, include []string) ([]layout.File, []Skip
 	out := files[:0]
 	for _, f := range files {
 		if base, enc, ok := layout.SplitSidecar(f.Name); ok && seen[base] {
-			skipped = append(skipped, Skipped{f.Name, "a " + enc.Name + " copy of " + base + ": cdnserve writes its own"})
+			skipped = append(skipped, Skipped{Path: f.Name, Why: "a " + enc.Name + " copy of " + base + ": cdnserve writes its own"})
 			continue
 		}
 		if f.Name == layout.ManifestName {
-			skipped = append(skipped, Skipped{f.Name, "the name of cdnserve's integrity manifest"})
+			skipped = append(skipped, Skipped{Path: f.Name, Why: "the name of cdnserve's integrity manifest"})
 			continue
 		}
 		out = append(out, f)

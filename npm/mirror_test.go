@@ -122,25 +122,11 @@ func TestMirrorConcurrentFirstRequests(t *testing.T) {
 	name := npmtest.Name("cdnstest-herd")
 	testPackage(t, reg, name)
 	m := newMirrored(t, reg, name)
-	var wg sync.WaitGroup
-	results := make(chan string, 100)
-	for range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := http.Get(m.ts.URL + "/" + name + "/1.0.0/dist/" + name + ".min.js")
-			if err != nil {
-				results <- err.Error()
-				return
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			results <- strconv.Itoa(resp.StatusCode) + " " + string(body)
-		}()
+	urls := make([]string, 100)
+	for i := range urls {
+		urls[i] = m.ts.URL + "/" + name + "/1.0.0/dist/" + name + ".min.js"
 	}
-	wg.Wait()
-	close(results)
-	for r := range results {
+	for _, r := range getAll(urls) {
 		if r != "200 window.lib='1.0.0';" {
 			t.Errorf("answer %q", r)
 		}
@@ -245,25 +231,11 @@ func TestMirrorReplicasOnS3(t *testing.T) {
 		t.Cleanup(ts.Close)
 		bases = append(bases, ts.URL)
 	}
-	var wg sync.WaitGroup
-	answers := make(chan string, 20)
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := http.Get(bases[i%2] + "/" + name + "/1.1.0/dist/" + name + ".min.js")
-			if err != nil {
-				answers <- err.Error()
-				return
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			answers <- strconv.Itoa(resp.StatusCode) + " " + string(body)
-		}()
+	urls := make([]string, 20)
+	for i := range urls {
+		urls[i] = bases[i%2] + "/" + name + "/1.1.0/dist/" + name + ".min.js"
 	}
-	wg.Wait()
-	close(answers)
-	for a := range answers {
+	for _, a := range getAll(urls) {
 		if a != "200 window.lib='1.1.0';" {
 			t.Errorf("answer %q", a)
 		}
@@ -277,4 +249,26 @@ func TestMirrorReplicasOnS3(t *testing.T) {
 			t.Errorf("%s: %v %v", r.Library, r.Versions, r.Problems)
 		}
 	}
+}
+
+// getAll GETs every URL at once and returns "status body" for each.
+func getAll(urls []string) []string {
+	out := make([]string, len(urls))
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(u)
+			if err != nil {
+				out[i] = err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			out[i] = strconv.Itoa(resp.StatusCode) + " " + string(body)
+		}()
+	}
+	wg.Wait()
+	return out
 }

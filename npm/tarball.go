@@ -36,7 +36,7 @@ func (c *Client) Tarball(ctx context.Context, v *PackageVersion) ([]byte, error)
 		}
 	}
 	res, err, _ := c.group.Do("tgz:"+v.Dist.Integrity, func() (any, error) {
-		c.downloads.add()
+		c.downloads.Add(1)
 		data, err := c.get(ctx, v.Dist.Tarball, "application/octet-stream", c.Limits.Package)
 		if errors.Is(err, ErrTooBig) {
 			return nil, fmt.Errorf("%s@%s: the tarball is %w (%d MB)", v.Name, v.Version, ErrTooBig, c.Limits.Package>>20)

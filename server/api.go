@@ -172,12 +172,13 @@ func (s *Server) handleLibraries(c echo.Context) error {
 		Root      *libraryDoc  `json:"root,omitempty"`
 		Libraries []libraryDoc `json:"libraries"`
 	}{Libraries: []libraryDoc{}}
-	if len(s.cat.root.versions()) > 0 && s.granted(r, "") {
+	visible := s.visible(r)
+	if len(s.cat.root.versions()) > 0 && visible("") {
 		root := summarize(s.cat.root)
 		doc.Root = &root
 	}
 	for _, name := range s.cat.libraries() {
-		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 && s.granted(r, name) {
+		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 && visible(name) {
 			doc.Libraries = append(doc.Libraries, summarize(lib))
 		}
 	}

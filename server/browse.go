@@ -18,6 +18,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
+	"github.com/cdnserve/cdnserve/stats"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 )
@@ -225,7 +226,7 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 		w = &privateWriter{ResponseWriter: w, s: s}
 	}
 	var data map[string]any
-	if lib.lib != "" || s.granted(r, "") {
+	if lib.lib != "" || s.visible(r)("") {
 		data = s.indexData(lib, q.Get("major"), q.Get("page"))
 	} else if q.Get("major") == "" {
 		data = map[string]any{"Title": "cdnserve: libraries", "Heading": "Libraries", "Base": "/", "VersionsPath": ""}
@@ -261,8 +262,9 @@ const librariesPage = 100
 // version; nil when the page does not exist.
 func (s *Server) libraryList(r *http.Request, pageParam string) *indexLibraries {
 	var names []string
+	visible := s.visible(r)
 	for _, name := range s.cat.libraries() {
-		if s.granted(r, name) {
+		if visible(name) {
 			names = append(names, name)
 		}
 	}
@@ -369,7 +371,7 @@ func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version
 		}
 		iv := indexVersion{Name: v.Original(), Pre: versioning.IsPrerelease(v), Deprecated: lib.deprecated(v.Original()) != nil, Requests: -1}
 		for _, day := range recent {
-			if c, ok := day[statsName(lib.lib)][v.Original()]; ok {
+			if c, ok := day[stats.Key(lib.lib)][v.Original()]; ok {
 				iv.Requests = max(iv.Requests, 0) + c.Requests
 			}
 		}
@@ -426,13 +428,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		data.Latest = latest
 	}
 	httpBase, httpsBase := s.publicBases(r)
-	// Tags to paste use https when the public URL is configured or the
-	// page came over TLS, and the request's own scheme otherwise, so that
-	// a pasted tag works as it is.
-	tagBase := httpsBase
-	if s.publicURL == nil && r.TLS == nil {
-		tagBase = httpBase
-	}
+	tagBase := s.tagBase(r)
 	for _, mf := range readingOrder(v.manifest.Files) {
 		u := v.lib.prefix + v.name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		data.Files = append(data.Files, browseFile{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
@@ -468,7 +464,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	}
 	data.VersionsPath = v.lib.versionsPath()
 	for _, day := range s.recentStats(7) {
-		if c, ok := day[statsName(v.lib.lib)][v.exact]; ok {
+		if c, ok := day[stats.Key(v.lib.lib)][v.exact]; ok {
 			data.HasStats, data.Requests7 = true, data.Requests7+c.Requests
 		}
 	}
@@ -599,6 +595,18 @@ func (s *Server) publicBases(r *http.Request) (httpBase, httpsBase string) {
 		host, prefix = s.publicURL.Host, strings.TrimRight(s.publicURL.Path, "/")+"/"
 	}
 	return "http://" + host + prefix, "https://" + host + prefix
+}
+
+// tagBase is the base URL of what a page gives to paste (tags, import
+// maps): https when the public URL is configured or the request came
+// over TLS, and the request's own scheme otherwise, so that what is
+// pasted works as it is.
+func (s *Server) tagBase(r *http.Request) string {
+	httpBase, httpsBase := s.publicBases(r)
+	if s.publicURL == nil && r.TLS == nil {
+		return httpBase
+	}
+	return httpsBase
 }
 
 // snippet is the JavaScript that points a seed-style dependency loader

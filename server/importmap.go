@@ -163,12 +163,7 @@ func (s *Server) handleImportMap(c echo.Context) error {
 			c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
 		}
 	}
-	_, httpsBase := s.publicBases(c.Request())
-	base := httpsBase
-	if s.publicURL == nil && c.Request().TLS == nil {
-		base, _ = s.publicBases(c.Request())
-	}
-	m, err := s.ImportMap(base, libs)
+	m, err := s.ImportMap(s.tagBase(c.Request()), libs)
 	var ie *ImportMapError
 	switch {
 	case errors.As(err, &ie) && ie.NotFound:

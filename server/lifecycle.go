@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -43,8 +44,8 @@ type recordInfo struct {
 
 // loadRecords re-reads the library's deprecation and removal records
 // when their listing changed (modification time or size), and computes
-// each deprecated version's headers. Called by update with the
-// directory's entries.
+// each deprecated version's headers against the current version list.
+// Called by update with the directory's entries.
 func (s *store) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
 	seen := map[string]recordInfo{}
 	for _, e := range entries {
@@ -54,29 +55,25 @@ func (s *store) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
 	}
 	s.recordsMu.Lock()
 	defer s.recordsMu.Unlock()
-	if s.records != nil && seen[layout.DeprecatedName] == s.recordsSeen[layout.DeprecatedName] &&
-		seen[layout.RemovedName] == s.recordsSeen[layout.RemovedName] && s.recordsFor == len(versions) {
-		return
+	if s.recordsSeen == nil || !maps.Equal(seen, s.recordsSeen) {
+		s.deprecations, s.removals = map[string]deprecation{}, map[string]time.Time{}
+		s.readRecord(layout.DeprecatedName, &s.deprecations)
+		s.readRecord(layout.RemovedName, &s.removals)
+		s.recordsSeen = seen
 	}
-	lc := &lifecycle{deprecated: map[string]*deprecation{}, removed: map[string]time.Time{}}
-	s.readRecord(layout.DeprecatedName, &lc.deprecated)
-	s.readRecord(layout.RemovedName, &lc.removed)
-	for v, d := range lc.deprecated {
-		if d == nil {
-			delete(lc.deprecated, v)
-			continue
-		}
+	lc := &lifecycle{deprecated: make(map[string]*deprecation, len(s.deprecations)), removed: s.removals}
+	for v, d := range s.deprecations {
 		d.header = []string{"@" + strconv.FormatInt(d.At.Unix(), 10)}
 		if sv, err := versioning.Parse(v); err == nil {
 			for _, o := range versions { // newest first
-				if o.Major() == sv.Major() && lc.deprecated[o.Original()] == nil && !versioning.IsPrerelease(o) {
+				if _, dep := s.deprecations[o.Original()]; o.Major() == sv.Major() && !dep && !versioning.IsPrerelease(o) {
 					d.successor = o.Original()
 					break
 				}
 			}
 		}
+		lc.deprecated[v] = &d
 	}
-	s.records, s.recordsSeen, s.recordsFor = lc, seen, len(versions)
 	s.lifecycle.Store(lc)
 }
 

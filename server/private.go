@@ -56,10 +56,17 @@ func (s *Server) credential(r *http.Request, library string) grant {
 	return grant{decision: d}
 }
 
-// granted reports whether a request may see a library: public, or
-// private with a credential that opens it.
-func (s *Server) granted(r *http.Request, library string) bool {
-	return !s.cfg.Access.IsPrivate(library) || s.credential(r, library).decision == access.Allowed
+// visible returns whether a request may see each library in a listing
+// (/, /-/libraries): a public one, or a private one its bearer token
+// opens. The token is looked up once for the whole listing.
+func (s *Server) visible(r *http.Request) func(library string) bool {
+	p := s.cfg.Access
+	if p == nil {
+		return func(string) bool { return true }
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	opens := p.Opens(strings.TrimSpace(token))
+	return func(library string) bool { return !p.IsPrivate(library) || opens(library) }
 }
 
 // refuse answers a request for a private library without a working

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -330,5 +329,4 @@ func TestPrivateCacheControl(t *testing.T) {
 			t.Errorf("%q until %v: %q, want %q", tc.cc, tc.until, got, tc.want)
 		}
 	}
-	_ = http.StatusOK
 }

@@ -121,13 +121,13 @@ type store struct {
 	usage   map[string]*usage
 
 	// lifecycle is the deprecation and removal records (lifecycle.go),
-	// read lock-free by requests; records* remember what the last
-	// refresh saw of the files.
-	lifecycle   atomic.Pointer[lifecycle]
-	recordsMu   sync.Mutex
-	records     *lifecycle
-	recordsSeen map[string]recordInfo
-	recordsFor  int
+	// read lock-free by requests. The records as last read, and what the
+	// refresh saw of their files, are kept to read them only on change.
+	lifecycle    atomic.Pointer[lifecycle]
+	recordsMu    sync.Mutex
+	recordsSeen  map[string]recordInfo
+	deprecations map[string]deprecation
+	removals     map[string]time.Time
 }
 
 // version is one loaded version or alias directory. It is immutable: a

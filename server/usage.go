@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,7 +160,7 @@ func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
 	sum := stats.Day{}
 	for lib, versions := range f.total {
 		for v, n := range versions {
-			sum.Add(libraryName(lib), v, n)
+			sum.Add(lib, v, n)
 		}
 	}
 	f.mu.Unlock()
@@ -178,23 +177,6 @@ func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.byt, prometheus.CounterValue, float64(n.Bytes), lib, v)
 		}
 	}
-}
-
-// libraryName turns the stats' "-" back into "" for Day.Add, which
-// writes it as "-" again.
-func libraryName(lib string) string {
-	if lib == layout.RootLibrary {
-		return ""
-	}
-	return lib
-}
-
-// statsName is a library's name in the stats files: "-" for the root.
-func statsName(lib string) string {
-	if lib == "" {
-		return layout.RootLibrary
-	}
-	return lib
 }
 
 // statsDoc is the /-/stats document of one library.

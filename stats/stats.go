@@ -45,11 +45,18 @@ func (c *Counts) Add(o Counts) { c.Requests += o.Requests; c.Bytes += o.Bytes }
 // library ("-" for the root library) -> version -> counts.
 type Day map[string]map[string]Counts
 
+// Key is a library's key in the files: its name, or "-" for the root
+// library.
+func Key(library string) string {
+	if library == "" {
+		return layout.RootLibrary
+	}
+	return library
+}
+
 // Add adds counts for a library's version.
 func (d Day) Add(library, version string, c Counts) {
-	if library == "" {
-		library = layout.RootLibrary
-	}
+	library = Key(library)
 	m := d[library]
 	if m == nil {
 		m = map[string]Counts{}
@@ -128,9 +135,7 @@ type Library map[string]map[string]Counts
 
 // ForLibrary picks one library ("" for the root) out of days.
 func ForLibrary(days map[string]Day, library string) Library {
-	if library == "" {
-		library = layout.RootLibrary
-	}
+	library = Key(library)
 	out := Library{}
 	for day, d := range days {
 		for v, c := range d[library] {

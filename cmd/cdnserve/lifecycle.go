@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,12 +9,10 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
-	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/cdnserve/cdnserve/versioning"
-	"github.com/spf13/afero"
 )
 
 // splitNameVersion reads NAME@VERSION ("@VERSION" for the root library).
@@ -201,7 +198,7 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if versions, err = oldPrereleases(tree, time.Now().Add(-age)); err != nil {
+		if versions, err = tree.Prereleases(time.Now().Add(-age)); err != nil {
 			return err
 		}
 		if len(versions) == 0 {
@@ -245,10 +242,6 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	for _, v := range versions {
 		res, err := tree.Remove(ctx, v, *force, *wait)
 		if err != nil {
-			var held *dist.AliasHeldError
-			if errors.As(err, &held) {
-				return err
-			}
 			return fmt.Errorf("removing %s: %w", v, err)
 		}
 		fmt.Fprintf(e.stdout, "removed %s@%s (%s); it answers 410 Gone for a week (serve --gone-for)\n", library, v, count(res.Files, "file"))
@@ -276,30 +269,4 @@ func versionAfterAt(s string) bool {
 	}
 	_, err := versioning.Parse(s[i+1:])
 	return err == nil
-}
-
-// oldPrereleases lists a library's prereleases published before cutoff.
-func oldPrereleases(tree dist.Tree, cutoff time.Time) ([]string, error) {
-	entries, err := afero.ReadDir(tree.Fs, tree.Root)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		v, err := versioning.Parse(e.Name())
-		if err != nil || !versioning.IsPrerelease(v) {
-			continue
-		}
-		raw, err := afero.ReadFile(tree.Fs, tree.Root+"/"+e.Name()+"/"+layout.ManifestName)
-		if err != nil {
-			continue
-		}
-		m, err := layout.DecodeManifest(e.Name(), raw)
-		if err != nil || m.Provenance.BuiltAt.After(cutoff) {
-			continue
-		}
-		out = append(out, e.Name())
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -113,12 +113,12 @@ func TestPruneKilledAtRandom(t *testing.T) {
 	dir := seedProject(t)
 	const runs = 8
 	for i := range runs {
-		if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "3.0.0-rc."+strconvI(i)); code != 0 {
+		if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "3.0.0-rc."+strconv.Itoa(i)); code != 0 {
 			t.Fatal(errOut)
 		}
 	}
 	for i := range runs {
-		v := "3.0.0-rc." + strconvI(i)
+		v := "3.0.0-rc." + strconv.Itoa(i)
 		cmd := exec.Command(binary(t), "prune", "@"+v)
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
@@ -144,5 +144,3 @@ func TestPruneKilledAtRandom(t *testing.T) {
 		t.Errorf("verify at the end: %s", out)
 	}
 }
-
-func strconvI(i int) string { return strconv.Itoa(i) }

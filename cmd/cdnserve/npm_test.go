@@ -123,10 +123,10 @@ func TestServeNPMMirror(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
 	// The @private scope's registry needs a token: the mirror fetches it
 	// only into a private library, which a CDN token opens.
-	if code, _, errOut := cli(t, dir, "token", "create", "--library", "@private/*"); code != 0 {
+	code, cdnToken, errOut := cli(t, dir, "token", "create", "--library", "@private/*")
+	if code != 0 {
 		t.Fatal(errOut)
 	}
-	_, cdnToken, _ := cli(t, dir, "token", "create", "--library", "@private/*")
 	cdnToken = strings.TrimSpace(cdnToken)
 	s := startServe(t, dir, []string{"NPM_TEST_TOKEN=" + reg.Token}, "--addr", "127.0.0.1:0", "--storage", "dist", "--npm-cache", t.TempDir(),
 		"--npm-mirror", "--npm-allow", name, "--npm-allow", "@private/*", "--npm-registry", reg.URL, "--private", "@private/*", "--tokens", "tokens")

@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/dist"
-	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/versioning"
-	"github.com/spf13/afero"
 )
 
 // purgeMargin is added to the replicas' refresh interval before a purge:
@@ -72,7 +68,7 @@ func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.
 	if (&access.Policy{Private: set.Private}).IsPrivate(library) {
 		return // a private library is never cached at an edge, and never named to one
 	}
-	events := eventsOf(tree, library, res)
+	events := purge.EventsOf(tree, library, res)
 	if !pf.quiet && !pf.asJSON {
 		fmt.Fprintf(e.stdout, "purging in %s, after the replicas' refresh: %s\n", set.After, joinEvents(events))
 	}
@@ -92,61 +88,6 @@ func joinEvents(events []purge.Event) string {
 		s = append(s, ev.String())
 	}
 	return strings.Join(s, "; ")
-}
-
-// eventsOf turns a publish's result into purge events: one per alias it
-// created or moved, or one for the version alone when it moved none.
-func eventsOf(tree dist.Tree, library string, res *dist.Result) []purge.Event {
-	latest := latestOf(tree)
-	var out []purge.Event
-	for _, a := range res.Aliases {
-		if a.Action != dist.Created && a.Action != dist.Moved {
-			continue
-		}
-		files := filesOf(tree, a.Holds)
-		if a.Was != "" {
-			files = append(files, filesOf(tree, a.Was)...)
-		}
-		slices.Sort(files)
-		out = append(out, purge.Event{Library: library, Alias: a.Dir, From: a.Was, To: a.Holds, Files: slices.Compact(files), Latest: a.Holds == latest})
-	}
-	if len(out) == 0 {
-		out = append(out, purge.Event{Library: library, To: res.Version})
-	}
-	return out
-}
-
-// filesOf lists the files of a published version, from its manifest.
-func filesOf(tree dist.Tree, version string) []string {
-	raw, err := afero.ReadFile(tree.Fs, path.Join(tree.Root, version, layout.ManifestName))
-	if err != nil {
-		return nil
-	}
-	m, err := layout.DecodeManifest(version, raw)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, f := range m.Files {
-		out = append(out, f.Path)
-	}
-	return out
-}
-
-// latestOf is the newest stable version in a library's tree.
-func latestOf(tree dist.Tree) string {
-	entries, _ := afero.ReadDir(tree.Fs, tree.Root)
-	var best string
-	for _, e := range entries {
-		v, err := versioning.Parse(e.Name())
-		if err != nil || versioning.IsPrerelease(v) {
-			continue
-		}
-		if b, err := versioning.Parse(best); err != nil || v.GreaterThan(b) {
-			best = e.Name()
-		}
-	}
-	return best
 }
 
 const purgeExamples = `  cdnserve purge pusher@2.2 --purge xkey+http://127.0.0.1:6081       # the alias 2.2 of the library pusher
@@ -186,15 +127,10 @@ func runPurge(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	raw, err := afero.ReadFile(tree.Fs, path.Join(tree.Root, alias, layout.ManifestName))
+	ev, err := purge.AliasEvent(tree, library, alias)
 	if err != nil {
 		return fmt.Errorf("%s: the alias is not published in %s: %w", pos[0], st.Display, err)
 	}
-	m, err := layout.DecodeManifest(alias, raw)
-	if err != nil {
-		return err
-	}
-	ev := purge.Event{Library: library, Alias: alias, From: m.AliasOf, To: m.AliasOf, Files: filesOf(tree, m.AliasOf), Latest: m.AliasOf == latestOf(tree)}
 	failed := 0
 	for _, r := range set.Purge(ctx, ev) {
 		if r.Err != nil {
