@@ -166,6 +166,10 @@ func TestPrivateLibrariesAreNotListed(t *testing.T) {
 		if _, body := do(t, "GET", base+p); strings.Contains(string(body), "@corp/widgets") {
 			t.Errorf("%s: a listing made for a credential was served without one", p)
 		}
+		// A signed URL opens its own path, never a listing.
+		if _, body := do(t, "GET", base+signed(p, "k2", keyNew, privNow.Add(time.Hour))); strings.Contains(string(body), "@corp/widgets") {
+			t.Errorf("%s with a signed URL lists the private library", p)
+		}
 	}
 	if resp, body := do(t, "GET", base+"/-/importmap?lib=@corp/widgets@1"); resp.StatusCode != 401 {
 		t.Errorf("an import map of a private library without a credential: %d %s", resp.StatusCode, body)
