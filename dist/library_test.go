@@ -150,3 +150,30 @@ func TestVerifyAllReportsLinkedLibraries(t *testing.T) {
 		t.Errorf("reports: %+v %+v", reports[0].VerifyReport, reports[1].VerifyReport)
 	}
 }
+
+// TestDeprecatedAliasMovesForward: deprecating the version an alias
+// holds leaves the alias there (aliases never move back); the next patch
+// moves it on, so it never stays on a deprecated version while a newer
+// one exists in its line.
+func TestDeprecatedAliasMovesForward(t *testing.T) {
+	tree := memTree()
+	publish(t, tree, "2.2.3", lib("2.2.3"), false)
+	publish(t, tree, "2.2.4", lib("2.2.4"), false)
+	if err := tree.Deprecate(context.Background(), "2.2.4", "broken", false); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := tree.Manifest("2.2"); m.AliasOf != "2.2.4" {
+		t.Errorf("deprecating moved the alias to %s", m.AliasOf)
+	}
+	publish(t, tree, "2.2.5", lib("2.2.5"), false)
+	if m, _ := tree.Manifest("2.2"); m.AliasOf != "2.2.5" {
+		t.Errorf("after a newer patch the alias holds %s", m.AliasOf)
+	}
+	deps, _ := tree.Deprecations()
+	if deps["2.2.4"].Message != "broken" || len(deps) != 1 {
+		t.Errorf("deprecations %+v", deps)
+	}
+	if err := tree.Deprecate(context.Background(), "2.9.0", "x", false); err == nil || !strings.Contains(err.Error(), "2.9.0 is not published") {
+		t.Errorf("deprecating a missing version: %v", err)
+	}
+}

@@ -128,6 +128,11 @@ func TestConfigPrecedence(t *testing.T) {
 	if strings.Contains(out, "pw@") || strings.Contains(out, "sig=abc") {
 		t.Errorf("--print-config shows a secret:\n%s", out)
 	}
+	// An npm registry's user info is redacted too.
+	code, out, _ = runBin(t, dir, "add", "npm:x1", "--print-config", "--npm-registry", "https://ci:npm-secret@npm.example/")
+	if code != 0 || !strings.Contains(out, `npm-registry: "https://REDACTED@npm.example/"  # flag`) || strings.Contains(out, "npm-secret") {
+		t.Errorf("--npm-registry in --print-config:\n%s", out)
+	}
 	// A bad config file names the file and the line.
 	os.WriteFile(cfg, []byte("refresh: 7s\nadress: :80\n"), 0o644)
 	code, _, errOut = runBin(t, dir, "serve", "--print-config", "--config", cfg)
