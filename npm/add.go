@@ -11,6 +11,8 @@ import (
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // AddOptions say how Add publishes a package.
@@ -83,7 +85,7 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 	out.Publish, err = tree.Publish(ctx, dist.Request{
 		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression,
 		Provenance: layout.Provenance{Tool: opts.Tool, Source: "npm " + v.Name + "@" + v.Version,
-			Registry: redactURL(doc.Registry), Tarball: redactURL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName()},
+			Registry: redact.URL(doc.Registry), Tarball: redact.URL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName()},
 	})
 	return out, err
 }

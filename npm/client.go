@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // Errors a Client returns; each comes wrapped with the package and URL.
@@ -232,10 +234,10 @@ func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, e
 	}
 	var doc Packument
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("package %s: %s: %w: not a package document: %v", name, redactURL(u), ErrIntegrity, err)
+		return nil, fmt.Errorf("package %s: %s: %w: not a package document: %v", name, redact.URL(u), ErrIntegrity, err)
 	}
 	if doc.Name != name {
-		return nil, fmt.Errorf("package %s: %s: %w: the document is for %q", name, redactURL(u), ErrIntegrity, doc.Name)
+		return nil, fmt.Errorf("package %s: %s: %w: the document is for %q", name, redact.URL(u), ErrIntegrity, doc.Name)
 	}
 	doc.Registry = registry
 	return &doc, nil
@@ -283,7 +285,7 @@ func (r *retryAfter) Unwrap() error { return r.err }
 func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (body []byte, err error, retry bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", redactURL(u), err), false
+		return nil, fmt.Errorf("%s: %w", redact.URL(u), err), false
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", "cdnserve")
@@ -295,49 +297,44 @@ func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (bo
 		if ctx.Err() != nil || isTimeout(err) {
 			return nil, timeoutOr(context.DeadlineExceeded, u), ctx.Err() == nil
 		}
-		return nil, fmt.Errorf("%s: %w: %v", redactURL(u), ErrUnavailable, scrub(err, u)), true
+		return nil, fmt.Errorf("%s: %w: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error())), true
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%s: %w (HTTP 404)", redactURL(u), ErrNotFound), false
+		return nil, fmt.Errorf("%s: %w (HTTP 404)", redact.URL(u), ErrNotFound), false
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%s: %w (HTTP %d): configure a token for this registry in .npmrc (//host/path/:_authToken=${NPM_TOKEN})", redactURL(u), ErrDenied, resp.StatusCode), false
+		return nil, fmt.Errorf("%s: %w (HTTP %d): configure a token for this registry in .npmrc (//host/path/:_authToken=${NPM_TOKEN})", redact.URL(u), ErrDenied, resp.StatusCode), false
 	case resp.StatusCode == http.StatusTooManyRequests:
-		err := fmt.Errorf("%s: %w (HTTP 429, rate limited)", redactURL(u), ErrUnavailable)
+		err := fmt.Errorf("%s: %w (HTTP 429, rate limited)", redact.URL(u), ErrUnavailable)
 		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
 			return nil, &retryAfter{d: time.Duration(s) * time.Second, err: err}, true
 		}
 		return nil, err, true
 	case resp.StatusCode >= 500:
-		return nil, fmt.Errorf("%s: %w (HTTP %d)", redactURL(u), ErrUnavailable, resp.StatusCode), true
+		return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), true
 	default:
-		return nil, fmt.Errorf("%s: %w (HTTP %d)", redactURL(u), ErrUnavailable, resp.StatusCode), false
+		return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), false
 	}
 	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: reading the body: %v", redactURL(u), ErrUnavailable, scrub(err, u)), true
+		return nil, fmt.Errorf("%s: %w: reading the body: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error())), true
 	}
 	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d MB: %w", redactURL(u), limit>>20, ErrTooBig), false
+		return nil, fmt.Errorf("%s: larger than %d MB: %w", redact.URL(u), limit>>20, ErrTooBig), false
 	}
 	return body, nil, false
 }
 
 func timeoutOr(err error, u string) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", redactURL(u), ErrTimeout)
+		return fmt.Errorf("%s: %w", redact.URL(u), ErrTimeout)
 	}
-	return fmt.Errorf("%s: %w", redactURL(u), err)
+	return fmt.Errorf("%s: %w", redact.URL(u), err)
 }
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
-}
-
-// scrub removes a URL (which may carry user info) from a transport error.
-func scrub(err error, u string) string {
-	return strings.ReplaceAll(err.Error(), u, redactURL(u))
 }

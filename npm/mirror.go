@@ -12,6 +12,8 @@ import (
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // Mirror publishes allowed npm packages into a dist tree on demand: a
@@ -111,7 +113,7 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 		}
 		if !added.Stored && m.Log != nil {
 			m.Log.Info("fetched an npm package into storage", "package", name, "version", v.Version,
-				"registry", redactURL(doc.Registry), "files", added.Publish.Files, "skipped", len(added.Skipped), "duration", time.Since(start).Round(time.Millisecond))
+				"registry", redact.URL(doc.Registry), "files", added.Publish.Files, "skipped", len(added.Skipped), "duration", time.Since(start).Round(time.Millisecond))
 		}
 		m.storedMu.Lock()
 		if m.stored == nil {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // DefaultRegistry is npm's public registry, the registry of every package
@@ -125,7 +127,7 @@ func expand(s string, env func(string) string) string {
 func checkRegistry(u string) error {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return fmt.Errorf("%q is not an http or https URL", redactURL(u))
+		return fmt.Errorf("%q is not an http or https URL", redact.URL(u))
 	}
 	return nil
 }
@@ -191,14 +193,14 @@ func nerfDart(u string) string {
 // and which registries have a token.
 func (c *Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "registry=%s", redactURL(c.Registry))
+	fmt.Fprintf(&b, "registry=%s", redact.URL(c.Registry))
 	scopes := make([]string, 0, len(c.Scopes))
 	for s := range c.Scopes {
 		scopes = append(scopes, s)
 	}
 	sort.Strings(scopes)
 	for _, s := range scopes {
-		fmt.Fprintf(&b, " %s:registry=%s", s, redactURL(c.Scopes[s]))
+		fmt.Fprintf(&b, " %s:registry=%s", s, redact.URL(c.Scopes[s]))
 	}
 	dart := make([]string, 0, len(c.tokens))
 	for d := range c.tokens {
@@ -209,13 +211,4 @@ func (c *Config) String() string {
 		fmt.Fprintf(&b, " %s:_authToken=(redacted)", d)
 	}
 	return b.String()
-}
-
-// redactURL hides a password in a URL's user info.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(an unparsable URL)"
-	}
-	return p.Redacted()
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // ErrTooBig is a package or file over the Limits.
@@ -46,7 +48,7 @@ func (c *Client) Tarball(ctx context.Context, v *PackageVersion) ([]byte, error)
 		}
 		if got := sum512(data); !bytes.Equal(got, want) {
 			return nil, fmt.Errorf("%s@%s: %s: %w: its sha512 is %s…, the registry's integrity says %s… (nothing was kept or published)",
-				v.Name, v.Version, redactURL(v.Dist.Tarball), ErrIntegrity, b64(got)[:16], b64(want)[:16])
+				v.Name, v.Version, redact.URL(v.Dist.Tarball), ErrIntegrity, b64(got)[:16], b64(want)[:16])
 		}
 		if cached != "" {
 			// A cache that cannot be written costs a download next time, no more.

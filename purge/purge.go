@@ -20,6 +20,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // Event is one change an edge must learn of: a library published a
@@ -221,7 +223,7 @@ var errPermanent = errors.New("not retried")
 func Parse(raw string, getenv func(string) string) (Purger, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("--purge %q: not a URL; see cdnserve help for the schemes", redact(raw))
+		return nil, fmt.Errorf("--purge %q: not a URL; see cdnserve help for the schemes", redact.URL(raw))
 	}
 	api := u.Query().Get("api")
 	switch u.Scheme {
@@ -238,23 +240,5 @@ func Parse(raw string, getenv func(string) string) (Purger, error) {
 	case "cloudfront":
 		return newCloudFront(u.Host, api)
 	}
-	return nil, fmt.Errorf("--purge %q: unknown scheme %q; use http(s), xkey+http(s), webhook+https, cloudflare, fastly or cloudfront", redact(raw), u.Scheme)
-}
-
-// redact hides user info and the query (which may hold secrets) in a
-// purger's URL.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(an unparsable URL)"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	q := ""
-	if u.RawQuery != "" {
-		q = "?…"
-	}
-	u.RawQuery = ""
-	return u.String() + q
+	return nil, fmt.Errorf("--purge %q: unknown scheme %q; use http(s), xkey+http(s), webhook+https, cloudflare, fastly or cloudfront", redact.URL(raw), u.Scheme)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // client sends every purger's HTTP requests.
@@ -33,7 +35,7 @@ func do(req *http.Request) ([]byte, error) {
 	if resp.StatusCode/100 == 2 {
 		return body, nil
 	}
-	err = fmt.Errorf("%s %s: HTTP %d: %.200s", req.Method, redact(req.URL.String()), resp.StatusCode, bytes.TrimSpace(body))
+	err = fmt.Errorf("%s %s: HTTP %d: %.200s", req.Method, redact.URL(req.URL.String()), resp.StatusCode, bytes.TrimSpace(body))
 	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
 		err = fmt.Errorf("%w (%w)", err, errPermanent)
 	}
@@ -49,7 +51,7 @@ type urlPurger struct {
 
 func newURLPurger(u *url.URL) (Purger, error) {
 	if u.Host == "" {
-		return nil, fmt.Errorf("--purge %q: no host", redact(u.String()))
+		return nil, fmt.Errorf("--purge %q: no host", redact.URL(u.String()))
 	}
 	p := &urlPurger{base: &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}, host: u.Query().Get("host")}
 	return p, nil
@@ -80,7 +82,7 @@ type xkeyPurger struct{ base *url.URL }
 
 func newXkeyPurger(u *url.URL) (Purger, error) {
 	if u.Host == "" {
-		return nil, fmt.Errorf("--purge %q: no host", redact(u.String()))
+		return nil, fmt.Errorf("--purge %q: no host", redact.URL(u.String()))
 	}
 	return &xkeyPurger{base: &url.URL{Scheme: strings.TrimPrefix(u.Scheme, "xkey+"), Host: u.Host, Path: "/"}}, nil
 }
@@ -106,7 +108,7 @@ func newWebhook(u *url.URL) (Purger, error) {
 	return &webhook{u: &w}, nil
 }
 
-func (w *webhook) String() string { return "webhook+" + redact(w.u.String()) }
+func (w *webhook) String() string { return "webhook+" + redact.URL(w.u.String()) }
 
 // WebhookBody is what a webhook receives.
 type WebhookBody struct {

@@ -21,6 +21,8 @@ import (
 	"github.com/spf13/afero"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // Kind says what a storage URL named.
@@ -88,22 +90,22 @@ func Open(ctx context.Context, spec, dir string) (*Storage, error) {
 func openS3(ctx context.Context, spec string) (*Storage, error) {
 	u, err := url.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("storage %q: %w", spec, err)
+		return nil, fmt.Errorf("storage %q: %w", redact.URL(spec), err)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("storage %q: no bucket: want s3://bucket/prefix", redact(u))
+		return nil, fmt.Errorf("storage %q: no bucket: want s3://bucket/prefix", redact.URL(u.String()))
 	}
 	q := u.Query()
 	for k := range q {
 		if l := strings.ToLower(k); strings.Contains(l, "secret") || strings.Contains(l, "access") || strings.Contains(l, "token") || strings.Contains(l, "password") {
-			return nil, fmt.Errorf("storage %q: %q looks like a credential; credentials come from the AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE), never from the URL", redact(u), k)
+			return nil, fmt.Errorf("storage %q: %q looks like a credential; credentials come from the AWS environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE), never from the URL", redact.URL(u.String()), k)
 		}
 	}
 	prefix := strings.Trim(u.Path, "/")
 	bucketURL := &url.URL{Scheme: "s3", Host: u.Host, RawQuery: u.RawQuery}
 	bucket, err := (&s3blob.URLOpener{}).OpenBucketURL(ctx, bucketURL)
 	if err != nil {
-		return nil, fmt.Errorf("storage %q: %w", redact(u), err)
+		return nil, fmt.Errorf("storage %q: %w", redact.URL(u.String()), err)
 	}
 	if prefix != "" {
 		bucket = blob.PrefixedBucket(bucket, prefix+"/")
@@ -117,11 +119,4 @@ func openS3(ctx context.Context, spec string) (*Storage, error) {
 		return nil, err
 	}
 	return &Storage{Fs: NewBlobFs(bucket), Root: ".", Kind: S3, Display: display, close: bucket.Close}, nil
-}
-
-// redact drops the query, which may hold an endpoint with user info.
-func redact(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.User = "", nil
-	return c.String()
 }

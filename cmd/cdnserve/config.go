@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -85,50 +84,4 @@ func configValues(v *yaml.Node) ([]string, error) {
 		return items, nil
 	}
 	return nil, errors.New("want a value or a list of values")
-}
-
-// redactSetting hides what could be a secret: any setting named like one,
-// and, in a storage URL, user info and query values other than the
-// endpoint's address and region. Credentials belong in the AWS
-// environment, but a URL may still carry them.
-func redactSetting(name, value string) string {
-	lower := strings.ToLower(name)
-	if strings.Contains(lower, "secret") || strings.Contains(lower, "password") || strings.Contains(lower, "token") {
-		return "REDACTED"
-	}
-	if name == "npm-registry" {
-		if u, err := url.Parse(value); err == nil && u.User != nil {
-			u.User = url.User("REDACTED")
-			return u.String()
-		}
-		return value
-	}
-	if name != "storage" || !strings.Contains(value, "://") {
-		return value
-	}
-	u, err := url.Parse(value)
-	if err != nil {
-		return "REDACTED"
-	}
-	if u.User == nil && u.RawQuery == "" {
-		return value // nothing that could be a secret: shown as written
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	q := u.Query()
-	safe := []string{"endpoint", "region", "use_path_style", "disable_https", "accelerate", "ssetype"}
-	for k := range q {
-		if !slices.Contains(safe, k) {
-			q.Set(k, "REDACTED")
-		} else if ep, err := url.Parse(q.Get(k)); err == nil && ep.User != nil {
-			ep.User = url.User("REDACTED")
-			q.Set(k, ep.String())
-		}
-	}
-	u.RawQuery = q.Encode()
-	if readable, err := url.QueryUnescape(u.RawQuery); err == nil {
-		u.RawQuery = readable // for a person to read, not to parse
-	}
-	return u.String()
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/storage"
 )
 
@@ -90,6 +91,9 @@ func main() {
 // run executes one command line and returns the process exit code:
 // 0 success, 1 failure, 2 usage error.
 func run(ctx context.Context, e *env, args []string) int {
+	// Every error, warning and log line goes through the one redactor;
+	// stdout does not: a signed URL or a new token is the answer there.
+	e.stderr = redact.Writer(e.stderr)
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/purge"
+	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
 )
@@ -231,9 +232,9 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
+		return slog.New(redact.Handler(slog.NewTextHandler(w, nil))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, nil))), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }

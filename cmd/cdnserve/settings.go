@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cdnserve/cdnserve/redact"
 )
 
 // Every command reads its settings the same way, through settings:
@@ -245,7 +247,7 @@ func (s *settings) print() {
 		if f.Name == "print-config" || (f.Name == "root" && s.src["root"] == "default") {
 			return
 		}
-		fmt.Fprintf(s.e.stdout, "%s: %q  # %s\n", f.Name, redactSetting(f.Name, f.Value.String()), s.src[f.Name])
+		fmt.Fprintf(s.e.stdout, "%s: %q  # %s\n", f.Name, redact.Setting(f.Name, f.Value.String()), s.src[f.Name])
 	})
 }
 
