@@ -23,9 +23,10 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/build"
+	"github.com/cdnserve/cdnserve/headers"
+	"github.com/cdnserve/cdnserve/internal/loop"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
-	"github.com/cdnserve/cdnserve/server"
 	"github.com/labstack/echo/v4"
 	"github.com/spf13/afero"
 )
@@ -95,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	for _, o := range cfg.CORSOrigins {
-		if err := server.CheckOrigin(o); err != nil {
+		if err := headers.CheckOrigin(o); err != nil {
 			return nil, fmt.Errorf("dev config: CORS origin %q: %w", o, err)
 		}
 	}
@@ -106,9 +107,15 @@ func New(cfg Config) (*Server, error) {
 	d.check(context.Background())
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.Use(server.NewCommon(cfg.CORSOrigins, server.DefaultCORSMaxAge, 0).Middleware())
+	common := headers.NewCommon(cfg.CORSOrigins, headers.DefaultCORSMaxAge, 0)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			r := c.Request()
+			common.Set(c.Response().Header(), r)
+			if r.Method == http.MethodOptions {
+				common.Preflight(c.Response().Writer, r)
+				return nil
+			}
 			c.Response().Header()["Cache-Control"] = []string{"no-store"}
 			return next(c)
 		}
@@ -129,7 +136,7 @@ func (d *Server) Builds() int64 { return d.builds.Load() }
 // Run checks the sources every Poll until ctx ends, so that a change
 // triggers a rebuild, and an event on /-/events, without a request.
 func (d *Server) Run(ctx context.Context) {
-	server.Every(ctx, d.cfg.Poll, func() { d.check(ctx) })
+	loop.Every(ctx, d.cfg.Poll, func() { d.check(ctx) })
 }
 
 // check rebuilds when an input's content changed since the last check.

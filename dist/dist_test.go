@@ -21,6 +21,8 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/storage"
 )
 
 var fixedTime = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -38,9 +40,9 @@ func ver(t *testing.T, s string) *semver.Version {
 }
 
 // onDisk moves a test tree to a new directory on the local disk, with an
-// atomic directory exchange where the kernel has one (testDisk).
+// atomic directory exchange where the kernel has one (storage.DiskFs).
 func onDisk(t *testing.T, tree Tree) Tree {
-	d := NewTree(testDisk{}, filepath.Join(t.TempDir(), "dist"))
+	d := NewTree(storage.DiskFs{}, filepath.Join(t.TempDir(), "dist"))
 	d.PID, d.Host, d.Clock, d.ProcessAlive = tree.PID, tree.Host, tree.Clock, tree.ProcessAlive
 	return d
 }

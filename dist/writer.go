@@ -39,10 +39,10 @@ type writer interface {
 }
 
 func chooseWriter(fsys afero.Fs) writer {
-	if w, ok := fsys.(InPlaceWriter); ok && w.WritesInPlace() {
+	if layout.WriteModeOf(fsys) == layout.WriteInPlace {
 		return inPlaceWriter{}
 	}
-	if ex, ok := fsys.(Exchanger); ok {
+	if ex, ok := fsys.(layout.Exchanger); ok {
 		return exchangeWriter{ex: ex}
 	}
 	return renameWriter{}
@@ -91,7 +91,7 @@ func (renameWriter) resumeAlias(ctx context.Context, t Tree, dir string, c *cont
 // system refuses the exchange at run time.
 type exchangeWriter struct {
 	renameWriter
-	ex Exchanger
+	ex layout.Exchanger
 }
 
 func (w exchangeWriter) putVersion(ctx context.Context, t Tree, dir string, c *content, replace bool) error {
@@ -131,7 +131,7 @@ func (w exchangeWriter) exchange(t Tree, staged, dir string) (bool, error) {
 	switch {
 	case err == nil:
 		return true, t.Fs.RemoveAll(staged) // staged now holds the old content
-	case errors.Is(err, ErrExchangeUnsupported):
+	case errors.Is(err, layout.ErrExchangeUnsupported):
 		return false, nil
 	}
 	t.Fs.RemoveAll(staged)

@@ -261,7 +261,7 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, ki
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
 	s.setTags(h, v.tags)
 	s.deprecationHeaders(h, v, f.path)
-	if vary := s.common.vary(f.compressible); vary != nil {
+	if vary := s.common.Vary(f.compressible); vary != nil {
 		h["Vary"] = vary
 	}
 	if status == http.StatusNotModified {
@@ -408,7 +408,7 @@ func (s *Server) body(vr *variant) ([]byte, error) {
 // anything else is storage failing, a 503.
 func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, kind routeKind, err error) (int, int64, routeKind) {
 	if errors.Is(err, errNotAcceptable) {
-		w.Header()["Vary"] = s.common.vary(true)
+		w.Header()["Vary"] = s.common.Vary(true)
 		return s.writeError(w, r, kind, http.StatusNotAcceptable, "no acceptable content coding: this file is available as identity, br and gzip")
 	}
 	if errors.Is(err, errIntegrity) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 )
@@ -123,7 +124,7 @@ const (
 	DefaultNegativeTTL          = time.Second
 	DefaultCacheBytes           = 256 << 20
 	DefaultMaxRanges            = 8
-	DefaultCORSMaxAge           = 24 * time.Hour
+	DefaultCORSMaxAge           = headers.DefaultCORSMaxAge
 	DefaultHSTSMaxAge           = 365 * 24 * time.Hour
 )
 
@@ -200,7 +201,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, o := range c.CORSOrigins {
-		if err := CheckOrigin(o); err != nil {
+		if err := headers.CheckOrigin(o); err != nil {
 			return fmt.Errorf("server config: CORS origin %q: %w", o, err)
 		}
 	}
@@ -211,22 +212,6 @@ func (c Config) Validate() error {
 		if strings.ContainsAny(cc.v, "\r\n") {
 			return fmt.Errorf("server config: %s %q must be one header line", cc.name, cc.v)
 		}
-	}
-	return nil
-}
-
-// checkOrigin accepts a serialized origin: scheme://host[:port], with no
-// path, as browsers send in the Origin header (RFC 6454 §6.1).
-func CheckOrigin(o string) error {
-	u, err := url.Parse(o)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		return errors.New("want scheme://host[:port], such as https://app.example.com")
-	}
-	if strings.HasSuffix(o, "/") {
-		return errors.New("an origin has no trailing slash")
 	}
 	return nil
 }

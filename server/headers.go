@@ -2,113 +2,25 @@ package server
 
 import (
 	"net/http"
-	"slices"
-	"strconv"
-	"time"
 
+	"github.com/cdnserve/cdnserve/headers"
 	"github.com/labstack/echo/v4"
 )
 
-// Header values, computed once and assigned without allocating.
+// Header values, computed once and assigned without allocating. The
+// headers every response carries are package headers'.
 var (
-	hvNosniff      = []string{"nosniff"}
-	hvCrossOrigin  = []string{"cross-origin"}
 	hvStar         = []string{"*"}
 	hvMethods      = []string{"GET, HEAD, OPTIONS"}
-	hvExpose       = []string{"Content-Length, Content-Range, Content-Encoding, ETag, Last-Modified"}
 	hvAcceptRanges = []string{"bytes"}
-	hvVaryAE       = []string{"Accept-Encoding"}
-	hvVaryOrigin   = []string{"Origin"}
-	hvVaryOriginAE = []string{"Origin", "Accept-Encoding"}
 	hvClose        = []string{"close"}
 	hvHTML         = []string{"text/html; charset=utf-8"}
 	hvNoReferrer   = []string{"no-referrer"}
 )
 
-// corsPolicy decides the CORS headers (Fetch standard, "CORS protocol").
-// With no allow-list every origin may read ("*"), which is what a public
-// CDN serves; with one, an allowed origin is echoed and caches are told
-// the answer varies by Origin.
-type corsPolicy struct {
-	origins []string
-	maxAge  []string
-}
-
-// allowed reports whether an origin is on the allow-list.
-func (p corsPolicy) allowed(origin string) bool { return slices.Contains(p.origins, origin) }
-
-// Common sets the headers every response carries, errors and redirects
-// included: CORS, nosniff (so a browser never runs a file as another
-// type), Cross-Origin-Resource-Policy (so pages with COEP can embed us),
-// Timing-Allow-Origin, and HSTS on TLS. It also answers CORS preflights.
-// The server and the dev server (package devserver) both use it, so both
-// send the same headers.
-type Common struct {
-	cors corsPolicy
-	hsts []string
-}
-
-// NewCommon makes the common headers for a CORS allow-list (empty: any
-// origin), a preflight max-age, and an HSTS max-age (zero or less: no
-// HSTS).
-func NewCommon(corsOrigins []string, corsMaxAge, hstsMaxAge time.Duration) Common {
-	c := Common{cors: corsPolicy{origins: corsOrigins, maxAge: []string{strconv.Itoa(int(corsMaxAge.Seconds()))}}}
-	if hstsMaxAge > 0 {
-		c.hsts = []string{"max-age=" + strconv.Itoa(int(hstsMaxAge.Seconds()))}
-	}
-	return c
-}
-
-// Set sets the common headers for the request.
-func (c Common) Set(h http.Header, r *http.Request) {
-	if len(c.cors.origins) == 0 {
-		h["Access-Control-Allow-Origin"] = hvStar
-	} else {
-		h["Vary"] = c.vary(false)
-		if o := r.Header.Get("Origin"); o != "" && c.cors.allowed(o) {
-			h["Access-Control-Allow-Origin"] = []string{o}
-		}
-	}
-	h["Access-Control-Expose-Headers"] = hvExpose
-	h["Timing-Allow-Origin"] = hvStar
-	h["X-Content-Type-Options"] = hvNosniff
-	h["Cross-Origin-Resource-Policy"] = hvCrossOrigin
-	if r.TLS != nil && c.hsts != nil {
-		h["Strict-Transport-Security"] = c.hsts
-	}
-}
-
-// vary is the one place Vary is decided (RFC 9110 §12.5.5): Origin when
-// CORS has an allow-list, and Accept-Encoding for a file that has encoded
-// variants. Nil when neither.
-func (c Common) vary(compressible bool) []string {
-	switch {
-	case len(c.cors.origins) > 0 && compressible:
-		return hvVaryOriginAE
-	case len(c.cors.origins) > 0:
-		return hvVaryOrigin
-	case compressible:
-		return hvVaryAE
-	}
-	return nil
-}
-
-// Preflight answers a CORS preflight (an OPTIONS request) with 204,
-// after Set.
-func (c Common) Preflight(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h["Access-Control-Allow-Methods"] = hvMethods
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h["Access-Control-Allow-Headers"] = []string{req}
-	}
-	h["Access-Control-Max-Age"] = c.cors.maxAge
-	h["Cache-Control"] = noStore
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// Middleware sets the common headers on every response of an Echo
-// instance and answers preflights.
-func (c Common) Middleware() echo.MiddlewareFunc {
+// commonMiddleware sets the common headers on every response of the
+// Echo routes and answers preflights.
+func commonMiddleware(c headers.Common) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
 			r := ec.Request()

@@ -1,30 +1,24 @@
 package server
 
 import (
-	"encoding/json"
-	"errors"
 	"io/fs"
 	"maps"
 	"net/http"
-	"os"
-	"path"
 	"strconv"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
-	"github.com/spf13/afero"
 )
 
 // deprecation is a deprecated version as served: the message, and the
 // headers its responses carry (RFC 9745 Deprecation, and a Link to the
 // newest version of the same major that is not deprecated).
 type deprecation struct {
-	Message   string    `json:"message"`
-	At        time.Time `json:"at"`
-	header    []string  // "@<unix seconds>"
-	successor string    // the newest non-deprecated version of its major, or ""
+	layout.Deprecation
+	header    []string // "@<unix seconds>"
+	successor string   // the newest non-deprecated version of its major, or ""
 }
 
 // lifecycle is what a library's records say of its versions: which are
@@ -56,13 +50,18 @@ func (s *store) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
 	s.recordsMu.Lock()
 	defer s.recordsMu.Unlock()
 	if s.recordsSeen == nil || !maps.Equal(seen, s.recordsSeen) {
-		s.deprecations, s.removals = map[string]deprecation{}, map[string]time.Time{}
-		s.readRecord(layout.DeprecatedName, &s.deprecations)
-		s.readRecord(layout.RemovedName, &s.removals)
+		var err error
+		if s.deprecations, err = layout.ReadDeprecations(s.fs, s.dir); err != nil {
+			s.ignore(s.entry(layout.DeprecatedName), "unreadable: its versions are taken as not deprecated")
+		}
+		if s.removals, err = layout.ReadRemovals(s.fs, s.dir); err != nil {
+			s.ignore(s.entry(layout.RemovedName), "unreadable: its versions are taken as not removed")
+		}
 		s.recordsSeen = seen
 	}
 	lc := &lifecycle{deprecated: make(map[string]*deprecation, len(s.deprecations)), removed: s.removals}
-	for v, d := range s.deprecations {
+	for v, rec := range s.deprecations {
+		d := deprecation{Deprecation: rec}
 		d.header = []string{"@" + strconv.FormatInt(d.At.Unix(), 10)}
 		if sv, err := versioning.Parse(v); err == nil {
 			for _, o := range versions { // newest first
@@ -75,18 +74,6 @@ func (s *store) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
 		lc.deprecated[v] = &d
 	}
 	s.lifecycle.Store(lc)
-}
-
-// readRecord reads one record file into v; an absent or damaged file is
-// an empty record (a damaged one is logged once).
-func (s *store) readRecord(name string, v any) {
-	raw, err := afero.ReadFile(s.fs, path.Join(s.dir, name))
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fs.ErrNotExist) {
-		return
-	}
-	if err != nil || json.Unmarshal(raw, v) != nil {
-		s.ignore(s.entry(name), "unreadable: its versions are taken as neither deprecated nor removed")
-	}
 }
 
 // deprecated returns a version's deprecation, or nil. Lock-free.

@@ -6,8 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"time"
 
+	"github.com/cdnserve/cdnserve/headers"
+	"github.com/cdnserve/cdnserve/internal/loop"
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,7 +22,7 @@ type Server struct {
 	cat    *catalog
 	cache  *bodyCache
 	policy cachePolicy
-	common Common
+	common headers.Common
 	pages  pageCache // rendered index pages
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
@@ -70,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		cache:  newBodyCache(cfg.CacheBytes),
 		policy: newCachePolicy(cfg),
-		common: NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),
+		common: headers.NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),
 		ids:    newRequestIDs(),
 		log:    cfg.Logger,
 	}
@@ -97,7 +98,7 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.common.Middleware())
+	e.Use(s.observe, commonMiddleware(s.common))
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/", s.handleIndex)
 	e.Match(get, "/-/libraries", s.handleLibraries)
@@ -138,29 +139,14 @@ func (s *Server) Refresh() error { return s.cat.refresh() }
 // Run refreshes every Config.Refresh until ctx ends, so that aliases and
 // /latest/ follow a publish. Storage errors are logged and retried.
 func (s *Server) Run(ctx context.Context) {
-	go Every(ctx, s.cfg.StatsFlush, func() {
+	go loop.Every(ctx, s.cfg.StatsFlush, func() {
 		if err := s.FlushStats(); err != nil {
 			s.log.Warn("flushing usage stats failed; the counts are kept for the next flush", "err", err)
 		}
 	})
-	Every(ctx, s.cfg.Refresh, func() {
+	loop.Every(ctx, s.cfg.Refresh, func() {
 		if err := s.cat.refresh(); err != nil {
 			s.log.Warn("refresh failed; serving what is loaded", "err", err)
 		}
 	})
-}
-
-// Every calls fn every interval until ctx ends. The server's refresh and
-// the dev server's poll both run on it.
-func Every(ctx context.Context, interval time.Duration, fn func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			fn()
-		}
-	}
 }

@@ -126,8 +126,8 @@ type store struct {
 	lifecycle    atomic.Pointer[lifecycle]
 	recordsMu    sync.Mutex
 	recordsSeen  map[string]recordInfo
-	deprecations map[string]deprecation
-	removals     map[string]time.Time
+	deprecations layout.Deprecations
+	removals     layout.Removals
 }
 
 // version is one loaded version or alias directory. It is immutable: a

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -34,8 +34,8 @@ type BlobFs struct {
 }
 
 var (
-	_ afero.Fs           = (*BlobFs)(nil)
-	_ dist.InPlaceWriter = (*BlobFs)(nil)
+	_ afero.Fs             = (*BlobFs)(nil)
+	_ layout.InPlaceWriter = (*BlobFs)(nil)
 )
 
 // NewBlobFs wraps a bucket.

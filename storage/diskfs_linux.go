@@ -3,7 +3,7 @@ package storage
 import (
 	"errors"
 
-	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
 )
@@ -17,17 +17,17 @@ type DiskFs struct {
 }
 
 var (
-	_ afero.Fs       = (*DiskFs)(nil)
-	_ dist.Exchanger = (*DiskFs)(nil)
+	_ afero.Fs         = (*DiskFs)(nil)
+	_ layout.Exchanger = (*DiskFs)(nil)
 )
 
 // Exchange atomically swaps the directories a and b, which must both
-// exist on the same file system. It returns dist.ErrExchangeUnsupported
+// exist on the same file system. It returns layout.ErrExchangeUnsupported
 // where the file system refuses.
 func (DiskFs) Exchange(a, b string) error {
 	err := unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EOPNOTSUPP) {
-		return dist.ErrExchangeUnsupported
+		return layout.ErrExchangeUnsupported
 	}
 	return err
 }
