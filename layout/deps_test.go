@@ -49,6 +49,7 @@ func TestDependencyRules(t *testing.T) {
 		{"versioning", nil},
 		{"redact", nil},
 		{"headers", nil},
+		{"retry", nil},
 		{"internal/loop", nil},
 	} {
 		t.Run(tc.leaf+" is a leaf", func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 // Sentinel errors, for errors.Is. Every error Load returns wraps one of
@@ -39,7 +41,7 @@ func (e *StatusError) Is(target error) bool {
 }
 
 // retryable reports whether another attempt may succeed: 5xx and 429.
-func (e *StatusError) retryable() bool { return e.Status >= 500 || e.Status == 429 }
+func (e *StatusError) retryable() bool { return retry.Retryable(e.Status) }
 
 // timeoutError marks a deadline: it matches ErrTimeout and
 // context.DeadlineExceeded.

@@ -11,11 +11,11 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 // maxBody bounds one response body; a CDN file larger than this is an
@@ -176,58 +176,22 @@ func (l *Loader) fromAnyBase(ctx context.Context, what string, urlOf func(base s
 // backoff with jitter, or after the server's Retry-After; other 4xx are
 // not.
 func (l *Loader) withRetries(ctx context.Context, url, etag string) (result, error) {
-	var last error
-	for attempt := 0; attempt < l.opts.Attempts; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, l.delay(attempt, last)); err != nil {
-				return result{}, fmt.Errorf("%w (after %v)", ctxError(err), last)
-			}
-		}
-		res, err := l.attempt(ctx, url, etag)
-		if err == nil {
-			return res, nil
-		}
+	var res result
+	policy := retry.Policy{Attempts: l.opts.Attempts, Backoff: l.opts.Backoff, MaxBackoff: l.opts.MaxBackoff, MaxRetryAfter: l.opts.MaxRetryAfter}
+	_, err := retry.Do(ctx, policy, func(ctx context.Context) error {
+		r, err := l.attempt(ctx, url, etag)
 		var se *StatusError
 		if errors.As(err, &se) && !se.retryable() {
-			return result{}, err
+			return retry.Permanent(err)
 		}
-		if ctx.Err() != nil {
-			return result{}, fmt.Errorf("%w (after %v)", ctxError(ctx.Err()), err)
-		}
-		last = err
+		res = r
+		return err
+	})
+	var stopped *retry.Stopped
+	if errors.As(err, &stopped) {
+		return result{}, fmt.Errorf("%w (after %v)", ctxError(stopped.Cause), stopped.Last)
 	}
-	return result{}, last
-}
-
-// retryAfterError carries a server's Retry-After with its status.
-type retryAfterError struct {
-	*StatusError
-	after time.Duration
-}
-
-func (e *retryAfterError) Unwrap() error { return e.StatusError }
-
-// delay is the wait before retry number attempt: the server's Retry-After
-// when it sent one, else Backoff doubled per retry, capped, with jitter
-// (half fixed, half random), so that many clients do not retry in step.
-func (l *Loader) delay(attempt int, last error) time.Duration {
-	var ra *retryAfterError
-	if errors.As(last, &ra) && ra.after > 0 {
-		return min(ra.after, l.opts.MaxRetryAfter)
-	}
-	d := min(l.opts.Backoff<<(attempt-1), l.opts.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return res, err
 }
 
 // attempt makes one request, bounded by AttemptTimeout.
@@ -255,10 +219,7 @@ func (l *Loader) attempt(ctx context.Context, url, etag string) (result, error) 
 	case resp.StatusCode != http.StatusOK:
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		se := &StatusError{URL: url, Status: resp.StatusCode}
-		if d := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
-			return result{}, &retryAfterError{StatusError: se, after: d}
-		}
-		return result{}, se
+		return result{}, retry.After(se, retry.RetryAfter(resp.Header, time.Now()))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
@@ -275,21 +236,6 @@ func attemptError(actx context.Context, err error) error {
 		return &timeoutError{err}
 	}
 	return err
-}
-
-// parseRetryAfter reads Retry-After as seconds or an HTTP date
-// (RFC 9110 §10.2.3); anything else is 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // checkSRI verifies data against a Subresource Integrity value: one or

@@ -20,6 +20,8 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 // Options configure a Loader. Field names follow the seed's
@@ -138,7 +140,7 @@ func (o Options) Validate() error {
 
 func (o Options) withDefaults() Options {
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
+		o.HTTPClient = retry.NewHTTPClient(0)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second

@@ -18,10 +18,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +28,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cdnserve/cdnserve/redact"
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 // Errors a Client returns; each comes wrapped with the package and URL.
@@ -102,7 +101,7 @@ type cachedDoc struct {
 
 // NewClient is a Client with the defaults, for a configuration.
 func NewClient(cfg *Config) *Client {
-	return &Client{Config: cfg, HTTP: &http.Client{Timeout: 30 * time.Second}, DocTTL: 60 * time.Second,
+	return &Client{Config: cfg, HTTP: retry.NewHTTPClient(30 * time.Second), DocTTL: 60 * time.Second,
 		Attempts: 3, Backoff: 200 * time.Millisecond, MaxRetryAfter: 30 * time.Second, Limits: DefaultLimits,
 		Clock: time.Now, docs: map[string]cachedDoc{}}
 }
@@ -249,40 +248,24 @@ func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, e
 // redacted, and wrap ErrNotFound, ErrDenied, ErrUnavailable or
 // ErrTimeout; never the token.
 func (c *Client) get(ctx context.Context, u, accept string, limit int64) ([]byte, error) {
-	var last error
-	for attempt := 0; attempt < max(1, c.Attempts); attempt++ {
-		if attempt > 0 {
-			wait := c.Backoff << (attempt - 1)
-			wait = wait/2 + rand.N(wait/2+1)
-			var ra *retryAfter
-			if errors.As(last, &ra) {
-				wait = min(ra.d, c.MaxRetryAfter)
-			}
-			select {
-			case <-ctx.Done():
-				return nil, timeoutOr(ctx.Err(), u)
-			case <-time.After(wait):
-			}
+	var body []byte
+	policy := retry.Policy{Attempts: max(1, c.Attempts), Backoff: c.Backoff, MaxRetryAfter: c.MaxRetryAfter}
+	_, err := retry.Do(ctx, policy, func(ctx context.Context) error {
+		b, err, again := c.getOnce(ctx, u, accept, limit)
+		if err != nil && !again {
+			return retry.Permanent(err)
 		}
-		body, err, retry := c.getOnce(ctx, u, accept, limit)
-		if err == nil || !retry {
-			return body, err
-		}
-		last = err
+		body = b
+		return err
+	})
+	var stopped *retry.Stopped
+	if errors.As(err, &stopped) {
+		return nil, timeoutOr(stopped.Cause, u)
 	}
-	return nil, last
+	return body, err
 }
 
-// retryAfter is a 429 with the wait the registry asked for.
-type retryAfter struct {
-	d   time.Duration
-	err error
-}
-
-func (r *retryAfter) Error() string { return r.err.Error() }
-func (r *retryAfter) Unwrap() error { return r.err }
-
-func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (body []byte, err error, retry bool) {
+func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (body []byte, err error, again bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", redact.URL(u), err), false
@@ -308,10 +291,7 @@ func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (bo
 		return nil, fmt.Errorf("%s: %w (HTTP %d): configure a token for this registry in .npmrc (//host/path/:_authToken=${NPM_TOKEN})", redact.URL(u), ErrDenied, resp.StatusCode), false
 	case resp.StatusCode == http.StatusTooManyRequests:
 		err := fmt.Errorf("%s: %w (HTTP 429, rate limited)", redact.URL(u), ErrUnavailable)
-		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
-			return nil, &retryAfter{d: time.Duration(s) * time.Second, err: err}, true
-		}
-		return nil, err, true
+		return nil, retry.After(err, retry.RetryAfter(resp.Header, time.Now())), true
 	case resp.StatusCode >= 500:
 		return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), true
 	default:

@@ -12,16 +12,16 @@ package purge
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/cdnserve/cdnserve/redact"
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 // Event is one change an edge must learn of: a library published a
@@ -181,16 +181,8 @@ func (s *Set) send(ctx context.Context, p Purger, e Event) Result {
 		backoff = 500 * time.Millisecond
 	}
 	r := Result{Purger: p.String(), Event: e}
-	for r.Attempts = 1; ; r.Attempts++ {
-		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		r.Err = p.Purge(actx, e)
-		cancel()
-		if r.Err == nil || r.Attempts == attempts || errors.Is(r.Err, errPermanent) {
-			break
-		}
-		time.Sleep(backoff/2 + rand.N(backoff/2+1))
-		backoff *= 2
-	}
+	r.Attempts, r.Err = retry.Do(ctx, retry.Policy{Attempts: attempts, Backoff: backoff, AttemptTimeout: 30 * time.Second},
+		func(ctx context.Context) error { return p.Purge(ctx, e) })
 	if s.Log != nil {
 		if r.Err != nil {
 			s.Log.Error("purge failed; the publish stands, and the edge keeps the old alias until it expires",
@@ -205,10 +197,6 @@ func (s *Set) send(ctx context.Context, p Purger, e Event) Result {
 	return r
 }
 
-// errPermanent marks a failure that retrying cannot fix (refused
-// credentials, a malformed request).
-var errPermanent = errors.New("not retried")
-
 // Parse reads one --purge URL:
 //
 //	http(s)://host:port          PURGE each path (Varnish, nginx, Squid, Fastly URL purge)
@@ -219,8 +207,13 @@ var errPermanent = errors.New("not retried")
 //	cloudfront://DISTRIBUTION_ID an invalidation of the paths, through the AWS SDK
 //
 // getenv reads the tokens. The API purgers take ?api=URL, another base
-// URL for the API (a proxy, or a test server).
-func Parse(raw string, getenv func(string) string) (Purger, error) {
+// URL for the API (a proxy, or a test server). client sends the purger's
+// requests (nil: retry.NewHTTPClient with a 30 s timeout).
+func Parse(raw string, getenv func(string) string, client *http.Client) (Purger, error) {
+	if client == nil {
+		client = retry.NewHTTPClient(30 * time.Second)
+	}
+	s := sender{client}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("--purge %q: not a URL; see cdnserve help for the schemes", redact.URL(raw))
@@ -228,17 +221,17 @@ func Parse(raw string, getenv func(string) string) (Purger, error) {
 	api := u.Query().Get("api")
 	switch u.Scheme {
 	case "http", "https":
-		return newURLPurger(u)
+		return newURLPurger(u, s)
 	case "xkey+http", "xkey+https":
-		return newXkeyPurger(u)
+		return newXkeyPurger(u, s)
 	case "webhook+https", "webhook+http":
-		return newWebhook(u)
+		return newWebhook(u, s)
 	case "cloudflare":
-		return newCloudflare(u.Host, api, getenv("CLOUDFLARE_API_TOKEN"))
+		return newCloudflare(u.Host, api, getenv("CLOUDFLARE_API_TOKEN"), s)
 	case "fastly":
-		return newFastly(u.Host, api, getenv("FASTLY_API_TOKEN"))
+		return newFastly(u.Host, api, getenv("FASTLY_API_TOKEN"), s)
 	case "cloudfront":
-		return newCloudFront(u.Host, api)
+		return newCloudFront(u.Host, api, s)
 	}
 	return nil, fmt.Errorf("--purge %q: unknown scheme %q; use http(s), xkey+http(s), webhook+https, cloudflare, fastly or cloudfront", redact.URL(raw), u.Scheme)
 }

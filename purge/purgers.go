@@ -18,15 +18,17 @@ import (
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/cdnserve/cdnserve/redact"
+	"github.com/cdnserve/cdnserve/retry"
 )
 
-// client sends every purger's HTTP requests.
-var client = &http.Client{Timeout: 30 * time.Second}
+// sender sends a purger's HTTP requests through the client Parse was
+// given.
+type sender struct{ client *http.Client }
 
 // do sends a request and fails on a non-2xx answer, quoting the start of
 // its body. 4xx but 408 and 429 are permanent: retrying will not help.
-func do(req *http.Request) ([]byte, error) {
-	resp, err := client.Do(req)
+func (s sender) do(req *http.Request) ([]byte, error) {
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -36,24 +38,25 @@ func do(req *http.Request) ([]byte, error) {
 		return body, nil
 	}
 	err = fmt.Errorf("%s %s: HTTP %d: %.200s", req.Method, redact.URL(req.URL.String()), resp.StatusCode, bytes.TrimSpace(body))
-	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
-		err = fmt.Errorf("%w (%w)", err, errPermanent)
+	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && !retry.Retryable(resp.StatusCode) {
+		return nil, retry.Permanent(err)
 	}
-	return nil, err
+	return nil, retry.After(err, retry.RetryAfter(resp.Header, time.Now()))
 }
 
 // urlPurger sends an HTTP PURGE for each path, with the Host the edge
 // caches under (the purger's own host, or ?host=).
 type urlPurger struct {
+	sender
 	base *url.URL
 	host string
 }
 
-func newURLPurger(u *url.URL) (Purger, error) {
+func newURLPurger(u *url.URL, s sender) (Purger, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("--purge %q: no host", redact.URL(u.String()))
 	}
-	p := &urlPurger{base: &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}, host: u.Query().Get("host")}
+	p := &urlPurger{sender: s, base: &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}, host: u.Query().Get("host")}
 	return p, nil
 }
 
@@ -69,7 +72,7 @@ func (p *urlPurger) Purge(ctx context.Context, e Event) error {
 		if p.host != "" {
 			req.Host = p.host
 		}
-		if _, err := do(req); err != nil && !strings.Contains(err.Error(), "HTTP 404") {
+		if _, err := p.do(req); err != nil && !strings.Contains(err.Error(), "HTTP 404") {
 			errs = append(errs, err) // 404: the edge did not hold it, which is fine
 		}
 	}
@@ -78,13 +81,16 @@ func (p *urlPurger) Purge(ctx context.Context, e Event) error {
 
 // xkeyPurger purges by tag through Varnish's xkey module: one PURGE with
 // the tags in an xkey-purge header (docs/varnish.vcl).
-type xkeyPurger struct{ base *url.URL }
+type xkeyPurger struct {
+	sender
+	base *url.URL
+}
 
-func newXkeyPurger(u *url.URL) (Purger, error) {
+func newXkeyPurger(u *url.URL, s sender) (Purger, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("--purge %q: no host", redact.URL(u.String()))
 	}
-	return &xkeyPurger{base: &url.URL{Scheme: strings.TrimPrefix(u.Scheme, "xkey+"), Host: u.Host, Path: "/"}}, nil
+	return &xkeyPurger{sender: s, base: &url.URL{Scheme: strings.TrimPrefix(u.Scheme, "xkey+"), Host: u.Host, Path: "/"}}, nil
 }
 
 func (p *xkeyPurger) String() string { return "xkey+" + p.base.String() }
@@ -95,17 +101,20 @@ func (p *xkeyPurger) Purge(ctx context.Context, e Event) error {
 		return err
 	}
 	req.Header.Set("xkey-purge", strings.Join(e.Tags(), " "))
-	_, err = do(req)
+	_, err = p.do(req)
 	return err
 }
 
 // webhook POSTs the event as JSON: {library, alias, from, to, urls, tags}.
-type webhook struct{ u *url.URL }
+type webhook struct {
+	sender
+	u *url.URL
+}
 
-func newWebhook(u *url.URL) (Purger, error) {
+func newWebhook(u *url.URL, s sender) (Purger, error) {
 	w := *u
 	w.Scheme = strings.TrimPrefix(u.Scheme, "webhook+")
-	return &webhook{u: &w}, nil
+	return &webhook{sender: s, u: &w}, nil
 }
 
 func (w *webhook) String() string { return "webhook+" + redact.URL(w.u.String()) }
@@ -128,17 +137,18 @@ func (w *webhook) Purge(ctx context.Context, e Event) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "cdnserve")
-	_, err = do(req)
+	_, err = w.do(req)
 	return err
 }
 
 // cloudflare purges by tag: POST /zones/{zone}/purge_cache {"tags": [...]}
 // with a bearer token, at most 30 tags a request.
 type cloudflare struct {
+	sender
 	zone, api, token string
 }
 
-func newCloudflare(zone, api, token string) (Purger, error) {
+func newCloudflare(zone, api, token string, s sender) (Purger, error) {
 	if zone == "" {
 		return nil, errors.New("--purge cloudflare://ZONE_ID: no zone id")
 	}
@@ -148,7 +158,7 @@ func newCloudflare(zone, api, token string) (Purger, error) {
 	if api == "" {
 		api = "https://api.cloudflare.com/client/v4"
 	}
-	return &cloudflare{zone: zone, api: strings.TrimSuffix(api, "/"), token: token}, nil
+	return &cloudflare{sender: s, zone: zone, api: strings.TrimSuffix(api, "/"), token: token}, nil
 }
 
 func (c *cloudflare) String() string { return "cloudflare://" + c.zone }
@@ -165,7 +175,7 @@ func (c *cloudflare) Purge(ctx context.Context, e Event) error {
 		}
 		req.Header.Set("Authorization", "Bearer "+c.token)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := do(req)
+		resp, err := c.do(req)
 		if err != nil {
 			return err
 		}
@@ -181,10 +191,11 @@ func (c *cloudflare) Purge(ctx context.Context, e Event) error {
 // in a Surrogate-Key header and a Fastly-Key token, at most 256 keys a
 // request.
 type fastly struct {
+	sender
 	service, api, token string
 }
 
-func newFastly(service, api, token string) (Purger, error) {
+func newFastly(service, api, token string, s sender) (Purger, error) {
 	if service == "" {
 		return nil, errors.New("--purge fastly://SERVICE_ID: no service id")
 	}
@@ -194,7 +205,7 @@ func newFastly(service, api, token string) (Purger, error) {
 	if api == "" {
 		api = "https://api.fastly.com"
 	}
-	return &fastly{service: service, api: strings.TrimSuffix(api, "/"), token: token}, nil
+	return &fastly{sender: s, service: service, api: strings.TrimSuffix(api, "/"), token: token}, nil
 }
 
 func (f *fastly) String() string { return "fastly://" + f.service }
@@ -207,7 +218,7 @@ func (f *fastly) Purge(ctx context.Context, e Event) error {
 	req.Header.Set("Fastly-Key", f.token)
 	req.Header.Set("Surrogate-Key", strings.Join(e.Tags(), " "))
 	req.Header.Set("Accept", "application/json")
-	_, err = do(req)
+	_, err = f.do(req)
 	return err
 }
 
@@ -218,7 +229,7 @@ type cloudFront struct {
 	c    *cloudfront.Client
 }
 
-func newCloudFront(dist, api string) (Purger, error) {
+func newCloudFront(dist, api string, s sender) (Purger, error) {
 	if dist == "" {
 		return nil, errors.New("--purge cloudfront://DISTRIBUTION_ID: no distribution id")
 	}
@@ -230,6 +241,7 @@ func newCloudFront(dist, api string) (Purger, error) {
 		if api != "" {
 			o.BaseEndpoint = aws.String(api)
 		}
+		o.HTTPClient = s.client
 	})
 	return &cloudFront{dist: dist, c: c}, nil
 }

@@ -333,7 +333,7 @@ func TestServeNeverPurgesPrivate(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer hook.Close()
-	p, _ := purge.Parse("webhook+"+hook.URL, func(string) string { return "" })
+	p, _ := purge.Parse("webhook+"+hook.URL, func(string) string { return "" }, nil)
 	onMove := purgeOnMove(t.Context(), &purge.Set{Purgers: []purge.Purger{p}}, &access.Policy{Private: []string{"@corp/*"}})
 	onMove(server.AliasMove{Library: "@corp/ui", Alias: "1.0", From: "1.0.0", To: "1.0.1"})
 	onMove(server.AliasMove{Library: "pusher", Alias: "2.2", From: "2.2.3", To: "2.2.4"})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loader"
+	"github.com/cdnserve/cdnserve/retry"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 )
@@ -137,7 +138,7 @@ func resolveVersion(ctx context.Context, cdn, library, spec, token string, timeo
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := retry.NewHTTPClient(0).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("--version %s: resolving it at %s: %w", spec, u, err)
 	}

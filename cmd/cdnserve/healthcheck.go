@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/cdnserve/cdnserve/retry"
 )
 
 const healthcheckExamples = `  cdnserve healthcheck                       # GET http://127.0.0.1:8080/-/healthz; exit 0 when it answers 200
@@ -36,9 +38,8 @@ func runHealthcheck(ctx context.Context, e *env, args []string) error {
 	default:
 		return errors.New("--addr and --tls-addr are both empty: nothing to check")
 	}
-	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the local process, by address
-	}}
+	client := retry.NewHTTPClient(*timeout)
+	client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the local process, by address
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

@@ -48,7 +48,7 @@ func (p *purgeFlags) set(e *env) (*purge.Set, error) {
 	}
 	s := &purge.Set{After: p.after}
 	for _, raw := range p.urls {
-		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v })
+		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v }, nil)
 		if err != nil {
 			return nil, err
 		}

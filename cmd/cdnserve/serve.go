@@ -110,7 +110,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	purgers := &purge.Set{After: cfg.Refresh + purgeMargin}
 	for _, raw := range purgeURLs {
-		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v })
+		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v }, nil)
 		if err != nil {
 			return err
 		}
