@@ -171,7 +171,10 @@ func matchSpec(spec string, versions []*semver.Version) (string, string) {
 		return "", "not a version, alias, tag or semver range"
 	}
 	for _, v := range versions {
-		if r.Match(v) { // no allocation per version, unlike semver's Check
+		// npm's rules, whichever path answers: the mirror resolves
+		// upstream with them too (docs/serving.md, "Ranges"). No
+		// allocation per version, unlike semver's Check.
+		if r.MatchNPM(v) {
 			return v.Original(), ""
 		}
 	}

@@ -29,6 +29,11 @@ func TestResolution(t *testing.T) {
 		{">=1.0.0 <2.0.0", "/1.7.1/sockjs.js"},
 		{"<=1.7.0", "/1.7.0/sockjs.js"},
 		{"^2.3.0-rc.0", "/2.3.0-rc.1/sockjs.js"}, // names a prerelease: prereleases match
+		// npm's prerelease rule, as the mirror resolves upstream: only
+		// prereleases of the named major.minor.patch (Masterminds' rule
+		// would give 2.3.0-rc.1).
+		{"^2.2.3-beta.1", "/2.2.3/sockjs.js"},
+		{">=2.2.0-0", "/2.2.3/sockjs.js"},
 		{"2.3", ""},                              // only a prerelease exists in 2.3
 		{"2.3.x", ""},
 		{"10", ""}, // only 10.0.0-beta

@@ -103,9 +103,11 @@ func parseComparator(c string) (comparator, error) {
 	return pc, nil
 }
 
-// Match reports whether v satisfies the range, as Constraints.Check does:
-// a prerelease only when its group names a prerelease.
-func (r *Range) Match(v *semver.Version) bool {
+// matchMasterminds reports whether v satisfies the range, as Masterminds'
+// Constraints.Check does: a prerelease whenever its group names one. It
+// is kept for the tests, which prove the comparators against
+// Constraints.Check; cdnserve resolves every URL with MatchNPM.
+func (r *Range) matchMasterminds(v *semver.Version) bool {
 	for i, group := range r.groups {
 		if (v.Prerelease() == "" || r.pre[i]) && allMatch(group, v) {
 			return true
@@ -115,7 +117,9 @@ func (r *Range) Match(v *semver.Version) bool {
 }
 
 // MatchNPM reports whether v satisfies the range with npm's rule for
-// prereleases instead of Masterminds': a prerelease matches only a group
+// prereleases. It is the one range semantics of cdnserve: the server,
+// the npm mirror and its stale-if-error path all resolve with it, so one
+// URL resolves the same whichever path answers it. A prerelease matches only a group
 // that has a comparator with a prerelease on the same major.minor.patch
 // ("^1.2.3-beta.1" admits 1.2.3-beta.2 but not 1.2.4-beta.1), as
 // node-semver's satisfies does without includePrerelease.

@@ -43,7 +43,7 @@ func TestRangeMatchesMasterminds(t *testing.T) {
 			t.Fatalf("ParseRange(%q): %v", spec, err)
 		}
 		for _, v := range rangeVersions() {
-			if got, want := r.Match(v), c.Check(v); got != want {
+			if got, want := r.matchMasterminds(v), c.Check(v); got != want {
 				t.Errorf("%q matches %s: %v, Masterminds says %v", spec, v, got, want)
 			}
 		}
@@ -76,7 +76,7 @@ func FuzzRangeMatchesMasterminds(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got, want := r.Match(v), c.Check(v); got != want {
+		if got, want := r.matchMasterminds(v), c.Check(v); got != want {
 			t.Fatalf("%q matches %s: %v, Masterminds says %v", spec, v, got, want)
 		}
 	})
@@ -92,9 +92,39 @@ func BenchmarkRangeMatch(b *testing.B) {
 			for b.Loop() {
 				for _, v := range vs {
 					if v.Prerelease() == "" {
-						r.Match(v)
+						r.matchMasterminds(v)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestMatchNPMDiffersFromMasterminds pins the one difference that
+// matters: npm admits a prerelease only on the major.minor.patch the
+// range names.
+func TestMatchNPMDiffersFromMasterminds(t *testing.T) {
+	for _, tc := range []struct {
+		rng, version     string
+		npm, masterminds bool
+	}{
+		{"^2.2.3-beta.1", "2.3.0-rc.1", false, true},
+		{"^2.2.3-beta.1", "2.2.3-beta.2", true, true},
+		{">=2.2.0-0", "2.3.0-rc.1", false, true},
+		{"^2.2.3-beta.1", "2.2.5", true, true},
+		{"^2", "2.3.0-rc.1", false, false},
+	} {
+		t.Run(tc.rng+" "+tc.version, func(t *testing.T) {
+			r, err := ParseRange(tc.rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := Parse(tc.version)
+			if got := r.MatchNPM(v); got != tc.npm {
+				t.Errorf("MatchNPM = %v, want %v", got, tc.npm)
+			}
+			if got := r.matchMasterminds(v); got != tc.masterminds {
+				t.Errorf("matchMasterminds = %v, want %v", got, tc.masterminds)
 			}
 		})
 	}
