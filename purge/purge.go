@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/retry"
 )
@@ -137,15 +138,20 @@ type Set struct {
 	Log      *slog.Logger
 	// OnResult, if set, is called with every result (metrics).
 	OnResult func(Result)
-	// Private are the patterns of private libraries, which the caller
-	// never purges (serve --private): kept here for it.
+	// Private are the patterns of private libraries (serve --private).
+	// Purge drops every event of one: a private library is never cached
+	// at an edge, and never named to one.
 	Private []string
+
+	onceMu sync.Mutex
+	once   map[string]bool // PurgeOnce's events: library@alias->to
 }
 
 // Purge waits After (or until ctx ends, when it purges at once), then
 // sends the events to every purger concurrently, and returns a result per
-// purger and event.
+// purger and event. Events of private libraries are dropped first.
 func (s *Set) Purge(ctx context.Context, events ...Event) []Result {
+	events = s.Public(events)
 	if len(s.Purgers) == 0 || len(events) == 0 {
 		return nil
 	}
@@ -169,6 +175,34 @@ func (s *Set) Purge(ctx context.Context, events ...Event) []Result {
 	}
 	wg.Wait()
 	return results
+}
+
+// Public returns the events that may be sent: those of private
+// libraries dropped. Purge calls it; a caller may too, to say what it
+// will purge.
+func (s *Set) Public(events []Event) []Event {
+	if len(s.Private) == 0 {
+		return events
+	}
+	policy := access.Policy{Private: s.Private}
+	return slices.DeleteFunc(slices.Clone(events), func(e Event) bool { return policy.IsPrivate(e.Library) })
+}
+
+// PurgeOnce purges an event in the background, once in the life of the
+// Set, however many times it is seen: each replica of serve --purge sees
+// an alias move at every refresh until it has served it.
+func (s *Set) PurgeOnce(ctx context.Context, e Event) {
+	key := e.Library + "@" + e.Alias + "->" + e.To
+	s.onceMu.Lock()
+	if s.once == nil {
+		s.once = map[string]bool{}
+	}
+	first := !s.once[key]
+	s.once[key] = true
+	s.onceMu.Unlock()
+	if first {
+		go s.Purge(ctx, e)
+	}
 }
 
 // send tries one purger with one event.

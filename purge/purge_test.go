@@ -247,3 +247,62 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSetNeverPurgesPrivate: a private library is never named to an
+// edge, whoever asks (a publish, prune, serve's alias moves), and
+// PurgeOnce sends one move once however often a replica sees it.
+func TestSetNeverPurgesPrivate(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b WebhookBody
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		got = append(got, b.Library+" "+b.To)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	p, err := Parse("webhook+"+hook.URL, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &Set{Purgers: []Purger{p}, Private: []string{"@corp/*", "-"}}
+	for _, tc := range []struct {
+		name    string
+		event   Event
+		wantRes int
+	}{
+		{"a scoped private library", Event{Library: "@corp/ui", Alias: "1.0", From: "1.0.0", To: "1.0.1"}, 0},
+		{"the private root library", Event{Library: "", Alias: "1.0", To: "1.0.1"}, 0},
+		{"a public library", Event{Library: "pusher", Alias: "2.2", From: "2.2.3", To: "2.2.4"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := set.Purge(context.Background(), tc.event); len(res) != tc.wantRes {
+				t.Errorf("Purge sent %d purges, want %d: %+v", len(res), tc.wantRes, res)
+			}
+		})
+	}
+	mu.Lock()
+	got = nil
+	mu.Unlock()
+	set.PurgeOnce(context.Background(), Event{Library: "@corp/ui", Alias: "1.0", To: "1.0.2"})
+	for range 3 {
+		set.PurgeOnce(context.Background(), Event{Library: "pusher", Alias: "2.2", From: "2.2.4", To: "2.2.5"})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a wrong second purge to arrive
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "pusher 2.2.5" {
+		t.Errorf("PurgeOnce sent %q, want only pusher 2.2.5, once", got)
+	}
+}

@@ -34,7 +34,7 @@ func TestResolution(t *testing.T) {
 		// would give 2.3.0-rc.1).
 		{"^2.2.3-beta.1", "/2.2.3/sockjs.js"},
 		{">=2.2.0-0", "/2.2.3/sockjs.js"},
-		{"2.3", ""},                              // only a prerelease exists in 2.3
+		{"2.3", ""}, // only a prerelease exists in 2.3
 		{"2.3.x", ""},
 		{"10", ""}, // only 10.0.0-beta
 		{"3", ""},

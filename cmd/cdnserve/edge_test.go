@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/purge"
-	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage/s3test"
 )
 
@@ -317,31 +315,5 @@ func TestPurgeCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "published 2.2.6") || !strings.Contains(errOut, "purge FAILED: http://127.0.0.1:9: pusher alias 2.2 2.2.5 -> 2.2.6, after 4 attempts") ||
 		!strings.Contains(errOut, "the publish stands") {
 		t.Errorf("a failing purger: %d\n%s\n%s", code, out, errOut)
-	}
-}
-
-// TestServeNeverPurgesPrivate: a replica's purge on an alias move skips
-// private libraries, which no edge caches and none may hear named.
-func TestServeNeverPurgesPrivate(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b purge.WebhookBody
-		json.NewDecoder(r.Body).Decode(&b)
-		mu.Lock()
-		got = append(got, b.Library)
-		mu.Unlock()
-	}))
-	defer hook.Close()
-	p, _ := purge.Parse("webhook+"+hook.URL, func(string) string { return "" }, nil)
-	onMove := purgeOnMove(t.Context(), &purge.Set{Purgers: []purge.Purger{p}}, &access.Policy{Private: []string{"@corp/*"}})
-	onMove(server.AliasMove{Library: "@corp/ui", Alias: "1.0", From: "1.0.0", To: "1.0.1"})
-	onMove(server.AliasMove{Library: "pusher", Alias: "2.2", From: "2.2.3", To: "2.2.4"})
-	onMove(server.AliasMove{Library: "pusher", Alias: "2.2", From: "2.2.3", To: "2.2.4"}) // seen: once
-	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 1 || got[0] != "pusher" {
-		t.Errorf("purged %q, want only pusher, once", got)
 	}
 }

@@ -65,10 +65,10 @@ func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.
 	if set == nil || len(set.Purgers) == 0 || res == nil || res.Action == dist.Unchanged {
 		return
 	}
-	if (&access.Policy{Private: set.Private}).IsPrivate(library) {
-		return // a private library is never cached at an edge, and never named to one
+	events := set.Public(purge.EventsOf(tree, library, res))
+	if len(events) == 0 {
+		return // a private library's: never named to an edge
 	}
-	events := purge.EventsOf(tree, library, res)
 	if !pf.quiet && !pf.asJSON {
 		fmt.Fprintf(e.stdout, "purging in %s, after the replicas' refresh: %s\n", set.After, joinEvents(events))
 	}

@@ -2,22 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
@@ -36,22 +30,16 @@ const serveExamples = `  cdnserve serve                                   # ./di
   cdnserve serve --npm-mirror --npm-allow '@corp/*' --npm-allow sockjs-client   # fetch allowed npm packages on first request, for good
 `
 
-// serveOptions are the serve command's settings beyond server.Config.
-type serveOptions struct {
-	addr, tlsAddr, tlsCert, tlsKey string
-	logFormat                      string
-	writeTimeout, shutdownTimeout  time.Duration
-}
-
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "serve", "[flags]", serveExamples)
 	var cfg server.Config
-	var o serveOptions
+	var listen server.ListenOptions
+	var logFormat string
 	storageURL := fs.storageFlag("", "serve this `storage` (default ./dist, or the embedded demo in memory when that holds no published version)")
-	fs.StringVar(&o.addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
-	fs.StringVar(&o.tlsAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate `file` (PEM)")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.StringVar(&listen.Addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
+	fs.StringVar(&listen.TLSAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
+	fs.StringVar(&listen.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
+	fs.StringVar(&listen.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&cfg.ExactCacheControl, "cache-exact", server.DefaultExactCacheControl, "Cache-Control for exact versions")
 	fs.StringVar(&cfg.AliasCacheControl, "cache-alias", server.DefaultAliasCacheControl, "Cache-Control for aliases, /latest/ targets and /-/versions")
 	fs.StringVar(&cfg.RedirectCacheControl, "cache-redirect", server.DefaultRedirectCacheControl, "Cache-Control for range redirects")
@@ -62,9 +50,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
 	fs.IntVar(&cfg.MaxRanges, "max-ranges", server.DefaultMaxRanges, "most byte ranges honoured in one request")
 	fs.BoolVar(&cfg.AccessLog, "access-log", true, "log one line per request")
-	fs.StringVar(&o.logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
-	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
-	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
+	fs.StringVar(&logFormat, "log-format", "", "log format: text or json (default text on a terminal, json otherwise)")
+	fs.DurationVar(&listen.WriteTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
+	fs.DurationVar(&listen.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
 	npmMirror := fs.Bool("npm-mirror", false, "fetch npm packages that storage lacks on their first request, verified, and store them for good (needs --npm-allow)")
 	var npmAllow stringList
 	fs.Var(&npmAllow, "npm-allow", "an npm package `pattern` the mirror may fetch: a name, or a glob such as '@corp/*' (repeatable)")
@@ -93,11 +81,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if _, err := fs.parse(args, 0, 0, ""); err != nil {
 		return err
 	}
-	if o.addr == "" && o.tlsAddr == "" {
-		return errors.New("--addr and --tls-addr are both empty: nothing to listen on")
-	}
-	if o.tlsAddr != "" && (o.tlsCert == "" || o.tlsKey == "") {
-		return errors.New("--tls-addr needs --tls-cert and --tls-key")
+	if err := listen.Validate(); err != nil {
+		return err
 	}
 	if *npmMirror && len(npmAllow) == 0 {
 		return errors.New("--npm-mirror needs --npm-allow: name the packages (or '@scope/*') it may fetch; there is no open mirror")
@@ -122,7 +107,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.Access = policy
-	logger, err := newLogger(e.stderr, o.logFormat)
+	logger, err := newLogger(e.stderr, logFormat)
 	if err != nil {
 		return err
 	}
@@ -148,34 +133,29 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if len(purgers.Purgers) > 0 {
 		purgers.Log = logger
 		purgers.OnResult = func(r purge.Result) { srv.CountPurge(r.Err) }
-		cfg.OnAliasMove = purgeOnMove(ctx, purgers, cfg.Access)
+		purgers.Private = private
+		// Each move this replica sees, once, after the replicas' refresh
+		// and a margin: every replica serves the new alias when the edge
+		// refills (docs/deploy.md).
+		cfg.OnAliasMove = func(m server.AliasMove) {
+			purgers.PurgeOnce(ctx, purge.Event{Library: m.Library, Alias: m.Alias, From: m.From, To: m.To, Files: m.Files})
+		}
 	}
 	srv, err = server.New(cfg)
 	if err != nil {
 		return err
 	}
-	return listenAndServe(ctx, e, srv, o, logger, demoVersions)
-}
-
-// purgeOnMove purges each alias move this replica sees, once, after the
-// replicas' refresh interval and a margin: every replica has refreshed
-// by then, so the edge refills with the new alias (docs/deploy.md).
-func purgeOnMove(ctx context.Context, set *purge.Set, policy *access.Policy) func(server.AliasMove) {
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	return func(m server.AliasMove) {
-		if policy.IsPrivate(m.Library) {
-			return // never cached at an edge, and never named to one
+	listen.Listening = func(ls []server.Listening) {
+		var local string
+		for _, l := range ls {
+			base := printListening(e.stdout, l.Scheme, l.Addr)
+			if local == "" {
+				local = base
+			}
 		}
-		key := m.Library + "@" + m.Alias + "->" + m.To
-		mu.Lock()
-		first := !seen[key]
-		seen[key] = true
-		mu.Unlock()
-		if first {
-			go set.Purge(ctx, purge.Event{Library: m.Library, Alias: m.Alias, From: m.From, To: m.To, Files: m.Files})
-		}
+		printExamples(e.stdout, local, srv, demoVersions)
 	}
+	return srv.ListenAndServe(ctx, listen)
 }
 
 // defaultServeStorage is what serve serves when no storage is given:
@@ -237,107 +217,6 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 		return slog.New(redact.Handler(slog.NewJSONHandler(w, nil))), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
-}
-
-// httpServer sets the limits every listener gets: a slow client cannot
-// hold a connection by dribbling headers, and headers are capped.
-func httpServer(h http.Handler, o serveOptions, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      o.writeTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-}
-
-// listenAndServe runs the HTTP and HTTPS listeners until ctx ends, then
-// shuts them down gracefully: in-flight requests may finish.
-func listenAndServe(ctx context.Context, e *env, srv *server.Server, o serveOptions, logger *slog.Logger, demoVersions []string) error {
-	type listener struct {
-		ln     net.Listener
-		hs     *http.Server
-		scheme string
-	}
-	var ls []listener
-	if o.addr != "" {
-		ln, err := net.Listen("tcp", o.addr)
-		if err != nil {
-			return fmt.Errorf("--addr: %w", err)
-		}
-		ls = append(ls, listener{ln, httpServer(srv, o, logger), "http"})
-	}
-	if o.tlsAddr != "" {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-		if err != nil {
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		ln, err := net.Listen("tcp", o.tlsAddr)
-		if err != nil {
-			return fmt.Errorf("--tls-addr: %w", err)
-		}
-		hs := httpServer(srv, o, logger)
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
-		ls = append(ls, listener{tls.NewListener(ln, hs.TLSConfig), hs, "https"})
-	}
-	errc := make(chan error, len(ls))
-	for _, l := range ls {
-		logger.Info("listening", "url", l.scheme+"://"+l.ln.Addr().String())
-		go func() {
-			if err := l.hs.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-	}
-	var local string
-	for _, l := range ls {
-		base := printListening(e.stdout, l.scheme, l.ln.Addr())
-		if local == "" {
-			local = base
-		}
-	}
-	printExamples(e.stdout, local, srv, demoVersions)
-	runCtx, stopRefresh := context.WithCancel(ctx)
-	defer stopRefresh()
-	go srv.Run(runCtx)
-	// SIGHUP re-reads the version list and the aliases at once.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-hup:
-				if err := srv.Refresh(); err != nil {
-					logger.Warn("refresh on SIGHUP failed", "err", err)
-				} else {
-					logger.Info("refreshed on SIGHUP")
-				}
-			}
-		}
-	}()
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down; letting in-flight requests finish", "timeout", o.shutdownTimeout)
-	case serveErr = <-errc:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-	defer cancel()
-	for _, l := range ls {
-		if err := l.hs.Shutdown(shutdownCtx); err != nil && serveErr == nil {
-			serveErr = fmt.Errorf("shutdown: %w", err)
-		}
-	}
-	if err := srv.FlushStats(); err != nil {
-		logger.Warn("flushing usage stats on shutdown failed", "err", err)
-	}
-	return serveErr
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into a URL host a person can

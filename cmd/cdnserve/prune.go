@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/purge"
+	"github.com/cdnserve/cdnserve/stats"
+	"github.com/cdnserve/cdnserve/versioning"
+)
+
+const pruneExamples = `  cdnserve prune pusher --prereleases --older-than 180d --dry-run   # what would go
+  cdnserve prune pusher --prereleases --older-than 180d
+  cdnserve prune pusher@2.0.0-rc.1                                    # one version
+  cdnserve prune pusher@2.2.3 --force                                 # even if it served requests in the last 30 days (loudly)
+`
+
+// runPrune removes old prereleases, or one version, refusing any that
+// served requests in the last 30 days or that an alias holds.
+func runPrune(ctx context.Context, e *env, args []string) error {
+	fs := newSettings(e, "prune", "NAME[@VERSION] [flags]", pruneExamples)
+	prereleases := fs.Bool("prereleases", false, "remove prereleases (with --older-than)")
+	olderThan := fs.String("older-than", "", "only versions published longer ago than this: 180d, 30d")
+	dryRun := fs.Bool("dry-run", false, "say what would be removed, and remove nothing")
+	force := fs.Bool("force", false, "remove even versions that served requests in the last 30 days, or that an alias holds (the alias goes too)")
+	wait := fs.Bool("wait", false, "wait for another publisher's lock instead of failing")
+	storageURL := fs.storageFlag("dist", "the `storage` that holds the library")
+	var pg purgeFlags
+	pg.register(fs, storageURL)
+	pos, err := fs.parse(args, 1, 1, "need one NAME (with --prereleases --older-than) or NAME@VERSION")
+	if err != nil {
+		return err
+	}
+	purgers, err := pg.set(e)
+	if err != nil {
+		return err
+	}
+	purgers.After = 0 // a removed version serves nothing any replica could refill with
+	var library string
+	var versions []string
+	if versionAfterAt(pos[0]) {
+		var v string
+		if library, v, err = splitNameVersion(pos[0]); err != nil {
+			return err
+		}
+		versions = []string{v}
+	} else {
+		library = pos[0]
+		if library == layout.RootLibrary {
+			library = ""
+		}
+		if !*prereleases || *olderThan == "" {
+			return fs.usageError("name a version (NAME@VERSION), or pass --prereleases and --older-than")
+		}
+	}
+	st, tree, err := openStorage(ctx, e, *storageURL, library)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	req := dist.PruneRequest{Versions: versions, Window: "30 days", Force: *force}
+	if versions == nil {
+		age, err := parseTTL("--older-than", *olderThan)
+		if err != nil {
+			return err
+		}
+		req.PrereleasesBefore = time.Now().Add(-age)
+	}
+	now := time.Now().UTC()
+	days, _, err := stats.Read(st.Fs, st.Root, now.Add(-30*24*time.Hour), now)
+	if err != nil {
+		return err
+	}
+	used := stats.ForLibrary(days, library)
+	req.Used = func(v string) dist.Usage { c := used.Total(v); return dist.Usage{Requests: c.Requests, Bytes: c.Bytes} }
+	plan, err := tree.PlanPrune(req)
+	if err != nil {
+		return err
+	}
+	if len(plan.Remove) == 0 {
+		fmt.Fprintf(e.stdout, "no prerelease of %s is older than %s\n", library, *olderThan)
+		return nil
+	}
+	for _, v := range plan.Remove {
+		if why, ok := plan.Forced[v]; ok {
+			fmt.Fprintf(e.stderr, "WARNING: --force removes %s, which %s. Pages that pin it will break.\n", v, why)
+		}
+	}
+	if *dryRun {
+		for _, v := range plan.Remove {
+			fmt.Fprintf(e.stdout, "would remove %s@%s\n", library, v)
+		}
+		return nil
+	}
+	versions = plan.Remove
+	for _, v := range versions {
+		res, err := tree.Remove(ctx, v, *force, *wait)
+		if err != nil {
+			return fmt.Errorf("removing %s: %w", v, err)
+		}
+		fmt.Fprintf(e.stdout, "removed %s@%s (%s); it answers 410 Gone for a week (serve --gone-for)\n", library, v, count(res.Files, "file"))
+		for _, a := range res.Aliases {
+			fmt.Fprintf(e.stdout, "removed alias %s, which held it (--force)\n", a)
+		}
+		if len(purgers.Purgers) > 0 {
+			for _, r := range purgers.Purge(ctx, purge.Event{Library: library, To: v}) {
+				if r.Err != nil {
+					fmt.Fprintf(e.stderr, "purge FAILED: %s: %v; the removal stands\n", r.Purger, r.Err)
+				} else {
+					fmt.Fprintf(e.stdout, "purged %s: %s\n", r.Purger, r.Event)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// versionAfterAt reports whether s is NAME@VERSION with an exact version.
+func versionAfterAt(s string) bool {
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return false
+	}
+	_, err := versioning.Parse(s[i+1:])
+	return err == nil
+}
