@@ -3,7 +3,6 @@ package devserver
 import (
 	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/internal/testutil"
 )
 
 const jsType = "text/javascript; charset=utf-8"
@@ -26,23 +27,11 @@ func checkHeader(t *testing.T, h http.Header, k, want string) {
 	}
 }
 
-// do sends one request and returns the response and its whole body.
+// do sends one request and returns the response and its whole body
+// (testutil.Do).
 func do(t *testing.T, method, url string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return testutil.Do(t, method, url)
 }
 
 // devProject writes a small project into a temp dir and starts the dev

@@ -51,6 +51,7 @@ func TestDependencyRules(t *testing.T) {
 		{"headers", nil},
 		{"retry", nil},
 		{"internal/loop", nil},
+		{"internal/testutil", nil},
 	} {
 		t.Run(tc.leaf+" is a leaf", func(t *testing.T) {
 			for _, p := range deps(t, tc.leaf) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/internal/testutil"
 )
 
 var seedTime = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -109,31 +110,10 @@ func (f *fixture) server(t *testing.T, mod func(*Config)) (*Server, *httptest.Se
 }
 
 // do sends one request without following redirects and returns the
-// response with its body read.
+// response with its body read (testutil.Do).
 func do(t *testing.T, method, url string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	client := &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		// Leave Accept-Encoding alone: the transport must not add gzip.
-		Transport: &http.Transport{DisableCompression: true},
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return testutil.Do(t, method, url, headers...)
 }
 
 func contextWithCancel() (context.Context, context.CancelFunc) {

@@ -3,7 +3,6 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -23,6 +22,8 @@ import (
 	"github.com/cdnserve/cdnserve/storage/s3test"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/internal/testutil"
 )
 
 func seedArtifacts(t *testing.T, version string) []layout.File {
@@ -52,18 +53,8 @@ func publishTo(t *testing.T, fsys afero.Fs, root, version string) (*dist.Result,
 
 func get(t *testing.T, url string, headers ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	resp, body := testutil.Do(t, http.MethodGet, url, headers...)
+	return resp, string(body)
 }
 
 func serve(t *testing.T, fsys afero.Fs, root string) *httptest.Server {
