@@ -39,6 +39,16 @@ func TestDependencyRules(t *testing.T) {
 			}
 		})
 	}
+	// The tree model knows nothing of HTTP.
+	t.Run("catalog does not import net/http", func(t *testing.T) {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", module+"catalog").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(strings.Fields(string(out)), "net/http") {
+			t.Error("catalog imports net/http: the HTTP layer is the server's")
+		}
+	})
 	// Leaves import nothing of ours (layout: only versioning, whose
 	// semver rules are part of the vocabulary).
 	for _, tc := range []struct {
@@ -52,8 +62,9 @@ func TestDependencyRules(t *testing.T) {
 		{"retry", nil},
 		{"internal/loop", nil},
 		{"internal/testutil", nil},
+		{"catalog", []string{"layout", "versioning"}},
 	} {
-		t.Run(tc.leaf+" is a leaf", func(t *testing.T) {
+		t.Run(tc.leaf+" imports of ours only "+strings.Join(tc.allow, ", "), func(t *testing.T) {
 			for _, p := range deps(t, tc.leaf) {
 				name, ours := strings.CutPrefix(p, module)
 				if ours && name != tc.leaf && !slices.Contains(tc.allow, name) {

@@ -11,6 +11,8 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
+
+	"github.com/cdnserve/cdnserve/catalog"
 )
 
 // meta is the /-/meta/<version> document: the version's files with their
@@ -24,11 +26,11 @@ type meta struct {
 	Provenance layout.Provenance     `json:"provenance"`
 	// Deprecated is set for a deprecated version: its message and since
 	// when (the Go loader reports it).
-	Deprecated *deprecation `json:"deprecated,omitempty"`
+	Deprecated *catalog.Deprecation `json:"deprecated,omitempty"`
 }
 
 func metaOf(v *version) meta {
-	return meta{Library: v.lib.lib, Version: v.exact, Dir: v.name, AliasOf: v.manifest.AliasOf, Files: v.manifest.Files, Provenance: v.manifest.Provenance}
+	return meta{Library: v.Lib.Name(), Version: v.Exact, Dir: v.Name, AliasOf: v.Manifest.AliasOf, Files: v.Manifest.Files, Provenance: v.Manifest.Provenance}
 }
 
 // libraryOf finds the library an Echo route names, for /-/versions/<name>
@@ -43,9 +45,9 @@ func (s *Server) libraryOf(c echo.Context, name string) *store {
 		}
 		c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
 	}
-	lib, err := s.cat.library(name)
+	lib, err := s.cat.Library(name)
 	switch {
-	case errors.Is(err, errStorage):
+	case errors.Is(err, catalog.ErrStorage):
 		s.storageError(c.Response(), c.Request(), kindMeta, err)
 	case err != nil:
 		s.writeError(c.Response(), c.Request(), kindMeta, http.StatusNotFound, "no library named "+name+" is published; the libraries are listed at /-/libraries")
@@ -71,20 +73,20 @@ func (s *Server) handleMeta(c echo.Context) error {
 	if lib == nil {
 		return nil
 	}
-	v, err := lib.get(spec)
+	v, err := getVersion(lib, spec)
 	if err != nil && layout.IsVersionDir(spec) {
 		if _, _, _, ok := s.gone(c.Response(), c.Request(), lib, spec); !ok {
 			s.versionError(c.Response(), c.Request(), lib, spec, err)
 		}
 		return nil
 	}
-	if errors.Is(err, errStorage) {
+	if errors.Is(err, catalog.ErrStorage) {
 		s.storageError(c.Response(), c.Request(), kindMeta, err)
 		return nil
 	}
 	if err != nil {
-		exact, rerr := lib.resolve(spec)
-		if errors.Is(rerr, errStorage) {
+		exact, rerr := lib.Resolve(spec)
+		if errors.Is(rerr, catalog.ErrStorage) {
 			s.storageError(c.Response(), c.Request(), kindMeta, rerr)
 			return nil
 		}
@@ -93,12 +95,12 @@ func (s *Server) handleMeta(c echo.Context) error {
 			return nil
 		}
 		c.Response().Header()["Cache-Control"] = s.policy.redirect
-		s.setTags(c.Response().Header(), specTags(lib.lib, spec))
-		return c.Redirect(http.StatusFound, "/-/meta/"+lib.metaPath(exact))
+		s.setTags(c.Response().Header(), specTags(lib.Name(), spec))
+		return c.Redirect(http.StatusFound, "/-/meta/"+metaPath(lib, exact))
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
 	s.setTags(c.Response().Header(), v.tags)
-	if d := lib.deprecated(v.exact); d != nil {
+	if d := lib.Deprecated(v.Exact); d != nil {
 		s.deprecationHeaders(c.Response().Header(), v, "")
 		m := metaOf(v)
 		m.Deprecated = d
@@ -118,18 +120,18 @@ type versionsDoc struct {
 // versionsOf lists a library's published versions (newest first), each
 // alias with the version it holds, and latest.
 func versionsOf(lib *store) versionsDoc {
-	doc := versionsDoc{Library: lib.lib, Versions: []string{}, Aliases: map[string]string{}}
+	doc := versionsDoc{Library: lib.Name(), Versions: []string{}, Aliases: map[string]string{}}
 	aliases := map[string]bool{}
-	for _, v := range lib.servable() {
+	for _, v := range lib.Servable() {
 		doc.Versions = append(doc.Versions, v.Original())
 		aliases[versioning.AliasDir(v)] = true
 	}
 	for name := range aliases {
-		if a, err := lib.get(name); err == nil && a.alias {
-			doc.Aliases[name] = a.exact
+		if a, err := getVersion(lib, name); err == nil && a.Alias {
+			doc.Aliases[name] = a.Exact
 		}
 	}
-	doc.Latest, _ = lib.resolve("latest")
+	doc.Latest, _ = lib.Resolve("latest")
 	return doc
 }
 
@@ -142,7 +144,7 @@ func (s *Server) handleVersions(c echo.Context) error {
 		return nil
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	s.setTags(c.Response().Header(), libraryTags(lib.lib))
+	s.setTags(c.Response().Header(), libraryTags(lib.Name()))
 	return c.JSON(http.StatusOK, versionsOf(lib))
 }
 
@@ -162,7 +164,7 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	setKind(c, kindMeta)
 	c.Response().Header()["Cache-Control"] = s.policy.alias
 	s.setTags(c.Response().Header(), newTagSet(tagIndex))
-	gen := s.cat.env.gen.Load()
+	gen := s.cat.Gen()
 	r := c.Request()
 	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
 	if doc, ok := s.pages.get(gen, librariesKey); ok && cacheable {
@@ -173,12 +175,12 @@ func (s *Server) handleLibraries(c echo.Context) error {
 		Libraries []libraryDoc `json:"libraries"`
 	}{Libraries: []libraryDoc{}}
 	visible := s.visible(r)
-	if len(s.cat.root.versions()) > 0 && visible("") {
-		root := summarize(s.cat.root)
+	if len(s.cat.Root().Versions()) > 0 && visible("") {
+		root := summarize(s.cat.Root())
 		doc.Root = &root
 	}
-	for _, name := range s.cat.libraries() {
-		if lib := s.cat.loaded(name); lib != nil && len(lib.versions()) > 0 && visible(name) {
+	for _, name := range s.cat.Libraries() {
+		if lib := s.cat.Loaded(name); lib != nil && len(lib.Versions()) > 0 && visible(name) {
 			doc.Libraries = append(doc.Libraries, summarize(lib))
 		}
 	}
@@ -198,17 +200,17 @@ const librariesKey = "\x00/-/libraries"
 // summarize is a library's entry in /-/libraries: its latest version and
 // the aliases of its major.minor lines.
 func summarize(lib *store) libraryDoc {
-	doc := libraryDoc{Name: lib.lib, Aliases: map[string]string{}}
-	doc.Latest, _ = lib.resolve("latest")
+	doc := libraryDoc{Name: lib.Name(), Aliases: map[string]string{}}
+	doc.Latest, _ = lib.Resolve("latest")
 	seen := map[string]bool{}
-	for _, v := range lib.versions() {
+	for _, v := range lib.Versions() {
 		name := versioning.AliasDir(v)
 		if seen[name] || versioning.IsPrerelease(v) {
 			continue
 		}
 		seen[name] = true
-		if a, err := lib.get(name); err == nil && a.alias {
-			doc.Aliases[name] = a.exact
+		if a, err := getVersion(lib, name); err == nil && a.Alias {
+			doc.Aliases[name] = a.Exact
 		}
 	}
 	return doc
@@ -220,34 +222,34 @@ func summarize(lib *store) libraryDoc {
 // version, when none is stable), the alias that holds it, if any, and
 // its files. All are empty when nothing is published.
 func (s *Server) Newest() (library, version, alias string, files []string) {
-	lib := s.cat.root
-	for _, name := range s.cat.libraries() {
-		if len(lib.versions()) > 0 {
+	lib := s.cat.Root()
+	for _, name := range s.cat.Libraries() {
+		if len(lib.Versions()) > 0 {
 			break
 		}
-		if l := s.cat.loaded(name); l != nil {
+		if l := s.cat.Loaded(name); l != nil {
 			lib = l
 		}
 	}
-	version, err := lib.resolve("latest")
+	version, err := lib.Resolve("latest")
 	if err != nil {
-		if vs := lib.versions(); len(vs) > 0 {
+		if vs := lib.Versions(); len(vs) > 0 {
 			version = vs[0].Original()
 		}
 	}
-	v, err := lib.get(version)
+	v, err := getVersion(lib, version)
 	if err != nil {
 		return "", "", "", nil
 	}
 	if sv, err := versioning.Parse(version); err == nil {
-		if a, err := lib.get(versioning.AliasDir(sv)); err == nil && a.exact == version {
-			alias = a.name
+		if a, err := getVersion(lib, versioning.AliasDir(sv)); err == nil && a.Exact == version {
+			alias = a.Name
 		}
 	}
-	for _, f := range v.manifest.Files {
+	for _, f := range v.Manifest.Files {
 		files = append(files, f.Path)
 	}
-	return lib.lib, version, alias, files
+	return lib.Name(), version, alias, files
 }
 
 func (s *Server) handleHealthz(c echo.Context) error {
@@ -263,7 +265,7 @@ func (s *Server) handleHealthz(c echo.Context) error {
 func (s *Server) handleReadyz(c echo.Context) error {
 	setKind(c, kindHealth)
 	c.Response().Header()["Cache-Control"] = noStore
-	if err := s.cat.root.ready(s.readyMaxAge()); err != nil {
+	if err := s.cat.Root().Ready(s.readyMaxAge()); err != nil {
 		s.log.Warn("not ready", "err", err)
 		return c.String(http.StatusServiceUnavailable, "not ready: storage unavailable or not refreshed\n")
 	}

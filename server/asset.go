@@ -15,6 +15,8 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
+
+	"github.com/cdnserve/cdnserve/catalog"
 )
 
 // isAssetPath reports whether a path names something below a library or
@@ -33,7 +35,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	id := s.requestID(h, r)
 	s.common.Set(h, r)
-	ap := splitAssetPath(r.URL.Path, s.cat.known)
+	ap := splitAssetPath(r.URL.Path, s.cat.Known)
 	if s.cfg.Access.IsPrivate(ap.lib) && r.Method != http.MethodOptions {
 		// Decided before the library is looked up: a private library that
 		// does not exist is refused the same as one that does.
@@ -48,7 +50,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		}
 		w = &privateWriter{ResponseWriter: w, s: s, g: g}
 	}
-	lib, err := s.cat.library(ap.lib)
+	lib, err := s.cat.Library(ap.lib)
 	var status int
 	var sent int64
 	var kind routeKind
@@ -63,7 +65,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	var counts *libraryMetrics
 	if lib != nil {
-		counts = lib.counts
+		counts = dataOf(lib).counts
 	}
 	s.finish(r, id, counts, kind, status, sent, start)
 }
@@ -82,14 +84,14 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 		return s.writeError(w, r, kindOther, http.StatusMethodNotAllowed, "method not allowed")
 	}
 	switch {
-	case errors.Is(libErr, errStorage):
+	case errors.Is(libErr, catalog.ErrStorage):
 		return s.storageError(w, r, kindOther, libErr)
 	case libErr != nil:
 		s.setTags(w.Header(), libraryTags(ap.lib))
 		return s.writeError(w, r, kindOther, http.StatusNotFound, "no library named "+ap.lib+" is published; the libraries are listed at / and /-/libraries")
 	case ap.bare:
-		s.setTags(w.Header(), libraryTags(lib.lib))
-		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix, "")
+		s.setTags(w.Header(), libraryTags(lib.Name()))
+		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.Prefix(), "")
 	case ap.at:
 		return s.atForm(w, r, lib, ap)
 	}
@@ -98,7 +100,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	// (.., //, NUL, a backslash) can be a key. Whatever misses is parsed
 	// and checked in full.
 	if spec, name, ok := strings.Cut(ap.rest, "/"); ok {
-		if v := lib.loaded(spec); v != nil {
+		if v := loadedVersion(lib, spec); v != nil {
 			if f := v.files[name]; f != nil {
 				return s.serveFile(w, r, v, f)
 			}
@@ -111,14 +113,14 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	if err != nil {
 		return s.writeError(w, r, kindOther, http.StatusBadRequest, "bad request path")
 	}
-	v, err := lib.get(spec)
+	v, err := getVersion(lib, spec)
 	switch {
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
 	case err == nil && v.files[name] == nil:
 		s.setTags(w.Header(), v.tags)
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names
-			"version "+v.name+" has no file "+name+"; its files are listed at "+lib.prefix+v.name+"/ and /-/meta/"+lib.metaPath(v.name))
+			"version "+v.Name+" has no file "+name+"; its files are listed at "+lib.Prefix()+v.Name+"/ and /-/meta/"+metaPath(lib, v.Name))
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):
@@ -126,7 +128,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 			return status, n, kind
 		}
 		return s.versionError(w, r, lib, spec, err) // an exact version or alias never redirects, least of all to itself
-	case errors.Is(err, errStorage):
+	case errors.Is(err, catalog.ErrStorage):
 		return s.storageError(w, r, kindOther, err)
 	}
 	return s.resolveTo(w, r, lib, spec, ap.resolved, name)
@@ -136,18 +138,18 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 // (or page) of the exact version it resolves to (the one a mirror
 // resolved it to upstream, when given), or 404.
 func (s *Server) resolveTo(w http.ResponseWriter, r *http.Request, lib *store, spec, upstream, file string) (int, int64, routeKind) {
-	s.setTags(w.Header(), specTags(lib.lib, spec))
+	s.setTags(w.Header(), specTags(lib.Name(), spec))
 	if upstream != "" {
-		return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+upstream+"/", file)
+		return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.Prefix()+upstream+"/", file)
 	}
-	exact, err := lib.resolve(spec)
-	if errors.Is(err, errStorage) {
+	exact, err := lib.Resolve(spec)
+	if errors.Is(err, catalog.ErrStorage) {
 		return s.storageError(w, r, kindRedirect, err)
 	}
 	if err != nil {
 		return s.notFound(w, r, kindRedirect, lib, err)
 	}
-	return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+exact+"/", file)
+	return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.Prefix()+exact+"/", file)
 }
 
 // atForm answers the form unpkg's and jsDelivr's users type,
@@ -170,16 +172,16 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 		if ap.resolved != "" {
 			exact = ap.resolved
 		} else if perr != nil {
-			exact, _ = lib.resolve(spec)
+			exact, _ = lib.Resolve(spec)
 		}
-		if v, err := lib.get(exact); err == nil && v.manifest.Entry != "" && v.files[v.manifest.Entry] != nil {
-			s.setTags(w.Header(), specTags(lib.lib, spec))
-			return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.prefix+exact+"/", v.manifest.Entry)
+		if v, err := getVersion(lib, exact); err == nil && v.Manifest.Entry != "" && v.files[v.Manifest.Entry] != nil {
+			s.setTags(w.Header(), specTags(lib.Name(), spec))
+			return s.redirectTo(w, r, http.StatusFound, s.policy.redirect, lib.Prefix()+exact+"/", v.Manifest.Entry)
 		}
 	}
 	if perr == nil {
-		s.setTags(w.Header(), versionTags(lib.lib, spec, spec))
-		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.prefix+spec+"/", file)
+		s.setTags(w.Header(), versionTags(lib.Name(), spec, spec))
+		return s.redirectTo(w, r, http.StatusMovedPermanently, s.policy.exact, lib.Prefix()+spec+"/", file)
 	}
 	return s.resolveTo(w, r, lib, spec, ap.resolved, file)
 }
@@ -241,10 +243,10 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 	}
 	if big != nil {
 		defer big.Close()
-		http.ServeContent(out, r, "", v.modTime, big)
+		http.ServeContent(out, r, "", v.ModTime, big)
 		s.abortIfMismatched(big)
 	} else {
-		http.ServeContent(out, r, "", v.modTime, bytes.NewReader(data))
+		http.ServeContent(out, r, "", v.ModTime, bytes.NewReader(data))
 	}
 	v.use.add(rec.bytes)
 	return rec.status, rec.bytes, kind

@@ -192,8 +192,8 @@ type libraryRow struct{ Name, Latest string }
 // shows them (indexData).
 func (s *Server) handleIndex(c echo.Context) error {
 	setKind(c, kindMeta)
-	c.Set(libraryKey, s.cat.root)
-	s.indexPage(c.Response(), c.Request(), s.cat.root)
+	c.Set(libraryKey, s.cat.Root())
+	s.indexPage(c.Response(), c.Request(), s.cat.Root())
 	return nil
 }
 
@@ -210,14 +210,14 @@ func (s *Server) libraryPage(w http.ResponseWriter, r *http.Request, lib *store)
 // versions a page at a time. Pages are rendered once per change of the
 // tree (pageCache).
 func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (int, int64) {
-	if lib.lib == "" {
+	if lib.Name() == "" {
 		s.setTags(w.Header(), newTagSet(tagIndex, "@*"))
 	} else {
-		s.setTags(w.Header(), libraryTags(lib.lib))
+		s.setTags(w.Header(), libraryTags(lib.Name()))
 	}
 	q := r.URL.Query()
-	key := lib.lib + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
-	gen := s.cat.env.gen.Load()
+	key := lib.Name() + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
+	gen := s.cat.Gen()
 	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
 	if page, ok := s.pages.get(gen, key); ok && cacheable {
 		return s.sendPage(w, r, page)
@@ -226,12 +226,12 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 		w = &privateWriter{ResponseWriter: w, s: s}
 	}
 	var data map[string]any
-	if lib.lib != "" || s.visible(r)("") {
+	if lib.Name() != "" || s.visible(r)("") {
 		data = s.indexData(lib, q.Get("major"), q.Get("page"))
 	} else if q.Get("major") == "" {
 		data = map[string]any{"Title": "cdnserve: libraries", "Heading": "Libraries", "Base": "/", "VersionsPath": ""}
 	}
-	if data != nil && lib.lib == "" && q.Get("major") == "" {
+	if data != nil && lib.Name() == "" && q.Get("major") == "" {
 		libs := s.libraryList(r, q.Get("libraries"))
 		if libs == nil {
 			data = nil
@@ -263,7 +263,7 @@ const librariesPage = 100
 func (s *Server) libraryList(r *http.Request, pageParam string) *indexLibraries {
 	var names []string
 	visible := s.visible(r)
-	for _, name := range s.cat.libraries() {
+	for _, name := range s.cat.Libraries() {
 		if visible(name) {
 			names = append(names, name)
 		}
@@ -278,8 +278,8 @@ func (s *Server) libraryList(r *http.Request, pageParam string) *indexLibraries 
 	}
 	for _, name := range names[min(len(names), (out.Page-1)*librariesPage):min(len(names), out.Page*librariesPage)] {
 		row := libraryRow{Name: name}
-		if lib := s.cat.loaded(name); lib != nil {
-			row.Latest, _ = lib.resolve("latest")
+		if lib := s.cat.Loaded(name); lib != nil {
+			row.Latest, _ = lib.Resolve("latest")
 		}
 		out.Rows = append(out.Rows, row)
 	}
@@ -295,7 +295,7 @@ func (s *Server) libraryList(r *http.Request, pageParam string) *indexLibraries 
 // indexData gathers a library's index, or one major's page of it; nil
 // when the major or page does not exist.
 func (s *Server) indexData(lib *store, majorParam, pageParam string) map[string]any {
-	versions := lib.servable()
+	versions := lib.Servable()
 	var majors []*indexMajor
 	byMajor := map[uint64]*indexMajor{}
 	for _, v := range versions {
@@ -308,11 +308,11 @@ func (s *Server) indexData(lib *store, majorParam, pageParam string) map[string]
 		m.Count++
 	}
 	heading, title := "Published versions", "cdnserve: published versions"
-	if lib.lib != "" {
-		heading, title = lib.lib, "cdnserve: "+lib.lib
+	if lib.Name() != "" {
+		heading, title = lib.Name(), "cdnserve: "+lib.Name()
 	}
-	data := map[string]any{"Title": title, "Heading": heading, "Total": len(versions), "Base": lib.prefix, "VersionsPath": lib.versionsPath()}
-	data["Latest"], _ = lib.resolve("latest")
+	data := map[string]any{"Title": title, "Heading": heading, "Total": len(versions), "Base": lib.Prefix(), "VersionsPath": versionsPath(lib)}
+	data["Latest"], _ = lib.Resolve("latest")
 	if majorParam != "" {
 		n, err := strconv.ParseUint(majorParam, 10, 64)
 		m := byMajor[n]
@@ -332,13 +332,13 @@ func (s *Server) indexData(lib *store, majorParam, pageParam string) map[string]
 		m.Page = page
 		s.fillMajor(lib, m, versions, (page-1)*indexPage, indexPage)
 		if page > 1 {
-			m.PrevURL = fmt.Sprintf("%s?major=%d&page=%d", lib.prefix, n, page-1)
+			m.PrevURL = fmt.Sprintf("%s?major=%d&page=%d", lib.Prefix(), n, page-1)
 		}
 		if page < m.Pages {
-			m.NextURL = fmt.Sprintf("%s?major=%d&page=%d", lib.prefix, n, page+1)
+			m.NextURL = fmt.Sprintf("%s?major=%d&page=%d", lib.Prefix(), n, page+1)
 		}
 		data["Title"] = fmt.Sprintf("%s: versions %d.x", title, n)
-		if lib.lib == "" {
+		if lib.Name() == "" {
 			data["Heading"] = "Versions"
 		}
 		data["Majors"] = []*indexMajor{m}
@@ -369,9 +369,9 @@ func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version
 		if len(m.Versions) == n {
 			break
 		}
-		iv := indexVersion{Name: v.Original(), Pre: versioning.IsPrerelease(v), Deprecated: lib.deprecated(v.Original()) != nil, Requests: -1}
+		iv := indexVersion{Name: v.Original(), Pre: versioning.IsPrerelease(v), Deprecated: lib.Deprecated(v.Original()) != nil, Requests: -1}
 		for _, day := range recent {
-			if c, ok := day[stats.Key(lib.lib)][v.Original()]; ok {
+			if c, ok := day[stats.Key(lib.Name())][v.Original()]; ok {
 				iv.Requests = max(iv.Requests, 0) + c.Requests
 			}
 		}
@@ -381,8 +381,8 @@ func (s *Server) fillMajor(lib *store, m *indexMajor, versions []*semver.Version
 			continue
 		}
 		seen[name] = true
-		if a, err := lib.get(name); err == nil && a.alias {
-			m.Aliases = append(m.Aliases, indexAlias{name, a.exact})
+		if a, err := getVersion(lib, name); err == nil && a.Alias {
+			m.Aliases = append(m.Aliases, indexAlias{name, a.Exact})
 		}
 	}
 }
@@ -411,29 +411,29 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		Major                                     uint64
 		Files                                     []browseFile
 		Tags                                      []tag
-	}{Title: "cdnserve: " + v.lib.metaPath(v.name), Name: v.name, Library: v.lib.lib, Base: v.lib.prefix, MetaPath: v.lib.metaPath(v.name)}
-	if v.alias {
-		data.AliasOf = v.exact
+	}{Title: "cdnserve: " + metaPath(v.Lib, v.Name), Name: v.Name, Library: v.Lib.Name(), Base: v.Lib.Prefix(), MetaPath: metaPath(v.Lib, v.Name)}
+	if v.Alias {
+		data.AliasOf = v.Exact
 	}
-	prov := v.manifest.Provenance
+	prov := v.Manifest.Provenance
 	if !prov.BuiltAt.IsZero() {
 		data.Published = prov.BuiltAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	data.Commit, data.Dirty, data.Tool = shortCommit(prov.GitCommit), prov.GitDirty, prov.Tool
-	if sv, err := versioning.Parse(v.exact); err == nil {
+	if sv, err := versioning.Parse(v.Exact); err == nil {
 		data.Pre, data.Major = versioning.IsPrerelease(sv), sv.Major()
-		data.Newer, data.Older = neighbours(v.lib, sv)
+		data.Newer, data.Older = neighbours(v.Lib, sv)
 	}
-	if latest, err := v.lib.resolve("latest"); err == nil && latest != v.exact {
+	if latest, err := v.Lib.Resolve("latest"); err == nil && latest != v.Exact {
 		data.Latest = latest
 	}
 	httpBase, httpsBase := s.publicBases(r)
 	tagBase := s.tagBase(r)
-	for _, mf := range readingOrder(v.manifest.Files) {
-		u := v.lib.prefix + v.name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+	for _, mf := range readingOrder(v.Manifest.Files) {
+		u := v.Lib.Prefix() + v.Name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		data.Files = append(data.Files, browseFile{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
 			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
-		abs := tagBase + v.lib.prefix[1:] + v.exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+		abs := tagBase + v.Lib.Prefix()[1:] + v.Exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		switch {
 		case mf.IsModule():
 			// An ES module runs only as type="module"; modulepreload lets a
@@ -448,23 +448,23 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		}
 	}
 	data.LoaderTag = `<script src="` + tagBase + `-/loader.js" integrity="` + loaderjs.Integrity + `" crossorigin="anonymous"></script>`
-	if v.lib.lib != "" && moduleEntry(v) != "" {
-		if m, err := s.ImportMap(tagBase, []string{v.lib.lib + "@" + v.exact}); err == nil {
+	if v.Lib.Name() != "" && moduleEntry(v) != "" {
+		if m, err := s.ImportMap(tagBase, []string{v.Lib.Name() + "@" + v.Exact}); err == nil {
 			raw, _ := json.MarshalIndent(m, "", "  ")
 			data.ImportMap = `<script type="importmap">` + "\n" + string(raw) + "\n</script>"
 		}
 	}
-	data.Snippet = snippet(httpBase+v.lib.prefix[1:], httpsBase+v.lib.prefix[1:], v.exact, ".min")
-	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.exact)
-	if v.lib.lib != "" {
-		data.SnippetURL += "&library=" + url.QueryEscape(v.lib.lib)
+	data.Snippet = snippet(httpBase+v.Lib.Prefix()[1:], httpsBase+v.Lib.Prefix()[1:], v.Exact, ".min")
+	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.Exact)
+	if v.Lib.Name() != "" {
+		data.SnippetURL += "&library=" + url.QueryEscape(v.Lib.Name())
 	}
-	if d := v.lib.deprecated(v.exact); d != nil {
-		data.Deprecated, data.Successor = d.Message, d.successor
+	if d := v.Lib.Deprecated(v.Exact); d != nil {
+		data.Deprecated, data.Successor = d.Message, d.Successor
 	}
-	data.VersionsPath = v.lib.versionsPath()
+	data.VersionsPath = versionsPath(v.Lib)
 	for _, day := range s.recentStats(7) {
-		if c, ok := day[stats.Key(v.lib.lib)][v.exact]; ok {
+		if c, ok := day[stats.Key(v.Lib.Name())][v.Exact]; ok {
 			data.HasStats, data.Requests7 = true, data.Requests7+c.Requests
 		}
 	}
@@ -537,7 +537,7 @@ func (c *pageCache) put(gen uint64, key string, page []byte) {
 // neighbours are the published versions just newer and just older than
 // v, for the version switcher.
 func neighbours(lib *store, v *semver.Version) (newer, older string) {
-	versions := lib.versions() // newest first
+	versions := lib.Versions() // newest first
 	i, found := slices.BinarySearchFunc(versions, v, func(a, b *semver.Version) int { return b.Compare(a) })
 	if i > 0 {
 		newer = versions[i-1].Original()
@@ -641,9 +641,9 @@ func (s *Server) handleSnippet(c echo.Context) error {
 		return nil
 	}
 	exact := ""
-	if v, err := lib.get(spec); err == nil {
-		exact = v.exact
-	} else if r, rerr := lib.resolve(spec); rerr == nil {
+	if v, err := getVersion(lib, spec); err == nil {
+		exact = v.Exact
+	} else if r, rerr := lib.Resolve(spec); rerr == nil {
 		exact = r
 	} else {
 		s.notFound(c.Response(), c.Request(), kindMeta, lib, rerr)
@@ -658,5 +658,5 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	}
 	httpBase, httpsBase := s.publicBases(c.Request())
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(snippet(httpBase+lib.prefix[1:], httpsBase+lib.prefix[1:], exact, suffix)+";\n"))
+	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(snippet(httpBase+lib.Prefix()[1:], httpsBase+lib.Prefix()[1:], exact, suffix)+";\n"))
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
@@ -89,7 +90,7 @@ type Config struct {
 	// OnAliasMove, if set, is called (from the refresh) for every alias
 	// this server sees move: what serve --purge purges, after the
 	// replicas' refresh interval.
-	OnAliasMove func(AliasMove)
+	OnAliasMove func(catalog.AliasMove)
 
 	// DisableCacheTags leaves out the Surrogate-Key and Cache-Tag headers
 	// (tags.go) that edges purge by. Default: sent (serve --cache-tags).

@@ -15,6 +15,8 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
 	"github.com/labstack/echo/v4"
+
+	"github.com/cdnserve/cdnserve/catalog"
 )
 
 // loaderETag is /-/loader.js's strong ETag.
@@ -72,7 +74,7 @@ func (s *Server) ImportMap(base string, specs []string) (*ImportMap, error) {
 
 // addImport adds one library to an import map.
 func (s *Server) addImport(m *ImportMap, base, spec string) error {
-	ap := splitAssetPath("/"+spec, s.cat.known)
+	ap := splitAssetPath("/"+spec, s.cat.Known)
 	name, rng, file := ap.lib, ap.spec, ap.rest
 	if !ap.at {
 		rng, file = "latest", ap.rest
@@ -83,21 +85,21 @@ func (s *Server) addImport(m *ImportMap, base, spec string) error {
 	if file != "" && layout.CheckPath(file) != nil {
 		return &ImportMapError{Spec: spec, Reason: "bad entry path"}
 	}
-	lib, err := s.cat.library(name)
+	lib, err := s.cat.Library(name)
 	if err != nil {
 		return &ImportMapError{Spec: spec, Reason: "no library named " + name + " is published", NotFound: true}
 	}
 	exact := rng
-	if v, err := lib.get(rng); err == nil {
-		exact = v.exact
-	} else if exact, err = lib.resolve(rng); err != nil {
-		var re *resolveError
+	if v, err := getVersion(lib, rng); err == nil {
+		exact = v.Exact
+	} else if exact, err = lib.Resolve(rng); err != nil {
+		var re *catalog.ResolveError
 		if errors.As(err, &re) {
 			return &ImportMapError{Spec: spec, Reason: re.Reason, NotFound: true}
 		}
 		return err
 	}
-	v, err := lib.get(exact)
+	v, err := getVersion(lib, exact)
 	if err != nil {
 		return err
 	}
@@ -109,10 +111,10 @@ func (s *Server) addImport(m *ImportMap, base, spec string) error {
 	} else if v.files[file] == nil {
 		return &ImportMapError{Spec: spec, Reason: fmt.Sprintf("version %s has no file %s", exact, file), NotFound: true}
 	}
-	dir := base + lib.prefix[1:] + exact + "/"
+	dir := base + lib.Prefix()[1:] + exact + "/"
 	m.Imports[name] = dir + (&url.URL{Path: file}).EscapedPath()
 	m.Imports[name+"/"] = dir
-	for _, mf := range v.manifest.Files {
+	for _, mf := range v.Manifest.Files {
 		if mf.IsModule() || mf.Path == file {
 			m.Integrity[dir+(&url.URL{Path: mf.Path}).EscapedPath()] = mf.Integrity
 		}
@@ -125,11 +127,11 @@ func (s *Server) addImport(m *ImportMap, base, spec string) error {
 // file; "" when it has none.
 func moduleEntry(v *version) string {
 	var first, min string
-	for _, mf := range readingOrder(v.manifest.Files) {
+	for _, mf := range readingOrder(v.Manifest.Files) {
 		if !mf.IsModule() {
 			continue
 		}
-		if mf.Path == v.manifest.Entry {
+		if mf.Path == v.Manifest.Entry {
 			return mf.Path
 		}
 		if first == "" {
@@ -154,7 +156,7 @@ func (s *Server) handleImportMap(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "name at least one library: /-/importmap?lib=name@range&lib=other@1.2.3")
 	}
 	for _, spec := range libs {
-		if name := splitAssetPath("/"+spec, s.cat.known).lib; s.cfg.Access.IsPrivate(name) {
+		if name := splitAssetPath("/"+spec, s.cat.Known).lib; s.cfg.Access.IsPrivate(name) {
 			g := s.credential(c.Request(), name)
 			if g.decision != access.Allowed {
 				s.refuse(c.Response(), c.Request(), g)
@@ -171,7 +173,7 @@ func (s *Server) handleImportMap(c echo.Context) error {
 		return nil
 	case errors.As(err, &ie):
 		return echo.NewHTTPError(http.StatusBadRequest, ie.Error())
-	case errors.Is(err, errStorage):
+	case errors.Is(err, catalog.ErrStorage):
 		s.storageError(c.Response(), c.Request(), kindMeta, err)
 		return nil
 	case err != nil:

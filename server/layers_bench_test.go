@@ -31,11 +31,11 @@ func layersServer(b *testing.B, mod func(*Config)) (*Server, *version, *file) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lib, err := s.cat.library("@corp/pusher")
+	lib, err := s.cat.Library("@corp/pusher")
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, err := lib.get("2.2.3")
+	v, err := getVersion(lib, "2.2.3")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func BenchmarkLayerRoute(b *testing.B) {
 	s, _, _ := layersServer(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		splitAssetPath("/@corp/pusher/2.2.3/sockjs.min.js", s.cat.known)
+		splitAssetPath("/@corp/pusher/2.2.3/sockjs.min.js", s.cat.Known)
 	}
 }
 
@@ -54,7 +54,7 @@ func BenchmarkLayerLibrary(b *testing.B) {
 	s, _, _ := layersServer(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		s.cat.library("@corp/pusher")
+		s.cat.Library("@corp/pusher")
 	}
 }
 
@@ -75,10 +75,10 @@ func BenchmarkLayerAccess(b *testing.B) {
 
 func BenchmarkLayerFile(b *testing.B) {
 	s, _, _ := layersServer(b, nil)
-	lib, _ := s.cat.library("@corp/pusher")
+	lib, _ := s.cat.Library("@corp/pusher")
 	b.ReportAllocs()
 	for b.Loop() {
-		if v := lib.loaded("2.2.3"); v == nil || v.files["sockjs.min.js"] == nil {
+		if v := loadedVersion(lib, "2.2.3"); v == nil || v.files["sockjs.min.js"] == nil {
 			b.Fatal("not loaded")
 		}
 	}
@@ -112,7 +112,7 @@ func BenchmarkLayerObserve(b *testing.B) {
 	for b.Loop() {
 		clear(h)
 		id := s.requestID(h, r)
-		s.finish(r, id, v.lib.counts, kindExact, http.StatusOK, 2048, time.Now())
+		s.finish(r, id, dataOf(v.Lib).counts, kindExact, http.StatusOK, 2048, time.Now())
 	}
 }
 

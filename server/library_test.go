@@ -354,7 +354,7 @@ func TestLibraryFoundWhileRefreshing(t *testing.T) {
 			t.Errorf("status %d", st)
 		}
 	}
-	if got := s.cat.libraries(); len(got) != 1 || got[0] != "late" || s.cat.loaded("late") == nil {
+	if got := s.cat.Libraries(); len(got) != 1 || got[0] != "late" || s.cat.Loaded("late") == nil {
 		t.Errorf("libraries %q", got)
 	}
 }

@@ -163,7 +163,7 @@ func TestDeprecatedVersions(t *testing.T) {
 	// Undeprecated, on the next refresh it is a version like any other.
 	tree.Deprecate(context.Background(), "2.2.4", "", false)
 	s, _ := f.server(t, nil)
-	if exact, _ := s.cat.root.resolve("^2.2.0"); exact != "2.2.4" {
+	if exact, _ := s.cat.Root().Resolve("^2.2.0"); exact != "2.2.4" {
 		t.Errorf("after undeprecate: %s", exact)
 	}
 }

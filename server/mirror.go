@@ -43,26 +43,26 @@ func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr err
 		return lib, libErr, nil
 	}
 	if lib != nil && layout.IsVersionDir(spec) {
-		if _, err := lib.get(spec); err == nil {
+		if _, err := getVersion(lib, spec); err == nil {
 			return lib, nil, nil // stored: upstream is not asked
 		}
 	}
 	exact, err := s.cfg.Mirror.Ensure(r.Context(), ap.lib, spec)
 	if err == nil {
-		if lib == nil || lib.loaded(exact) == nil {
-			s.cat.published(ap.lib)
+		if lib == nil || loadedVersion(lib, exact) == nil {
+			s.cat.Published(ap.lib)
 		}
 		if !layout.IsVersionDir(spec) {
 			ap.resolved = exact
 		}
-		lib, libErr = s.cat.library(ap.lib)
+		lib, libErr = s.cat.Library(ap.lib)
 		return lib, libErr, nil
 	}
 	if lib != nil && !errors.Is(err, fs.ErrNotExist) {
-		if _, gerr := lib.get(spec); gerr == nil {
+		if _, gerr := getVersion(lib, spec); gerr == nil {
 			return lib, nil, nil
 		}
-		if _, rerr := lib.resolve(spec); rerr == nil {
+		if _, rerr := lib.Resolve(spec); rerr == nil {
 			s.log.Warn("the mirror's upstream failed; serving what storage holds", "library", ap.lib, "spec", spec, "err", err)
 			return lib, nil, nil
 		}

@@ -119,7 +119,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		var counts *libraryMetrics
 		if lib, ok := c.Get(libraryKey).(*store); ok {
-			counts = lib.counts
+			counts = dataOf(lib).counts
 		}
 		s.finish(r, id, counts, kindOf(c), status, rec.bytes, start)
 		return nil

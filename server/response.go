@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/cdnserve/cdnserve/catalog"
 )
 
 // writeError is the one place an error becomes a response, for the asset
@@ -43,12 +45,12 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 // notFound answers 404 for a range or tag that matched nothing, naming
 // it and the versions that exist; any other error is a plain 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind, lib *store, err error) (int, int64, routeKind) {
-	var re *resolveError
+	var re *catalog.ResolveError
 	if !errors.As(err, &re) {
 		return s.writeError(w, r, kind, http.StatusNotFound, "not found")
 	}
 	if lib != nil {
-		s.setTags(w.Header(), specTags(lib.lib, re.Spec))
+		s.setTags(w.Header(), specTags(lib.Name(), re.Spec))
 	}
 	w.Header()["Cache-Control"] = s.policy.notFound
 	if wantsJSON(r) {
@@ -61,7 +63,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 	}
 	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
 	if re.More > 0 {
-		msg += ", and more (see /-/versions" + lib.versionsPath() + ")"
+		msg += ", and more (see /-/versions" + versionsPath(lib) + ")"
 	}
 	status, n := writeText(w, r, http.StatusNotFound, msg+"\n")
 	return status, n, kind
@@ -73,15 +75,15 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 // edge neither hammers storage nor keeps the error.
 func (s *Server) versionError(w http.ResponseWriter, r *http.Request, lib *store, name string, err error) (int, int64, routeKind) {
 	switch {
-	case errors.Is(err, errDamaged):
-		s.log.Error("a version's integrity manifest is damaged", "library", lib.lib, "version", name, "err", err)
+	case errors.Is(err, catalog.ErrDamaged):
+		s.log.Error("a version's integrity manifest is damaged", "library", lib.Name(), "version", name, "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeErrorCached(w, r, kindExact, http.StatusInternalServerError, "the integrity manifest of "+name+" is damaged", s.policy.retry)
-	case errors.Is(err, errStorage):
+	case errors.Is(err, catalog.ErrStorage):
 		s.log.Error("storage error", "err", err)
 		return s.writeErrorCached(w, r, kindExact, http.StatusServiceUnavailable, "storage unavailable", s.policy.retry)
 	}
-	return s.notFound(w, r, kindExact, lib, newResolveError(name, "not published", lib.versions()))
+	return s.notFound(w, r, kindExact, lib, catalog.NewResolveError(name, "not published", lib.Versions()))
 }
 
 // storageError answers 503: storage could not be read.
@@ -92,11 +94,11 @@ func (s *Server) storageError(w http.ResponseWriter, r *http.Request, kind route
 
 // errorPage sends an error as a browse page, in the pages' style: a
 // person who follows a link to a missing version sees where to go next.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, lib *store, re *resolveError) (int, int64) {
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, lib *store, re *catalog.ResolveError) (int, int64) {
 	data := map[string]any{"Title": "cdnserve: " + http.StatusText(code), "Status": code, "StatusText": http.StatusText(code), "Message": msg}
 	if re != nil && lib != nil {
 		data["Versions"], data["More"] = re.Available, re.More
-		data["Base"], data["Library"], data["VersionsPath"] = lib.prefix, lib.lib, lib.versionsPath()
+		data["Base"], data["Library"], data["VersionsPath"] = lib.Prefix(), lib.Name(), versionsPath(lib)
 	}
 	page, err := s.render("error", data)
 	if err != nil {

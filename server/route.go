@@ -74,7 +74,7 @@ func (s *Server) libraryAPIPath(p string) (string, bool) {
 	if !strings.Contains(p, "/-/") {
 		return "", false
 	}
-	ap := splitAssetPath(p, s.cat.known)
+	ap := splitAssetPath(p, s.cat.Known)
 	switch {
 	case ap.lib == "" || ap.at:
 		return "", false

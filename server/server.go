@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/internal/loop"
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,7 +21,7 @@ import (
 type Server struct {
 	cfg    Config
 	echo   *echo.Echo
-	cat    *catalog
+	cat    *catalog.Catalog
 	cache  *bodyCache
 	policy cachePolicy
 	common headers.Common
@@ -34,6 +36,10 @@ type Server struct {
 }
 
 var _ http.Handler = (*Server)(nil)
+
+// AliasMove is an alias a replica saw move on a refresh: published by
+// another process, such as a CI job (Config.OnAliasMove).
+type AliasMove = catalog.AliasMove
 
 // ServeHTTP serves one request. Every request below a version (a file, a
 // version's page, a range's redirect) takes one way through, serveAsset;
@@ -60,6 +66,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.echo.ServeHTTP(w, r)
 }
 
+// newLibrary makes the server's data of a library the catalog found: its
+// metrics, under the root library's label "-" or its name.
+func (s *Server) newLibrary(lib *store) any {
+	label := lib.Name()
+	if label == "" {
+		label = layout.RootLibrary
+	}
+	return &libData{counts: s.metrics.library(label)}
+}
+
 // New checks the config, lists the tree once, and builds the handler.
 // It fails when the tree cannot be listed.
 func New(cfg Config) (*Server, error) {
@@ -79,15 +95,18 @@ func New(cfg Config) (*Server, error) {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
 	s.metrics = newMetrics(s.cache)
-	env := &treeEnv{fs: cfg.Fs, root: cfg.Root, negTTL: cfg.NegativeTTL, clock: cfg.Clock, log: cfg.Logger, ignored: map[string]bool{}, onMove: cfg.OnAliasMove}
-	s.cat = newCatalog(env, s.metrics)
+	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger, OnMove: cfg.OnAliasMove,
+		NewLibrary:    s.newLibrary,
+		NewVersion:    s.newVersion,
+		ForgetLibrary: s.metrics.forget,
+	})
 	replica := cfg.ReplicaID
 	if replica == "" {
 		replica = newReplicaID()
 	}
 	s.usage = &usageFlusher{replica: replica, totals: stats.Day{}, total: stats.Day{}}
 	s.metrics.reg.MustRegister(newVersionCollector(s))
-	if err := s.cat.refresh(); err != nil {
+	if err := s.cat.Refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)
 	}
 	s.echo = s.routes()
@@ -134,7 +153,7 @@ func (s *Server) CountPurge(err error) {
 
 // Refresh re-reads the libraries, their version lists and their aliases
 // from storage now.
-func (s *Server) Refresh() error { return s.cat.refresh() }
+func (s *Server) Refresh() error { return s.cat.Refresh() }
 
 // Run refreshes every Config.Refresh until ctx ends, so that aliases and
 // /latest/ follow a publish. Storage errors are logged and retried.
@@ -145,7 +164,7 @@ func (s *Server) Run(ctx context.Context) {
 		}
 	})
 	loop.Every(ctx, s.cfg.Refresh, func() {
-		if err := s.cat.refresh(); err != nil {
+		if err := s.cat.Refresh(); err != nil {
 			s.log.Warn("refresh failed; serving what is loaded", "err", err)
 		}
 	})

@@ -29,7 +29,7 @@ func (u *usage) add(bytes int64) {
 // usageFor returns the counter of an exact version, made once: every
 // version and alias value that holds it shares it, so a refresh that
 // replaces an alias loses no count.
-func (s *store) usageFor(exact string) *usage {
+func (s *libData) usageFor(exact string) *usage {
 	s.usageMu.Lock()
 	defer s.usageMu.Unlock()
 	if s.usage == nil {
@@ -79,18 +79,19 @@ func (s *Server) FlushStats() error {
 	if day != f.day {
 		f.day, f.totals = day, stats.Day{}
 	}
-	for _, st := range s.cat.all() {
-		st.usageMu.Lock()
-		for exact, u := range st.usage {
+	for _, st := range s.cat.All() {
+		d := dataOf(st)
+		d.usageMu.Lock()
+		for exact, u := range d.usage {
 			c := stats.Counts{Requests: u.requests.Swap(0), Bytes: u.bytes.Swap(0)}
 			if c.Requests == 0 && c.Bytes == 0 {
 				continue
 			}
-			f.totals.Add(st.lib, exact, c)
-			f.total.Add(st.lib, exact, c)
+			f.totals.Add(st.Name(), exact, c)
+			f.total.Add(st.Name(), exact, c)
 			f.dirty = true
 		}
-		st.usageMu.Unlock()
+		d.usageMu.Unlock()
 	}
 	if !f.dirty {
 		return nil // nothing new: the file (if any) holds the totals
@@ -164,12 +165,13 @@ func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	f.mu.Unlock()
-	for _, st := range c.s.cat.all() {
-		st.usageMu.Lock()
-		for exact, u := range st.usage {
-			sum.Add(st.lib, exact, stats.Counts{Requests: u.requests.Load(), Bytes: u.bytes.Load()})
+	for _, st := range c.s.cat.All() {
+		d := dataOf(st)
+		d.usageMu.Lock()
+		for exact, u := range d.usage {
+			sum.Add(st.Name(), exact, stats.Counts{Requests: u.requests.Load(), Bytes: u.bytes.Load()})
 		}
-		st.usageMu.Unlock()
+		d.usageMu.Unlock()
 	}
 	for lib, versions := range sum {
 		for v, n := range versions {
@@ -197,7 +199,7 @@ func (s *Server) handleStats(c echo.Context) error {
 	if lib == nil {
 		return nil
 	}
-	doc := statsDoc{Library: lib.lib, Days: 30, Versions: stats.ForLibrary(s.recentStats(30), lib.lib)}
+	doc := statsDoc{Library: lib.Name(), Days: 30, Versions: stats.ForLibrary(s.recentStats(30), lib.Name())}
 	for _, v := range doc.Versions.Versions() {
 		doc.Total.Add(doc.Versions.Total(v))
 	}

@@ -1,4 +1,4 @@
-package server
+package catalog
 
 import (
 	"errors"
@@ -18,20 +18,18 @@ import (
 // each scope and each library's directory, and reads no manifest. A
 // library published after start is found on its first request, as a
 // version is.
-type catalog struct {
-	env     *treeEnv
-	root    *store
-	metrics *metrics
+type Catalog struct {
+	env  *treeEnv
+	root *Library
 
 	mu       sync.RWMutex
-	libs     map[string]*store
+	libs     map[string]*Library
 	names    []string             // sorted
 	negative map[string]time.Time // library names storage lacks, until then
 }
 
-func newCatalog(env *treeEnv, m *metrics) *catalog {
-	return &catalog{env: env, metrics: m, root: newStore(env, "", m.library(layout.RootLibrary)),
-		libs: map[string]*store{}, negative: map[string]time.Time{}}
+func newCatalog(env *treeEnv) *Catalog {
+	return &Catalog{env: env, root: newStore(env, ""), libs: map[string]*Library{}, negative: map[string]time.Time{}}
 }
 
 // refreshWorkers bounds how many library directories a refresh lists at
@@ -41,10 +39,10 @@ const refreshWorkers = 8
 // refresh lists the dist root: the root library's versions, and every
 // named library, each of which is re-listed (store.update). Libraries
 // gone from storage are dropped.
-func (c *catalog) refresh() error {
+func (c *Catalog) Refresh() error {
 	entries, err := afero.ReadDir(c.env.fs, c.env.root)
 	if err != nil {
-		err = fmt.Errorf("%w: listing %s: %v", errStorage, c.env.root, err)
+		err = fmt.Errorf("%w: listing %s: %v", ErrStorage, c.env.root, err)
 		c.root.mu.Lock()
 		c.root.refreshErr = err
 		c.root.mu.Unlock()
@@ -58,12 +56,12 @@ func (c *catalog) refresh() error {
 		return err
 	}
 	c.mu.RLock()
-	stores := make([]*store, len(names))
+	stores := make([]*Library, len(names))
 	for i, name := range names {
 		if st := c.libs[name]; st != nil {
 			stores[i] = st
 		} else {
-			stores[i] = newStore(c.env, name, c.metrics.library(name))
+			stores[i] = newStore(c.env, name)
 		}
 	}
 	c.mu.RUnlock()
@@ -76,13 +74,13 @@ func (c *catalog) refresh() error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = st.refresh()
+			errs[i] = st.Refresh()
 		}()
 	}
 	c.root.update(entries)
 	wg.Wait()
 
-	libs := make(map[string]*store, len(stores))
+	libs := make(map[string]*Library, len(stores))
 	c.mu.Lock()
 	for i, st := range stores {
 		if errs[i] == nil || c.libs[names[i]] == st {
@@ -90,8 +88,8 @@ func (c *catalog) refresh() error {
 		}
 	}
 	for name := range c.libs {
-		if libs[name] == nil {
-			c.metrics.forget(name)
+		if libs[name] == nil && c.env.forgetLibrary != nil {
+			c.env.forgetLibrary(name)
 		}
 	}
 	c.libs, c.names, c.negative = libs, sortedNames(libs), map[string]time.Time{}
@@ -102,10 +100,10 @@ func (c *catalog) refresh() error {
 
 // list finds the named libraries in a listing of the dist root
 // (layout.ListLibraries), and logs once each entry it leaves out.
-func (c *catalog) list(entries []fs.FileInfo) ([]string, error) {
+func (c *Catalog) list(entries []fs.FileInfo) ([]string, error) {
 	names, unlisted, err := layout.ListLibraries(c.env.fs, c.env.root, entries)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errStorage, err)
+		return nil, fmt.Errorf("%w: %v", ErrStorage, err)
 	}
 	for _, u := range unlisted {
 		c.env.ignore(u.Path, u.Why)
@@ -113,7 +111,7 @@ func (c *catalog) list(entries []fs.FileInfo) ([]string, error) {
 	return names, nil
 }
 
-func sortedNames(libs map[string]*store) []string {
+func sortedNames(libs map[string]*Library) []string {
 	out := make([]string, 0, len(libs))
 	for name := range libs {
 		out = append(out, name)
@@ -124,7 +122,7 @@ func sortedNames(libs map[string]*store) []string {
 
 // loaded returns a known library's store, or nil; it never reads
 // storage, and it does not allocate.
-func (c *catalog) loaded(name string) *store {
+func (c *Catalog) Loaded(name string) *Library {
 	if name == "" {
 		return c.root
 	}
@@ -135,15 +133,15 @@ func (c *catalog) loaded(name string) *store {
 }
 
 // known reports whether a named library is loaded.
-func (c *catalog) known(name string) bool { return c.loaded(name) != nil }
+func (c *Catalog) Known(name string) bool { return c.Loaded(name) != nil }
 
 // library returns a library's store, finding a library published since
 // the last refresh in storage. A name storage lacks is remembered as
 // absent for the negative TTL, so unknown names cost one look each. The
 // error is fs.ErrNotExist (also for a name that is no library name), or
-// wraps errStorage.
-func (c *catalog) library(name string) (*store, error) {
-	if st := c.loaded(name); st != nil {
+// wraps ErrStorage.
+func (c *Catalog) Library(name string) (*Library, error) {
+	if st := c.Loaded(name); st != nil {
 		return st, nil
 	}
 	if !layout.IsLibraryName(name) {
@@ -166,10 +164,10 @@ func (c *catalog) library(name string) (*store, error) {
 		c.mu.Unlock()
 		return nil, fs.ErrNotExist
 	case err != nil:
-		return nil, fmt.Errorf("%w: reading library %s: %v", errStorage, name, err)
+		return nil, fmt.Errorf("%w: reading library %s: %v", ErrStorage, name, err)
 	}
-	st := newStore(c.env, name, c.metrics.library(name))
-	if err := st.refresh(); err != nil {
+	st := newStore(c.env, name)
+	if err := st.Refresh(); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -186,21 +184,21 @@ func (c *catalog) library(name string) (*store, error) {
 // published makes a library that was just published (by the mirror)
 // visible at once: its absence is forgotten, and its store, if loaded,
 // re-lists its directory, so new versions and moved aliases show.
-func (c *catalog) published(name string) {
+func (c *Catalog) Published(name string) {
 	c.mu.Lock()
 	delete(c.negative, name)
 	st := c.libs[name]
 	c.mu.Unlock()
 	if st != nil {
-		st.refresh()
+		st.Refresh()
 	}
 }
 
 // all returns every library's store, the root library's first.
-func (c *catalog) all() []*store {
+func (c *Catalog) All() []*Library {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]*store, 0, len(c.libs)+1)
+	out := make([]*Library, 0, len(c.libs)+1)
 	out = append(out, c.root)
 	for _, name := range c.names {
 		out = append(out, c.libs[name])
@@ -209,7 +207,7 @@ func (c *catalog) all() []*store {
 }
 
 // libraries returns the named libraries' names, sorted.
-func (c *catalog) libraries() []string {
+func (c *Catalog) Libraries() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.names

@@ -1,13 +1,11 @@
-package server
+package catalog
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path"
 	"slices"
@@ -21,14 +19,14 @@ import (
 	"github.com/spf13/afero"
 )
 
-// errStorage marks a failure to read storage, as opposed to something
+// ErrStorage marks a failure to read storage, as opposed to something
 // being absent; it maps to 503.
-var errStorage = errors.New("storage unavailable")
+var ErrStorage = errors.New("storage unavailable")
 
-// errDamaged marks a version directory whose integrity manifest is there
+// ErrDamaged marks a version directory whose integrity manifest is there
 // but cannot be used: undecodable, or naming another version. It maps to
 // 500: the tree needs repair, and retrying will not help.
-var errDamaged = errors.New("integrity manifest damaged")
+var ErrDamaged = errors.New("integrity manifest damaged")
 
 // treeEnv is what every library's store shares: the storage, the clock,
 // the log of ignored entries, and the generation of what the server
@@ -45,6 +43,10 @@ type treeEnv struct {
 
 	// onMove, if set, hears of every alias this replica sees move.
 	onMove func(AliasMove)
+	// newLibrary, newVersion and forgetLibrary are Options'.
+	newLibrary    func(*Library) any
+	newData       func(*Library, *Version) any
+	forgetLibrary func(name string)
 
 	// gen counts changes to what the server shows (a library's version
 	// list, its aliases, the libraries): pages rendered from it are kept
@@ -73,10 +75,10 @@ type AliasMove struct {
 }
 
 // movedFiles lists the files of an alias before and after a move.
-func movedFiles(before, after *version) []string {
+func movedFiles(before, after *Version) []string {
 	var out []string
-	for _, v := range []*version{before, after} {
-		for _, f := range v.manifest.Files {
+	for _, v := range []*Version{before, after} {
+		for _, f := range v.Manifest.Files {
 			out = append(out, f.Path)
 		}
 	}
@@ -95,18 +97,19 @@ func movedFiles(before, after *version) []string {
 // symbolic link, a device or a socket where a version directory, a
 // manifest or a file should be is never served and never listed, and is
 // logged once (by ignore).
-type store struct {
+type Library struct {
 	*treeEnv
-	lib    string // the library's name; "" for the root library
+	name   string // the library's name; "" for the root library
 	dir    string // its directory: layout.LibraryDir(root, lib)
 	prefix string // its URL prefix: "/" or "/<lib>/"
-	// counts are the library's request metrics, resolved once.
-	counts *libraryMetrics
+	// Data is what the catalog's NewLibrary made for this library (the
+	// server's metrics and usage counters), made once.
+	Data any
 
 	mu         sync.RWMutex
-	exact      []*semver.Version   // published exact versions, newest first
+	sorted     []*semver.Version   // published exact versions, newest first
 	known      map[string]bool     // directory names known to hold a manifest
-	loadedDirs map[string]*version // exact versions and aliases, by directory name
+	loadedDirs map[string]*Version // exact versions and aliases, by directory name
 	checked    map[string]bool     // listed versions whose manifests checked out (checkOnce)
 	negative   map[string]time.Time
 	resolved   map[string]resolution // range spec -> its answer, until the next refresh
@@ -114,11 +117,6 @@ type store struct {
 	// what the last one failed with (nil when it succeeded): readiness.
 	lastRefresh time.Time
 	refreshErr  error
-
-	// usage counts each exact version's requests since the last stats
-	// flush (usage.go).
-	usageMu sync.Mutex
-	usage   map[string]*usage
 
 	// lifecycle is the deprecation and removal records (lifecycle.go),
 	// read lock-free by requests. The records as last read, and what the
@@ -130,68 +128,48 @@ type store struct {
 	removals     layout.Removals
 }
 
-// version is one loaded version or alias directory. It is immutable: a
+// Version is one loaded version or alias directory. It is immutable: a
 // refresh that finds an alias changed replaces the whole value.
-type version struct {
-	lib      *store // the library it belongs to
-	name     string // directory name: "1.7.1" or "1.7"
-	exact    string // the exact version it holds
-	alias    bool
-	manifest *layout.Manifest
+type Version struct {
+	Lib      *Library // the library it belongs to
+	Name     string   // directory name: "1.7.1" or "1.7"
+	Exact    string   // the exact version it holds
+	Alias    bool     // an alias directory ("1.7"), not an exact version
+	Manifest *layout.Manifest
 	raw      []byte // the manifest's bytes, to notice an alias switch
-	files    map[string]*file
-	meta     []byte // the /-/meta JSON, encoded once
-	modTime  time.Time
-	// lastModified is modTime as the header value http.ServeContent sends.
-	lastModified []string
-	// tags are its responses' cache tags.
-	tags tagSet
-	// use counts the requests for its files, under the exact version.
-	use *usage
+	// ModTime is when it was built (the manifest's provenance).
+	ModTime time.Time
+	// Served is what the catalog's NewVersion made for this version (the
+	// server's files with their headers), made once, when it was loaded.
+	Served any
 }
 
-// kind is what a response with this version's files is: an exact
-// version's, or an alias's, for the cache policy and the metrics.
-func (v *version) kind() routeKind {
-	if v.alias {
-		return kindAlias
-	}
-	return kindExact
-}
-
-func newStore(env *treeEnv, lib string, counts *libraryMetrics) *store {
+func newStore(env *treeEnv, lib string) *Library {
 	prefix := "/"
 	if lib != "" {
 		prefix = "/" + lib + "/"
 	}
-	return &store{treeEnv: env, lib: lib, dir: layout.LibraryDir(env.root, lib), prefix: prefix, counts: counts,
-		known: map[string]bool{}, loadedDirs: map[string]*version{}, checked: map[string]bool{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
-}
-
-// versionsPath is the library's part of its /-/versions URL: "" or
-// "/<lib>".
-func (s *store) versionsPath() string {
-	if s.lib == "" {
-		return ""
+	s := &Library{treeEnv: env, name: lib, dir: layout.LibraryDir(env.root, lib), prefix: prefix,
+		known: map[string]bool{}, loadedDirs: map[string]*Version{}, checked: map[string]bool{}, negative: map[string]time.Time{}, resolved: map[string]resolution{}}
+	if env.newLibrary != nil {
+		s.Data = env.newLibrary(s)
 	}
-	return "/" + s.lib
+	return s
 }
 
-// metaPath is the library's /-/meta/ path of a version: "<version>" or
-// "<lib>/<version>".
-func (s *store) metaPath(version string) string {
-	if s.lib == "" {
-		return version
-	}
-	return s.lib + "/" + version
-}
+// Name is the library's name; "" for the root library.
+func (s *Library) Name() string { return s.name }
 
-// entry names an entry of this library's directory by its path below the
+// Prefix is the library's URL prefix: "/" for the root library, or
+// "/<name>/". URLs below a library mirror its directory in the tree.
+func (s *Library) Prefix() string { return s.prefix }
+
+// Entry names an entry of this library's directory by its path below the
 // dist root, for the log.
-func (s *store) entry(name string) string { return path.Join(s.lib, name) }
+func (s *Library) Entry(name string) string { return path.Join(s.name, name) }
 
 // ready reports whether the last refresh succeeded within maxAge.
-func (s *store) ready(maxAge time.Duration) error {
+func (s *Library) Ready(maxAge time.Duration) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	switch {
@@ -204,10 +182,10 @@ func (s *store) ready(maxAge time.Duration) error {
 }
 
 // refresh re-lists the library's directory (update).
-func (s *store) refresh() error {
+func (s *Library) Refresh() error {
 	entries, err := afero.ReadDir(s.fs, s.dir)
 	if err != nil {
-		err = fmt.Errorf("%w: listing %s: %v", errStorage, s.dir, err)
+		err = fmt.Errorf("%w: listing %s: %v", ErrStorage, s.dir, err)
 		s.mu.Lock()
 		s.refreshErr = err
 		s.mu.Unlock()
@@ -222,15 +200,15 @@ func (s *store) refresh() error {
 // forgotten, loaded aliases are re-read, and the range and negative
 // caches are cleared. In the root library's directory, named libraries
 // are the catalog's, and are skipped here.
-func (s *store) update(entries []fs.FileInfo) {
+func (s *Library) update(entries []fs.FileInfo) {
 	s.mu.RLock()
 	known := make(map[string]bool, len(s.known))
 	for name := range s.known {
 		known[name] = true
 	}
-	var aliases []*version
+	var aliases []*Version
 	for _, v := range s.loadedDirs {
-		if v.alias {
+		if v.Alias {
 			aliases = append(aliases, v)
 		}
 	}
@@ -242,16 +220,16 @@ func (s *store) update(entries []fs.FileInfo) {
 		switch {
 		case layout.ClassifyDir(name) == layout.Internal:
 			continue
-		case s.lib == "" && (layout.ClassifyDir(name) == layout.Library || layout.ClassifyDir(name) == layout.Scope):
+		case s.name == "" && (layout.ClassifyDir(name) == layout.Library || layout.ClassifyDir(name) == layout.Scope):
 			continue // a named library: the catalog lists it
 		case !layout.IsVersionDir(name):
-			s.ignore(s.entry(name), "not a version or alias name")
+			s.ignore(s.Entry(name), "not a version or alias name")
 			continue
 		case e.Mode()&fs.ModeSymlink != 0:
-			s.ignore(s.entry(name), "a symbolic link")
+			s.ignore(s.Entry(name), "a symbolic link")
 			continue
 		case !e.IsDir():
-			s.ignore(s.entry(name), "not a directory")
+			s.ignore(s.Entry(name), "not a directory")
 			continue
 		}
 		present[name] = true
@@ -260,7 +238,7 @@ func (s *store) update(entries []fs.FileInfo) {
 			case err == nil:
 				known[name] = true
 			case errors.Is(err, fs.ErrNotExist):
-				s.ignore(s.entry(name), layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
+				s.ignore(s.Entry(name), layout.NoManifestAdvice(name)+" (on object storage, also: a publish in progress)")
 			}
 		}
 	}
@@ -269,16 +247,16 @@ func (s *store) update(entries []fs.FileInfo) {
 			delete(known, name)
 		}
 	}
-	reloaded := map[string]*version{}
+	reloaded := map[string]*Version{}
 	for _, a := range aliases {
-		if !known[a.name] {
+		if !known[a.Name] {
 			continue
 		}
-		if raw, err := afero.ReadFile(s.fs, path.Join(s.dir, a.name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
-			if v, err := s.parse(a.name, raw); err == nil {
-				reloaded[a.name] = v
-				if v.exact != a.exact && s.onMove != nil {
-					s.onMove(AliasMove{Library: s.lib, Alias: a.name, From: a.exact, To: v.exact, Files: movedFiles(a, v)})
+		if raw, err := afero.ReadFile(s.fs, path.Join(s.dir, a.Name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
+			if v, err := s.parse(a.Name, raw); err == nil {
+				reloaded[a.Name] = v
+				if v.Exact != a.Exact && s.onMove != nil {
+					s.onMove(AliasMove{Library: s.name, Alias: a.Name, From: a.Exact, To: v.Exact, Files: movedFiles(a, v)})
 				}
 			}
 		}
@@ -286,7 +264,7 @@ func (s *store) update(entries []fs.FileInfo) {
 
 	s.mu.Lock()
 	s.known = known
-	s.exact = sortedExact(known)
+	s.sorted = sortedExact(known)
 	s.gen.Add(1)
 	for name := range s.loadedDirs {
 		if !known[name] {
@@ -304,7 +282,7 @@ func (s *store) update(entries []fs.FileInfo) {
 	s.resolved = map[string]resolution{}
 	s.negative = map[string]time.Time{}
 	s.lastRefresh, s.refreshErr = s.clock(), nil
-	exact := s.exact
+	exact := s.sorted
 	s.mu.Unlock()
 	s.loadRecords(entries, exact)
 }
@@ -322,10 +300,10 @@ func sortedExact(known map[string]bool) []*semver.Version {
 
 // get returns a loaded version or alias by directory name, loading it
 // from storage on first use. A name storage does not have is remembered
-// as absent for negTTL. The error is fs.ErrNotExist, or wraps errStorage
-// or errDamaged; a damaged version is dropped from the version list.
-func (s *store) get(name string) (*version, error) {
-	if v := s.loaded(name); v != nil {
+// as absent for negTTL. The error is fs.ErrNotExist, or wraps ErrStorage
+// or ErrDamaged; a damaged version is dropped from the version list.
+func (s *Library) Get(name string) (*Version, error) {
+	if v := s.Loaded(name); v != nil {
 		return v, nil
 	}
 	s.mu.RLock()
@@ -335,7 +313,7 @@ func (s *store) get(name string) (*version, error) {
 		return nil, fs.ErrNotExist
 	}
 	raw, m, err := s.readManifest(name)
-	var v *version
+	var v *Version
 	if err == nil {
 		v = s.newVersion(name, m, raw)
 	}
@@ -348,8 +326,8 @@ func (s *store) get(name string) (*version, error) {
 		s.negative[name] = s.clock().Add(s.negTTL)
 		s.mu.Unlock()
 		return nil, err
-	case errors.Is(err, errDamaged):
-		s.ignore(s.entry(name), err.Error())
+	case errors.Is(err, ErrDamaged):
+		s.ignore(s.Entry(name), err.Error())
 		s.forget(name)
 		return nil, err
 	case err != nil:
@@ -363,7 +341,7 @@ func (s *store) get(name string) (*version, error) {
 	s.loadedDirs[name] = v
 	if !s.known[name] {
 		s.known[name] = true
-		s.exact = sortedExact(s.known)
+		s.sorted = sortedExact(s.known)
 		s.gen.Add(1)
 		s.resolved = map[string]resolution{}
 	}
@@ -374,7 +352,7 @@ func (s *store) get(name string) (*version, error) {
 // its manifest are plain: enough to list a version at start without
 // reading every manifest. The manifest is read and checked when the
 // version is first loaded, resolved or listed (servable).
-func (s *store) hasManifest(name string) error {
+func (s *Library) hasManifest(name string) error {
 	dir := path.Join(s.dir, name)
 	for _, e := range []struct {
 		p   string
@@ -385,9 +363,9 @@ func (s *store) hasManifest(name string) error {
 		case errors.Is(err, os.ErrNotExist):
 			return fs.ErrNotExist
 		case err != nil:
-			return fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
+			return fmt.Errorf("%w: reading %s: %v", ErrStorage, name, err)
 		case why != "":
-			s.ignore(s.entry(path.Join(name, path.Base(e.p))), why)
+			s.ignore(s.Entry(path.Join(name, path.Base(e.p))), why)
 			return fs.ErrNotExist
 		}
 	}
@@ -398,8 +376,8 @@ func (s *store) hasManifest(name string) error {
 // check out: each is read once (get), and one that is damaged or gone is
 // dropped from the list, so /-/versions and / list only what can be
 // served.
-func (s *store) servable() []*semver.Version {
-	versions := s.versions()
+func (s *Library) Servable() []*semver.Version {
+	versions := s.Versions()
 	out := make([]*semver.Version, 0, len(versions))
 	for _, v := range versions {
 		if s.checkOnce(v.Original()) {
@@ -412,7 +390,7 @@ func (s *store) servable() []*semver.Version {
 // checkOnce reports whether a listed version's manifest checks out,
 // reading it the first time only and keeping nothing but the answer; a
 // damaged one is logged and dropped from the list.
-func (s *store) checkOnce(name string) bool {
+func (s *Library) checkOnce(name string) bool {
 	s.mu.RLock()
 	_, loaded := s.loadedDirs[name]
 	ok := loaded || s.checked[name]
@@ -427,8 +405,8 @@ func (s *store) checkOnce(name string) bool {
 		s.checked[name] = true
 		s.mu.Unlock()
 		return true
-	case errors.Is(err, errDamaged):
-		s.ignore(s.entry(name), err.Error())
+	case errors.Is(err, ErrDamaged):
+		s.ignore(s.Entry(name), err.Error())
 		s.forget(name)
 	}
 	return false
@@ -437,7 +415,7 @@ func (s *store) checkOnce(name string) bool {
 // readManifest reads and checks a version directory's manifest. The
 // directory and the manifest must be plain (hasManifest): anything else
 // is absent.
-func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
+func (s *Library) readManifest(name string) ([]byte, *layout.Manifest, error) {
 	if err := s.hasManifest(name); err != nil {
 		return nil, nil, err
 	}
@@ -446,7 +424,7 @@ func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, fs.ErrNotExist
 	case err != nil:
-		return nil, nil, fmt.Errorf("%w: reading %s: %v", errStorage, name, err)
+		return nil, nil, fmt.Errorf("%w: reading %s: %v", ErrStorage, name, err)
 	}
 	m, err := checkManifest(name, raw)
 	return raw, m, err
@@ -454,39 +432,39 @@ func (s *store) readManifest(name string) ([]byte, *layout.Manifest, error) {
 
 // forget drops a version from the list and from the range cache, so that
 // no range resolves to it.
-func (s *store) forget(name string) {
+func (s *Library) forget(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.known[name] {
 		delete(s.known, name)
 		delete(s.loadedDirs, name)
 		delete(s.checked, name)
-		s.exact = sortedExact(s.known)
+		s.sorted = sortedExact(s.known)
 		s.gen.Add(1)
 		s.resolved = map[string]resolution{}
 	}
 }
 
 // checkManifest decodes a directory's manifest. One that cannot be
-// decoded, or that does not belong in its directory, is errDamaged.
+// decoded, or that does not belong in its directory, is ErrDamaged.
 func checkManifest(name string, raw []byte) (*layout.Manifest, error) {
 	m, err := layout.DecodeManifest(path.Join(name, layout.ManifestName), raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errDamaged, err)
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
 	sv, err := versioning.Parse(m.Version)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: version: %v", errDamaged, name, err)
+		return nil, fmt.Errorf("%w: %s: version: %v", ErrDamaged, name, err)
 	}
 	alias := m.AliasOf != ""
 	if (!alias && name != m.Version) || (alias && (m.AliasOf != m.Version || name != versioning.AliasDir(sv))) {
-		return nil, fmt.Errorf("%w: %s holds the manifest of %s", errDamaged, name, m.Version)
+		return nil, fmt.Errorf("%w: %s holds the manifest of %s", ErrDamaged, name, m.Version)
 	}
 	return m, nil
 }
 
 // parse builds a version from its manifest bytes.
-func (s *store) parse(name string, raw []byte) (*version, error) {
+func (s *Library) parse(name string, raw []byte) (*Version, error) {
 	m, err := checkManifest(name, raw)
 	if err != nil {
 		return nil, err
@@ -494,34 +472,19 @@ func (s *store) parse(name string, raw []byte) (*version, error) {
 	return s.newVersion(name, m, raw), nil
 }
 
-// newVersion precomputes everything a request needs from a checked
-// manifest.
-func (s *store) newVersion(name string, m *layout.Manifest, raw []byte) *version {
-	alias := m.AliasOf != ""
-	v := &version{lib: s, name: name, exact: m.Version, alias: alias, manifest: m, raw: raw,
-		files: make(map[string]*file, len(m.Files)), modTime: m.Provenance.BuiltAt, tags: versionTags(s.lib, m.Version, name), use: s.usageFor(m.Version)}
-	if !v.modTime.IsZero() {
-		v.lastModified = []string{v.modTime.UTC().Format(http.TimeFormat)}
+// newVersion makes a loaded version from a checked manifest, and asks
+// the catalog's NewVersion for what its reader keeps beside it.
+func (s *Library) newVersion(name string, m *layout.Manifest, raw []byte) *Version {
+	v := &Version{Lib: s, Name: name, Exact: m.Version, Alias: m.AliasOf != "", Manifest: m, raw: raw, ModTime: m.Provenance.BuiltAt}
+	if s.treeEnv.newData != nil {
+		v.Served = s.treeEnv.newData(s, v)
 	}
-	// An alias holds exactly the files of the version it names, so its
-	// bytes are read from that version's immutable directory. A reader
-	// then never depends on the alias directory, which a publish rewrites
-	// (file by file on object storage): it gets whole, matching bytes even
-	// in the middle of a switch.
-	dir := path.Join(s.dir, m.Version)
-	for _, mf := range m.Files {
-		if layout.CheckPath(mf.Path) != nil {
-			continue // never serve a path that could leave the directory
-		}
-		v.files[mf.Path] = newFile(dir, mf)
-	}
-	v.meta, _ = json.Marshal(metaOf(v))
 	return v
 }
 
 // loaded returns a version or alias that is loaded already, or nil; it
 // never reads storage.
-func (s *store) loaded(name string) *version {
+func (s *Library) Loaded(name string) *Version {
 	s.mu.RLock()
 	v := s.loadedDirs[name]
 	s.mu.RUnlock()
@@ -529,8 +492,8 @@ func (s *store) loaded(name string) *version {
 }
 
 // versions returns the published exact versions, newest first.
-func (s *store) versions() []*semver.Version {
+func (s *Library) Versions() []*semver.Version {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.exact
+	return s.sorted
 }
