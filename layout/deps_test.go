@@ -30,6 +30,7 @@ func TestDependencyRules(t *testing.T) {
 		{"storage", module + "server", "storage is below the server"},
 		{"devserver", module + "server", "the dev server shares headers, not the server"},
 		{"dist", module + "server", "the tree's writer knows nothing of serving"},
+		{"browse", module + "server", "pages are rendered from the catalog, not from the HTTP layer"},
 	} {
 		t.Run(tc.pkg+" does not import "+strings.TrimPrefix(tc.mustNot, module), func(t *testing.T) {
 			for _, p := range deps(t, tc.pkg) {

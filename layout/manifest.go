@@ -18,6 +18,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -160,4 +162,31 @@ type File struct {
 func NoManifestAdvice(version string) string {
 	return "it has no integrity manifest (copied by hand, or written by an older tool), so cdnserve never serves it; " +
 		"to adopt it, publish its files with --force: cdnserve publish DIR --version " + version + " --force"
+}
+
+// ReadingOrder sorts a version's files as people read them: by name
+// without case, each bundle before its .min twin and then its sourcemap
+// ("pusher.js", "pusher.min.js", "pusher.min.js.map", "sockjs.js").
+func ReadingOrder(files []ManifestFile) []ManifestFile {
+	out := slices.Clone(files)
+	key := func(p string) (string, int) {
+		l, rank := strings.ToLower(p), 0
+		if base, ok := strings.CutSuffix(l, ".map"); ok {
+			l, rank = base, 2
+		}
+		ext := path.Ext(l)
+		if base, ok := strings.CutSuffix(strings.TrimSuffix(l, ext), ".min"); ok {
+			l, rank = base+ext, max(rank, 1)
+		}
+		return l, rank
+	}
+	slices.SortStableFunc(out, func(a, b ManifestFile) int {
+		ka, ra := key(a.Path)
+		kb, rb := key(b.Path)
+		if c := strings.Compare(ka, kb); c != 0 {
+			return c
+		}
+		return ra - rb
+	})
+	return out
 }

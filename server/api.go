@@ -167,7 +167,7 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	gen := s.cat.Gen()
 	r := c.Request()
 	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
-	if doc, ok := s.pages.get(gen, librariesKey); ok && cacheable {
+	if doc, ok := s.pages.Get(gen, librariesKey); ok && cacheable {
 		return c.JSONBlob(http.StatusOK, doc)
 	}
 	doc := struct {
@@ -186,7 +186,7 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	}
 	body, _ := json.Marshal(doc) // plain data: cannot fail
 	if cacheable {
-		s.pages.put(gen, librariesKey, body)
+		s.pages.Put(gen, librariesKey, body)
 	} else {
 		c.Response().Header()["Cache-Control"] = []string{"private, max-age=0"}
 	}

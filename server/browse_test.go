@@ -106,14 +106,6 @@ func TestSnippet(t *testing.T) {
 	}
 }
 
-func TestHumanSize(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 870: "870 B", 1023: "1023 B", 1024: "1 KiB", 1434: "1.4 KiB", 1 << 20: "1 MiB", 3 << 19: "1.5 MiB"} {
-		if got := humanSize(n); got != want {
-			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestIndexStaysSmall: at 5,000 versions / stays under 50 KB, a major's
 // page lists 100 versions with links to the next and previous pages, and
 // a page that does not exist is a 404.

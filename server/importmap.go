@@ -127,7 +127,7 @@ func (s *Server) addImport(m *ImportMap, base, spec string) error {
 // file; "" when it has none.
 func moduleEntry(v *version) string {
 	var first, min string
-	for _, mf := range readingOrder(v.Manifest.Files) {
+	for _, mf := range layout.ReadingOrder(v.Manifest.Files) {
 		if !mf.IsModule() {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/catalog"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg
 		return writeText(w, r, code, http.StatusText(code)+": "+msg+"\n")
 	}
 	h := w.Header()
-	h["Content-Security-Policy"] = browseCSP
+	h["Content-Security-Policy"] = browse.CSP
 	h["Referrer-Policy"] = hvNoReferrer
 	return writeBody(w, r, code, hvHTML[0], page)
 }

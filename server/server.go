@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/internal/loop"
@@ -25,7 +26,7 @@ type Server struct {
 	cache  *bodyCache
 	policy cachePolicy
 	common headers.Common
-	pages  pageCache // rendered index pages
+	pages  browse.Cache // rendered index pages
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics

@@ -1,0 +1,149 @@
+// Package browse renders cdnserve's browse pages: the index of the
+// libraries, a library's versions, a version's files, and the HTML error
+// page. It gathers what a page shows from the catalog, and renders it;
+// the server decides the HTTP side (caching, tags, who may see what).
+//
+// The pages are server-rendered: html/template escapes every
+// version and file name, which are untrusted. One stylesheet and one
+// small script are inline; the Content-Security-Policy allows exactly
+// those by hash and nothing else, so no injected markup can run or load
+// anything. The pages work without JavaScript: the copy buttons are
+// hidden until the script shows them.
+package browse
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"strconv"
+	"strings"
+)
+
+const browseCSS = `:root{color-scheme:light}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:64rem;padding:1rem;color:#1a1a1a;background:#fff}
+a{color:#0645ad}a:focus,button:focus{outline:3px solid #f90;outline-offset:2px}
+h1{font-size:1.6rem;overflow-wrap:anywhere}h2{font-size:1.25rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}
+.num{text-align:right;white-space:nowrap}.type{white-space:nowrap}
+code,pre{font:14px/1.4 ui-monospace,Menlo,Consolas,monospace}
+pre{background:#f4f4f4;border:1px solid #ccc;padding:.5rem;white-space:pre-wrap;word-break:break-all;margin:.25rem 0}
+.badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;background:#6b3e00;color:#fff;font-size:.8rem}
+button{font:inherit;padding:.2rem .8rem;border:1px solid #333;border-radius:.3rem;background:#fff;color:#1a1a1a;cursor:pointer}
+.muted{color:#555}.sri{display:block;font-size:12px;color:#555;word-break:break-all}
+.file{overflow-wrap:anywhere}nav.versions a{margin-right:.75rem;white-space:nowrap}
+ul.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+@media (max-width:40rem){body{padding:.5rem}.type,th.type{display:none}th,td{padding:.3rem .25rem}}`
+
+const browseJS = `document.querySelectorAll("button[data-copy]").forEach(function (b) {
+  b.hidden = false;
+  b.addEventListener("click", function () {
+    var text = document.getElementById(b.getAttribute("data-copy")).textContent;
+    function done(ok) { b.textContent = ok ? "Copied" : "Select and press Ctrl+C"; b.setAttribute("data-copied", ok ? "yes" : "no"); }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+    } else { done(false); }
+  });
+});`
+
+// browseCSP is the pages' Content-Security-Policy: nothing but the one
+// inline style and the one inline script, by hash.
+// CSP is the pages' Content-Security-Policy: their own inline style and
+// script, by hash, and nothing else.
+var CSP = []string{"default-src 'none'; style-src '" + cspHash(browseCSS) + "'; script-src '" + cspHash(browseJS) +
+	"'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
+	"size": humanSize,
+}).Parse(`{{define "head"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title><style>` + browseCSS + `</style></head><body>
+<header><p><a href="/">cdnserve</a></p></header><main>
+{{end}}
+{{define "foot"}}</main><script>` + browseJS + `</script></body></html>
+{{end}}
+{{define "index"}}{{template "head" .}}
+{{if .One}}{{with index .Majors 0}}<h1>{{$.Heading}} {{.Major}}.x</h1>
+<p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
+<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
+<nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
+{{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
+<p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>
+<ul class="inline" aria-label="libraries">{{range .Rows}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Latest}} <span class="muted">{{.Latest}}</span>{{end}}</li>{{end}}</ul>
+{{if or .PrevURL .NextURL}}<nav class="versions" aria-label="library pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
+{{end}}{{if or .Majors (not .Libraries)}}{{if .Libraries}}<h2>Root library</h2>{{else}}<h1>{{.Heading}}</h1>{{end}}
+{{if .Latest}}<p>Latest stable version: <a href="{{.Base}}{{.Latest}}/">{{.Latest}}</a> (also at <code>{{.Base}}latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
+{{if not .Majors}}<p>None.</p>{{end}}
+{{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
+<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
+{{if .More}}<p><a href="{{$.Base}}?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
+{{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$a.Name}}/">{{$a.Name}}</a> → <a href="{{$.Base}}{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
+{{end}}{{end}}{{end}}
+<p class="muted">Machine-readable: <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a>{{if .Libraries}} · <a href="/-/libraries">/-/libraries</a>{{end}}</p>
+{{template "foot" .}}{{end}}
+{{define "version"}}{{template "head" .}}
+<h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{else}}Version {{end}}{{.Name}}</h1>
+<nav class="versions" aria-label="other versions">{{if .Newer}}<a href="{{.Base}}{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="{{.Base}}{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="{{.Base}}{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="{{.Base}}?major={{.Major}}">all {{.Major}}.x</a></nav>
+{{if .AliasOf}}<p>This is an alias. It now holds version <a href="{{.Base}}{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>{{.Base}}{{.AliasOf}}/</code> in production.</p>{{end}}
+{{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
+{{if .Deprecated}}<p role="note"><span class="badge">deprecated</span> {{.Deprecated}}{{if .Successor}} Use <a href="{{.Base}}{{.Successor}}/">{{.Successor}}</a>.{{end}}</p>{{end}}
+{{if .HasStats}}<p class="muted">{{.Requests7}} requests in the last 7 days (all replicas, up to a minute behind; <a href="/-/stats{{.VersionsPath}}">/-/stats{{.VersionsPath}}</a>).</p>{{end}}
+<p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
+<h2 id="files">Files</h2>
+<table aria-labelledby="files"><thead><tr><th scope="col">File and SRI</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
+{{range .Files}}<tr><td class="file"><a href="{{.URL}}">{{.Path}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
+{{end}}</tbody></table>
+{{if .Tags}}<h2 id="tags">Tags to paste</h2>
+{{range $i, $t := .Tags}}<h3>{{$t.Path}}</h3>
+<pre><code id="tag-{{$i}}">{{$t.Tag}}</code></pre>
+<button type="button" data-copy="tag-{{$i}}" hidden aria-label="Copy the tag for {{$t.Path}}">Copy</button>
+{{end}}{{end}}
+{{if .ImportMap}}<h2 id="importmap">Import map</h2>
+<p>Import this version by its bare specifier, each module pinned by its hash:</p>
+<pre><code id="importmap-code">{{.ImportMap}}</code></pre>
+<button type="button" data-copy="importmap-code" hidden aria-label="Copy the import map">Copy</button>
+{{end}}<h2 id="snippet">Dependency loader</h2>
+<p>This server's loader, <code>/-/loader.js</code>, has the seed's API and checks every dependency it loads against this version's integrity manifest:</p>
+<pre><code id="loader-tag">{{.LoaderTag}}</code></pre>
+<button type="button" data-copy="loader-tag" hidden aria-label="Copy the loader's script tag">Copy</button>
+<p>Point a seed-style <code>DependencyLoader</code> at this server (<a href="{{.SnippetURL}}">as a file</a>):</p>
+<pre><code id="snippet-code">{{.Snippet}}</code></pre>
+<button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
+<p class="muted">Machine-readable: <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
+{{template "foot" .}}{{end}}
+{{define "error"}}{{template "head" .}}
+<h1>{{.Status}} {{.StatusText}}</h1>
+<p>{{.Message}}</p>
+{{if .Versions}}<p>Published versions{{if .Library}} of {{.Library}}{{end}}, newest first: {{range $i, $v := .Versions}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$v}}/">{{$v}}</a>{{end}}{{if .More}}, and {{.More}} more{{end}}.</p>{{end}}
+<p><a href="{{if .Base}}{{.Base}}{{else}}/{{end}}">All versions</a> · <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a></p>
+{{template "foot" .}}{{end}}`))
+
+// Render executes a page's template: "index", "version" or "error".
+func Render(name string, data any) ([]byte, error) {
+	var page bytes.Buffer
+	if err := browseTemplates.ExecuteTemplate(&page, name, data); err != nil {
+		return nil, err
+	}
+	return page.Bytes(), nil
+}
+
+// humanSize writes a byte count as the version page shows it: "870 B",
+// "1.4 KiB", "2 MiB".
+func humanSize(n int64) string {
+	unit, div := "B", 1.0
+	switch {
+	case n >= 1<<20:
+		unit, div = "MiB", 1<<20
+	case n >= 1024:
+		unit, div = "KiB", 1024
+	}
+	if unit == "B" {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	return strings.TrimSuffix(strconv.FormatFloat(float64(n)/div, 'f', 1, 64), ".0") + " " + unit
+}

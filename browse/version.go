@@ -1,0 +1,148 @@
+package browse
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/cdnserve/cdnserve/catalog"
+	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/versioning"
+)
+
+// File is one row of a version page.
+type File struct {
+	Path, URL, ContentType, Integrity string
+	Size, Gzip, Br                    int64
+}
+
+// Tag is a tag to paste for one file.
+type Tag struct{ Path, Tag string }
+
+// VersionData is what a version's page shows.
+type VersionData struct {
+	Title, Name, AliasOf, Snippet, SnippetURL string
+	Library, Base, MetaPath                   string
+	LoaderTag, ImportMap                      string
+	Deprecated, Successor, VersionsPath       string
+	HasStats                                  bool
+	Requests7                                 int64
+	Pre, Dirty                                bool
+	Published, Commit, Tool                   string
+	Newer, Older, Latest                      string
+	Major                                     uint64
+	Files                                     []File
+	Tags                                      []Tag
+}
+
+// VersionInput is what a version page shows beyond the catalog: the
+// URLs clients use, this server's loader, the version's import map (nil
+// when it has none), and its recent requests.
+type VersionInput struct {
+	// HTTPBase and HTTPSBase are the server's base URLs (with a trailing
+	// slash); TagBase is the one pasted tags use.
+	HTTPBase, HTTPSBase, TagBase string
+	// LoaderIntegrity is /-/loader.js's SRI.
+	LoaderIntegrity string
+	// ImportMap is the version's import map, or nil.
+	ImportMap any
+	// Requests counts the version's recent requests.
+	Requests Requests
+}
+
+// Version gathers a version's page: its files with sizes, types and SRI,
+// a tag to paste for each script and stylesheet, the loader snippet, its
+// neighbours and its provenance.
+func Version(v *catalog.Version, in VersionInput) *VersionData {
+	data := &VersionData{Title: "cdnserve: " + MetaPath(v.Lib, v.Name), Name: v.Name, Library: v.Lib.Name(), Base: v.Lib.Prefix(), MetaPath: MetaPath(v.Lib, v.Name)}
+	if v.Alias {
+		data.AliasOf = v.Exact
+	}
+	prov := v.Manifest.Provenance
+	if !prov.BuiltAt.IsZero() {
+		data.Published = prov.BuiltAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	data.Commit, data.Dirty, data.Tool = shortCommit(prov.GitCommit), prov.GitDirty, prov.Tool
+	if sv, err := versioning.Parse(v.Exact); err == nil {
+		data.Pre, data.Major = versioning.IsPrerelease(sv), sv.Major()
+		data.Newer, data.Older = neighbours(v.Lib, sv)
+	}
+	if latest, err := v.Lib.Resolve("latest"); err == nil && latest != v.Exact {
+		data.Latest = latest
+	}
+	httpBase, httpsBase, tagBase := in.HTTPBase, in.HTTPSBase, in.TagBase
+	for _, mf := range layout.ReadingOrder(v.Manifest.Files) {
+		u := v.Lib.Prefix() + v.Name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+		data.Files = append(data.Files, File{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
+			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
+		abs := tagBase + v.Lib.Prefix()[1:] + v.Exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
+		switch {
+		case mf.IsModule():
+			// An ES module runs only as type="module"; modulepreload lets a
+			// page fetch it (and check it) before an import needs it.
+			data.Tags = append(data.Tags,
+				Tag{mf.Path, `<script type="module" src="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous"></script>`},
+				Tag{mf.Path + " (preload)", `<link rel="modulepreload" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
+		case strings.HasSuffix(mf.Path, ".js"):
+			data.Tags = append(data.Tags, Tag{mf.Path, `<script src="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous"></script>`})
+		case strings.HasSuffix(mf.Path, ".css"):
+			data.Tags = append(data.Tags, Tag{mf.Path, `<link rel="stylesheet" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
+		}
+	}
+	data.LoaderTag = `<script src="` + tagBase + `-/loader.js" integrity="` + in.LoaderIntegrity + `" crossorigin="anonymous"></script>`
+	if in.ImportMap != nil {
+		raw, _ := json.MarshalIndent(in.ImportMap, "", "  ")
+		data.ImportMap = `<script type="importmap">` + "\n" + string(raw) + "\n</script>"
+	}
+	data.Snippet = Snippet(httpBase+v.Lib.Prefix()[1:], httpsBase+v.Lib.Prefix()[1:], v.Exact, ".min")
+	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.Exact)
+	if v.Lib.Name() != "" {
+		data.SnippetURL += "&library=" + url.QueryEscape(v.Lib.Name())
+	}
+	if d := v.Lib.Deprecated(v.Exact); d != nil {
+		data.Deprecated, data.Successor = d.Message, d.Successor
+	}
+	data.VersionsPath = VersionsPath(v.Lib)
+	data.Requests7, data.HasStats = in.Requests(v.Lib.Name(), v.Exact)
+	return data
+}
+
+// neighbours are the published versions just newer and just older than
+// v, for the version switcher.
+func neighbours(lib *catalog.Library, v *semver.Version) (newer, older string) {
+	versions := lib.Versions() // newest first
+	i, found := slices.BinarySearchFunc(versions, v, func(a, b *semver.Version) int { return b.Compare(a) })
+	if i > 0 {
+		newer = versions[i-1].Original()
+	}
+	if found {
+		i++
+	}
+	if i < len(versions) {
+		older = versions[i].Original()
+	}
+	return newer, older
+}
+
+// shortCommit is the first 12 hex digits of a commit.
+func shortCommit(c string) string {
+	if len(c) > 12 {
+		return c[:12]
+	}
+	return c
+}
+
+// Snippet is the JavaScript that points a seed-style dependency loader
+// at this server, like the seed README's new DependencyLoader({...}).
+// Values are JSON string literals, so they are safe JavaScript.
+func Snippet(httpBase, httpsBase, version, suffix string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return "new DependencyLoader({\n" +
+		"  cdn_http: " + q(httpBase) + ",\n" +
+		"  cdn_https: " + q(httpsBase) + ",\n" +
+		"  version: " + q(version) + ",\n" +
+		"  suffix: " + q(suffix) + "\n" +
+		"})"
+}
