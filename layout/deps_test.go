@@ -31,6 +31,7 @@ func TestDependencyRules(t *testing.T) {
 		{"devserver", module + "server", "the dev server shares headers, not the server"},
 		{"dist", module + "server", "the tree's writer knows nothing of serving"},
 		{"browse", module + "server", "pages are rendered from the catalog, not from the HTTP layer"},
+		{"importmap", module + "server", "import maps are made from the catalog, not from the HTTP layer"},
 	} {
 		t.Run(tc.pkg+" does not import "+strings.TrimPrefix(tc.mustNot, module), func(t *testing.T) {
 			for _, p := range deps(t, tc.pkg) {

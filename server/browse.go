@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cdnserve/cdnserve/browse"
+	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
 	"github.com/cdnserve/cdnserve/stats"
@@ -84,8 +85,8 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version) (int, int64, routeKind) {
 	httpBase, httpsBase := s.publicBases(r)
 	in := browse.VersionInput{HTTPBase: httpBase, HTTPSBase: httpsBase, TagBase: s.tagBase(r), LoaderIntegrity: loaderjs.Integrity, Requests: s.recentRequests()}
-	if v.Lib.Name() != "" && moduleEntry(v) != "" {
-		if m, err := s.ImportMap(in.TagBase, []string{v.Lib.Name() + "@" + v.Exact}); err == nil {
+	if v.Lib.Name() != "" && importmap.ModuleEntry(v.Manifest) != "" {
+		if m, err := s.importMap(in.TagBase, []string{v.Lib.Name() + "@" + v.Exact}); err == nil {
 			in.ImportMap = m
 		}
 	}

@@ -5,13 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
 	"github.com/labstack/echo/v4"
@@ -38,113 +35,10 @@ func (s *Server) handleLoader(c echo.Context) error {
 	return c.Blob(http.StatusOK, layout.ContentType("loader.js"), loaderjs.Min)
 }
 
-// ImportMap is an import map with integrity (the HTML standard's
-// "integrity" key, whatwg/html #10269): each bare specifier maps to an
-// exact version's ES-module entry, and a specifier with a trailing slash
-// to the version's directory; each module file gets its SRI.
-type ImportMap struct {
-	Imports   map[string]string `json:"imports"`
-	Integrity map[string]string `json:"integrity"`
-}
-
-// ImportMapError is a spec an import map cannot be made for; it says why.
-type ImportMapError struct {
-	Spec   string
-	Reason string
-	// NotFound is true when the library or version does not exist.
-	NotFound bool
-}
-
-func (e *ImportMapError) Error() string { return e.Spec + ": " + e.Reason }
-
-// ImportMap makes an import map for libraries named "name@range" (a
-// version, a range or a tag; "name" alone is name@latest), optionally
-// "name@range/path/to/entry.mjs" for another entry than the library's.
-// URLs start with base ("https://cdn.example.com/").
-func (s *Server) ImportMap(base string, specs []string) (*ImportMap, error) {
-	m := &ImportMap{Imports: map[string]string{}, Integrity: map[string]string{}}
-	base = strings.TrimSuffix(base, "/") + "/"
-	for _, spec := range specs {
-		if err := s.addImport(m, base, spec); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
-// addImport adds one library to an import map.
-func (s *Server) addImport(m *ImportMap, base, spec string) error {
-	ap := splitAssetPath("/"+spec, s.cat.Known)
-	name, rng, file := ap.lib, ap.spec, ap.rest
-	if !ap.at {
-		rng, file = "latest", ap.rest
-		if ap.lib == "" || ap.rest != "" {
-			return &ImportMapError{Spec: spec, Reason: "write name@range, such as widgets@^2 (the root library has no name to import by)"}
-		}
-	}
-	if file != "" && layout.CheckPath(file) != nil {
-		return &ImportMapError{Spec: spec, Reason: "bad entry path"}
-	}
-	lib, err := s.cat.Library(name)
-	if err != nil {
-		return &ImportMapError{Spec: spec, Reason: "no library named " + name + " is published", NotFound: true}
-	}
-	exact := rng
-	if v, err := getVersion(lib, rng); err == nil {
-		exact = v.Exact
-	} else if exact, err = lib.Resolve(rng); err != nil {
-		var re *catalog.ResolveError
-		if errors.As(err, &re) {
-			return &ImportMapError{Spec: spec, Reason: re.Reason, NotFound: true}
-		}
-		return err
-	}
-	v, err := getVersion(lib, exact)
-	if err != nil {
-		return err
-	}
-	if file == "" {
-		file = moduleEntry(v)
-		if file == "" {
-			return &ImportMapError{Spec: spec, Reason: fmt.Sprintf("version %s of %s has no ES-module file to import; name one: %s@%s/path.mjs", exact, name, name, rng), NotFound: true}
-		}
-	} else if v.files[file] == nil {
-		return &ImportMapError{Spec: spec, Reason: fmt.Sprintf("version %s has no file %s", exact, file), NotFound: true}
-	}
-	dir := base + lib.Prefix()[1:] + exact + "/"
-	m.Imports[name] = dir + (&url.URL{Path: file}).EscapedPath()
-	m.Imports[name+"/"] = dir
-	for _, mf := range v.Manifest.Files {
-		if mf.IsModule() || mf.Path == file {
-			m.Integrity[dir+(&url.URL{Path: mf.Path}).EscapedPath()] = mf.Integrity
-		}
-	}
-	return nil
-}
-
-// moduleEntry is a version's ES-module entry: its manifest's entry when
-// that is a module, else its minified module file, else its first module
-// file; "" when it has none.
-func moduleEntry(v *version) string {
-	var first, min string
-	for _, mf := range layout.ReadingOrder(v.Manifest.Files) {
-		if !mf.IsModule() {
-			continue
-		}
-		if mf.Path == v.Manifest.Entry {
-			return mf.Path
-		}
-		if first == "" {
-			first = mf.Path
-		}
-		if min == "" && strings.Contains(path.Base(mf.Path), ".min.") {
-			min = mf.Path
-		}
-	}
-	if min != "" {
-		return min
-	}
-	return first
+// importMap makes an import map with integrity of libraries of the
+// tree (importmap.Make).
+func (s *Server) importMap(base string, specs []string) (*importmap.Map, error) {
+	return importmap.Make(s.cat, base, specs)
 }
 
 // handleImportMap serves /-/importmap?lib=name@range&lib=…: an import map
@@ -156,7 +50,7 @@ func (s *Server) handleImportMap(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "name at least one library: /-/importmap?lib=name@range&lib=other@1.2.3")
 	}
 	for _, spec := range libs {
-		if name := splitAssetPath("/"+spec, s.cat.Known).lib; s.cfg.Access.IsPrivate(name) {
+		if name, _, _, _ := importmap.SplitSpec(spec); s.cfg.Access.IsPrivate(name) {
 			g := s.credential(c.Request(), name)
 			if g.decision != access.Allowed {
 				s.refuse(c.Response(), c.Request(), g)
@@ -165,8 +59,8 @@ func (s *Server) handleImportMap(c echo.Context) error {
 			c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
 		}
 	}
-	m, err := s.ImportMap(s.tagBase(c.Request()), libs)
-	var ie *ImportMapError
+	m, err := s.importMap(s.tagBase(c.Request()), libs)
+	var ie *importmap.Error
 	switch {
 	case errors.As(err, &ie) && ie.NotFound:
 		s.writeError(c.Response(), c.Request(), kindMeta, http.StatusNotFound, ie.Error())

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
 )
@@ -34,7 +35,7 @@ func TestImportMapEndpoint(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/importmap+json" || resp.Header.Get("Cache-Control") != DefaultRedirectCacheControl {
 		t.Fatalf("%d %v %s", resp.StatusCode, resp.Header, body)
 	}
-	var m ImportMap
+	var m importmap.Map
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/catalog"
+	"github.com/cdnserve/cdnserve/importmap"
 )
 
 const importmapExamples = `  cdnserve importmap widgets@^2 @corp/ui@1.4.0 --public-url https://cdn.example.com/ > importmap.json
@@ -27,11 +28,11 @@ func runImportmap(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(server.Config{Fs: st.Fs, Root: st.Root})
-	if err != nil {
+	cat := catalog.New(catalog.Options{Fs: st.Fs, Root: st.Root})
+	if err := cat.Refresh(); err != nil {
 		return err
 	}
-	m, err := srv.ImportMap(*publicURL, libs)
+	m, err := importmap.Make(cat, *publicURL, libs)
 	if err != nil {
 		return err
 	}

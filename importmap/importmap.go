@@ -1,0 +1,154 @@
+// Package importmap makes import maps with integrity (the HTML
+// standard's "integrity" key, whatwg/html #10269) for libraries of a
+// tree: each bare specifier maps to an exact version's ES-module entry,
+// and each module file gets its SRI. It reads the catalog; the server
+// serves its maps at /-/importmap, and cdnserve importmap prints them.
+package importmap
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/cdnserve/cdnserve/catalog"
+	"github.com/cdnserve/cdnserve/layout"
+)
+
+// Map is an import map with integrity (the HTML standard's
+// "integrity" key, whatwg/html #10269): each bare specifier maps to an
+// exact version's ES-module entry, and a specifier with a trailing slash
+// to the version's directory; each module file gets its SRI.
+type Map struct {
+	Imports   map[string]string `json:"imports"`
+	Integrity map[string]string `json:"integrity"`
+}
+
+// Error is a spec an import map cannot be made for; it says why.
+type Error struct {
+	Spec   string
+	Reason string
+	// NotFound is true when the library or version does not exist.
+	NotFound bool
+}
+
+func (e *Error) Error() string { return e.Spec + ": " + e.Reason }
+
+// Make makes an import map for libraries of cat named "name@range" (a
+// version, a range or a tag; "name" alone is name@latest), optionally
+// "name@range/path/to/entry.mjs" for another entry than the library's.
+// URLs start with base ("https://cdn.example.com/"). A spec that cannot
+// be mapped is an *Error; storage failing is catalog.ErrStorage.
+func Make(cat *catalog.Catalog, base string, specs []string) (*Map, error) {
+	m := &Map{Imports: map[string]string{}, Integrity: map[string]string{}}
+	base = strings.TrimSuffix(base, "/") + "/"
+	for _, spec := range specs {
+		if err := addImport(cat, m, base, spec); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// addImport adds one library to an import map.
+func addImport(cat *catalog.Catalog, m *Map, base, spec string) error {
+	name, rng, file, at := SplitSpec(spec)
+	if !at {
+		rng = "latest"
+		if !layout.IsLibraryName(name) || file != "" {
+			return &Error{Spec: spec, Reason: "write name@range, such as widgets@^2 (the root library has no name to import by)"}
+		}
+	}
+	if file != "" && layout.CheckPath(file) != nil {
+		return &Error{Spec: spec, Reason: "bad entry path"}
+	}
+	lib, err := cat.Library(name)
+	if err != nil {
+		return &Error{Spec: spec, Reason: "no library named " + name + " is published", NotFound: true}
+	}
+	exact := rng
+	if v, err := lib.Get(rng); err == nil {
+		exact = v.Exact
+	} else if exact, err = lib.Resolve(rng); err != nil {
+		var re *catalog.ResolveError
+		if errors.As(err, &re) {
+			return &Error{Spec: spec, Reason: re.Reason, NotFound: true}
+		}
+		return err
+	}
+	v, err := lib.Get(exact)
+	if err != nil {
+		return err
+	}
+	if file == "" {
+		file = ModuleEntry(v.Manifest)
+		if file == "" {
+			return &Error{Spec: spec, Reason: fmt.Sprintf("version %s of %s has no ES-module file to import; name one: %s@%s/path.mjs", exact, name, name, rng), NotFound: true}
+		}
+	} else if !hasFile(v.Manifest, file) {
+		return &Error{Spec: spec, Reason: fmt.Sprintf("version %s has no file %s", exact, file), NotFound: true}
+	}
+	dir := base + lib.Prefix()[1:] + exact + "/"
+	m.Imports[name] = dir + (&url.URL{Path: file}).EscapedPath()
+	m.Imports[name+"/"] = dir
+	for _, mf := range v.Manifest.Files {
+		if mf.IsModule() || mf.Path == file {
+			m.Integrity[dir+(&url.URL{Path: mf.Path}).EscapedPath()] = mf.Integrity
+		}
+	}
+	return nil
+}
+
+// ModuleEntry is a version's ES-module entry: its manifest's entry when
+// that is a module, else its minified module file, else its first module
+// file; "" when it has none.
+func ModuleEntry(m *layout.Manifest) string {
+	var first, min string
+	for _, mf := range layout.ReadingOrder(m.Files) {
+		if !mf.IsModule() {
+			continue
+		}
+		if mf.Path == m.Entry {
+			return mf.Path
+		}
+		if first == "" {
+			first = mf.Path
+		}
+		if min == "" && strings.Contains(path.Base(mf.Path), ".min.") {
+			min = mf.Path
+		}
+	}
+	if min != "" {
+		return min
+	}
+	return first
+}
+
+// hasFile reports whether a manifest lists a file.
+func hasFile(m *layout.Manifest, file string) bool {
+	for _, mf := range m.Files {
+		if mf.Path == file {
+			return true
+		}
+	}
+	return false
+}
+
+// SplitSpec reads "name@range/path": the library's name (scoped names
+// keep their "@scope/"), the range after the name's "@" (at reports
+// whether there is one), and the path after it.
+func SplitSpec(spec string) (name, rng, file string, at bool) {
+	rest := spec
+	scope := ""
+	if strings.HasPrefix(rest, "@") {
+		s, r, ok := strings.Cut(rest, "/")
+		if !ok {
+			return spec, "", "", false
+		}
+		scope, rest = s+"/", r
+	}
+	head, file, _ := strings.Cut(rest, "/")
+	name, rng, at = strings.Cut(head, "@")
+	return scope + name, rng, file, at
+}
