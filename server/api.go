@@ -39,11 +39,11 @@ func metaOf(v *version) meta {
 func (s *Server) libraryOf(c echo.Context, name string) *store {
 	if s.cfg.Access.IsPrivate(name) {
 		g := s.credential(c.Request(), name)
-		if g.decision != access.Allowed {
+		if g.Decision != access.Allowed {
 			s.refuse(c.Response(), c.Request(), g)
 			return nil
 		}
-		c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
+		c.Response().Writer = s.private(c.Response().Writer, g)
 	}
 	lib, err := s.cat.Library(name)
 	switch {

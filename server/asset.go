@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
@@ -40,15 +41,15 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		// Decided before the library is looked up: a private library that
 		// does not exist is refused the same as one that does.
 		g := s.credential(r, ap.lib)
-		if g.decision != access.Allowed {
+		if g.Decision != access.Allowed {
 			status, sent, kind := s.refuse(w, r, g)
 			s.finish(r, id, nil, kind, status, sent, start)
 			return
 		}
-		if g.sig != nil {
+		if g.Sig != nil {
 			h["Access-Control-Allow-Origin"] = hvStar // a signed URL works from any origin
 		}
-		w = &privateWriter{ResponseWriter: w, s: s, g: g}
+		w = s.private(w, g)
 	}
 	lib, err := s.cat.Library(ap.lib)
 	var status int
@@ -350,9 +351,9 @@ func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
 	if acceptEncoding == "" {
 		return f.identity, nil
 	}
-	p := parseAcceptEncoding(acceptEncoding)
+	p := headers.ParseAcceptEncoding(acceptEncoding)
 	if f.compressible {
-		for _, enc := range p.order() {
+		for _, enc := range p.Order() {
 			if enc == "" {
 				break // identity, or nothing more that is acceptable
 			}
@@ -365,7 +366,7 @@ func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
 			}
 		}
 	}
-	if p.identity > 0 {
+	if p.IdentityOK() {
 		return f.identity, nil
 	}
 	return nil, errNotAcceptable

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
@@ -48,7 +49,7 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 		return s.sendPage(w, r, page)
 	}
 	if !cacheable {
-		w = &privateWriter{ResponseWriter: w, s: s}
+		w = s.private(w, access.Grant{})
 	}
 	var data map[string]any
 	if lib.Name() != "" || s.visible(r)("") {

@@ -52,11 +52,11 @@ func (s *Server) handleImportMap(c echo.Context) error {
 	for _, spec := range libs {
 		if name, _, _, _ := importmap.SplitSpec(spec); s.cfg.Access.IsPrivate(name) {
 			g := s.credential(c.Request(), name)
-			if g.decision != access.Allowed {
+			if g.Decision != access.Allowed {
 				s.refuse(c.Response(), c.Request(), g)
 				return nil
 			}
-			c.Response().Writer = &privateWriter{ResponseWriter: c.Response().Writer, s: s, g: g}
+			c.Response().Writer = s.private(c.Response().Writer, g)
 		}
 	}
 	m, err := s.importMap(s.tagBase(c.Request()), libs)

@@ -313,24 +313,3 @@ func TestPrivateRootLibrary(t *testing.T) {
 		t.Errorf("/ shows the private root library's versions")
 	}
 }
-
-func TestPrivateCacheControl(t *testing.T) {
-	for _, tc := range []struct {
-		cc    string
-		until time.Duration
-		want  string
-	}{
-		{"public, max-age=31536000, immutable", 0, "private, max-age=31536000, immutable"},
-		{"public, max-age=31536000, immutable", time.Hour, "private, max-age=3600"},
-		{"public, max-age=300, stale-while-revalidate=60", time.Hour, "private, max-age=300"},
-		{"public, max-age=60", -time.Minute, "private, max-age=0"},
-	} {
-		var until time.Time
-		if tc.until != 0 {
-			until = privNow.Add(tc.until)
-		}
-		if got := privateCacheControl(tc.cc, until, privNow); got != tc.want {
-			t.Errorf("%q until %v: %q, want %q", tc.cc, tc.until, got, tc.want)
-		}
-	}
-}

@@ -1,26 +1,26 @@
-package server
+package headers
 
 import (
 	"strconv"
 	"strings"
 )
 
-// preference holds the q-values a client gave br, gzip and identity.
-type preference struct {
+// Preference holds the q-values a client gave br, gzip and identity.
+type Preference struct {
 	br, gzip, identity float64
 }
 
-// parseAcceptEncoding reads Accept-Encoding (RFC 9110 §12.5.3): a coding
+// ParseAcceptEncoding reads Accept-Encoding (RFC 9110 §12.5.3): a coding
 // listed with q=0 is refused, "*" covers codings not listed, and identity
 // is acceptable unless refused by name or by "*;q=0". Identity that is
 // not listed is acceptable but ranked below every listed coding, as
 // nginx and Caddy rank it. With no header, only identity is used: most
 // clients that say nothing cannot decode.
-func parseAcceptEncoding(h string) preference {
+func ParseAcceptEncoding(h string) Preference {
 	if h == "" {
-		return preference{identity: 1}
+		return Preference{identity: 1}
 	}
-	p := preference{br: -1, gzip: -1, identity: -1}
+	p := Preference{br: -1, gzip: -1, identity: -1}
 	star := -1.0
 	for h != "" {
 		var item string
@@ -53,6 +53,9 @@ func parseAcceptEncoding(h string) preference {
 	return p
 }
 
+// IdentityOK reports whether the client accepts the unencoded bytes.
+func (p Preference) IdentityOK() bool { return p.identity > 0 }
+
 // unlistedIdentity is the rank of identity when the client did not list
 // it: acceptable, below any q-value a client can write (q has at most
 // three decimals, RFC 9110 §12.4.2).
@@ -77,11 +80,11 @@ func parseQ(params string) float64 {
 	return 1
 }
 
-// order lists the encodings to try, best first: by q-value, and at equal
+// Order lists the encodings to try, best first: by q-value, and at equal
 // q, br before gzip before identity (smallest first). Refused codings are
 // left out; the slots after them are "" (identity), which the caller
-// uses only when identity is acceptable (p.identity > 0).
-func (p preference) order() [3]string {
+// uses only when identity is acceptable (IdentityOK).
+func (p Preference) Order() [3]string {
 	var out [3]string
 	cands := [3]struct {
 		name string

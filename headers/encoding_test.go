@@ -1,4 +1,4 @@
-package server
+package headers
 
 import "testing"
 
@@ -23,7 +23,7 @@ func TestAcceptEncodingOrder(t *testing.T) {
 		{" , ,;;", [3]string{"", "", ""}},
 	}
 	for _, tc := range tests {
-		if got := parseAcceptEncoding(tc.header).order(); got != tc.want {
+		if got := ParseAcceptEncoding(tc.header).Order(); got != tc.want {
 			t.Errorf("order(%q) = %q, want %q", tc.header, got, tc.want)
 		}
 	}
