@@ -222,7 +222,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 		if status, ok := memoryStatus(r, vr); ok {
 			s.fileHeaders(h, v, f, vr, kind, status)
 			status, n := writeFromMemory(w, r, status, data)
-			v.use.add(n)
+			v.use.Add(n)
 			return status, n, kind
 		}
 	}
@@ -249,7 +249,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 	} else {
 		http.ServeContent(out, r, "", v.ModTime, bytes.NewReader(data))
 	}
-	v.use.add(rec.bytes)
+	v.use.Add(rec.bytes)
 	return rec.status, rec.bytes, kind
 }
 

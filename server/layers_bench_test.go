@@ -100,7 +100,7 @@ func BenchmarkLayerUsage(b *testing.B) {
 	_, v, _ := layersServer(b, nil)
 	b.ReportAllocs()
 	for b.Loop() {
-		v.use.add(2048)
+		v.use.Add(2048)
 	}
 }
 

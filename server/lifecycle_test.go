@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/stats"
-	"github.com/cdnserve/cdnserve/storage"
-	"github.com/spf13/afero"
 )
 
 // TestStatsOverTwoReplicas: two replicas of one tree count their own
@@ -65,45 +62,6 @@ func TestStatsOverTwoReplicas(t *testing.T) {
 	// The browse pages show the last 7 days' requests.
 	if _, page := do(t, "GET", tsA.URL+"/pusher/2.2.4/"); !strings.Contains(string(page), "5 requests in the last 7 days") {
 		t.Errorf("the version page lacks its requests")
-	}
-}
-
-// failingRename makes renames fail, as a flush killed between writing its
-// temporary file and renaming it into place leaves things.
-type failingRename struct{ afero.Fs }
-
-func (f failingRename) Rename(o, n string) error { return errors.New("killed") }
-
-// TestFlushKilledHalfway: a flush that dies before its rename leaves the
-// last whole file, which readers use, and a temporary file they skip; the
-// counts stay in memory for the next flush.
-func TestFlushKilledHalfway(t *testing.T) {
-	f := newFixture(t, "2.2.3")
-	s, ts := f.server(t, func(c *Config) { c.ReplicaID = "r" })
-	do(t, "GET", ts.URL+"/2.2.3/pusher.js")
-	if err := s.FlushStats(); err != nil {
-		t.Fatal(err)
-	}
-	do(t, "GET", ts.URL+"/2.2.3/pusher.js")
-	s.cfg.Fs = failingRename{storage.DiskFs{}}
-	if err := s.FlushStats(); err == nil {
-		t.Fatal("the flush did not fail")
-	}
-	// A process killed between its write and its rename leaves a
-	// temporary file behind, half written.
-	day := time.Now().UTC().Format(stats.DayFormat)
-	os.WriteFile(filepath.Join(f.root, ".stats", day, ".tmp-0123456789abcdef"), []byte(`{"replica":"r","libraries":{"-":{"2.2.3":{"requ`), 0o644)
-	days, skipped, err := stats.Read(storage.DiskFs{}, f.root, time.Now().Add(-time.Hour), time.Now())
-	if err != nil || skipped != 0 || days[day]["-"]["2.2.3"].Requests != 1 {
-		t.Errorf("read after the killed flush: %v %d %v", days, skipped, err)
-	}
-	s.cfg.Fs = storage.DiskFs{}
-	if err := s.FlushStats(); err != nil {
-		t.Fatal(err)
-	}
-	days, _, _ = stats.Read(storage.DiskFs{}, f.root, time.Now().Add(-time.Hour), time.Now())
-	if days[day]["-"]["2.2.3"].Requests != 2 {
-		t.Errorf("the next flush lost the counts: %v", days)
 	}
 }
 

@@ -31,8 +31,7 @@ type Server struct {
 	publicURL *url.URL
 	metrics   *metrics
 	ids       *requestIDs
-	usage     *usageFlusher
-	statsRead statsCache
+	usage     *stats.Recorder
 	log       *slog.Logger
 }
 
@@ -101,11 +100,7 @@ func New(cfg Config) (*Server, error) {
 		NewVersion:    s.newVersion,
 		ForgetLibrary: s.metrics.forget,
 	})
-	replica := cfg.ReplicaID
-	if replica == "" {
-		replica = newReplicaID()
-	}
-	s.usage = &usageFlusher{replica: replica, totals: stats.Day{}, total: stats.Day{}}
+	s.usage = stats.NewRecorder(cfg.Fs, cfg.Root, cfg.ReplicaID, cfg.Clock)
 	s.metrics.reg.MustRegister(newVersionCollector(s))
 	if err := s.cat.Refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)

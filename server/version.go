@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"path"
-	"sync"
 
 	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/stats"
 )
 
 // store is one library of the tree, as the catalog keeps it.
@@ -25,7 +25,7 @@ type version struct {
 	// tags are its responses' cache tags.
 	tags tagSet
 	// use counts the requests for its files, under the exact version.
-	use *usage
+	use *stats.Counter
 }
 
 // served is the server's version of a catalog version.
@@ -60,11 +60,9 @@ func getVersion(lib *store, name string) (*version, error) {
 }
 
 // libData is what the server keeps beside each library: its request
-// metrics, resolved once, and its versions' usage counters.
+// metrics, resolved once.
 type libData struct {
-	counts  *libraryMetrics
-	usageMu sync.Mutex
-	usage   map[string]*usage
+	counts *libraryMetrics
 }
 
 // dataOf is the server's data of a library.
@@ -92,7 +90,7 @@ func metaPath(lib *store, version string) string {
 // manifest.
 func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
 	m := cv.Manifest
-	v := &version{Version: cv, files: make(map[string]*file, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: dataOf(lib).usageFor(m.Version)}
+	v := &version{Version: cv, files: make(map[string]*file, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: s.usage.Counter(lib.Name(), m.Version)}
 	if !v.ModTime.IsZero() {
 		v.lastModified = []string{v.ModTime.UTC().Format(http.TimeFormat)}
 	}
