@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -12,10 +11,10 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
-	"github.com/spf13/afero"
 
 	"github.com/cdnserve/cdnserve/catalog"
 )
@@ -203,16 +202,16 @@ func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, code int, ca
 // answered from memory; anything else (ranges, date preconditions, lists
 // of ETags, files too big for the cache) goes to http.ServeContent with
 // the same headers (RFC 9110 §13, §14).
-func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f *file) (int, int64, routeKind) {
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f *content.File) (int, int64, routeKind) {
 	kind := v.kind()
 	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))
 	if err != nil {
 		return s.bodyError(w, r, kind, err)
 	}
-	data, err := s.body(vr)
-	var big *verifyingFile
-	if errors.Is(err, errTooBig) {
-		big, err = s.openStream(vr, !isRange(r))
+	data, err := s.content.Body(vr)
+	var big *content.VerifyingFile
+	if errors.Is(err, content.ErrTooBig) {
+		big, err = s.content.Open(vr, !isRange(r))
 	}
 	if err != nil {
 		return s.bodyError(w, r, kind, err)
@@ -239,8 +238,8 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 	}
 	rec := &recorder{ResponseWriter: w}
 	var out http.ResponseWriter = rec
-	if vr.ceHeader != nil {
-		out = &encodingWriter{ResponseWriter: rec, ce: vr.ceHeader}
+	if vr.CE != nil {
+		out = &encodingWriter{ResponseWriter: rec, ce: vr.CE}
 	}
 	if big != nil {
 		defer big.Close()
@@ -259,25 +258,25 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f
 // (Cache-Control, ETag, Vary), as http.ServeContent sends it. It is the
 // only place that decides a file's headers; every value was computed
 // when the version's manifest was loaded.
-func (s *Server) fileHeaders(h http.Header, v *version, f *file, vr *variant, kind routeKind, status int) {
-	h["Etag"] = vr.etag
+func (s *Server) fileHeaders(h http.Header, v *version, f *content.File, vr *content.Variant, kind routeKind, status int) {
+	h["Etag"] = vr.ETag
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
 	s.setTags(h, v.tags)
-	s.deprecationHeaders(h, v, f.path)
-	if vary := s.common.Vary(f.compressible); vary != nil {
+	s.deprecationHeaders(h, v, f.Path)
+	if vary := s.common.Vary(f.Compressible); vary != nil {
 		h["Vary"] = vary
 	}
 	if status == http.StatusNotModified {
 		return
 	}
-	h["Content-Type"] = f.contentType
+	h["Content-Type"] = f.ContentType
 	if v.lastModified != nil {
 		h["Last-Modified"] = v.lastModified
 	}
 	h["Accept-Ranges"] = hvAcceptRanges
-	h["Content-Length"] = vr.length
-	if vr.ceHeader != nil {
-		h["Content-Encoding"] = vr.ceHeader
+	h["Content-Length"] = vr.Length
+	if vr.CE != nil {
+		h["Content-Encoding"] = vr.CE
 	}
 }
 
@@ -301,12 +300,12 @@ func simplePreconditions(h http.Header) bool {
 // (RFC 9110 §13.1.2: the client holds it, 304). It reports false for any
 // other If-None-Match (a list, "*", a weak tag), which
 // http.ServeContent evaluates.
-func memoryStatus(r *http.Request, vr *variant) (int, bool) {
+func memoryStatus(r *http.Request, vr *content.Variant) (int, bool) {
 	inm := r.Header["If-None-Match"]
 	switch {
 	case len(inm) == 0:
 		return http.StatusOK, true
-	case len(inm) == 1 && inm[0] == vr.etag[0]:
+	case len(inm) == 1 && inm[0] == vr.ETag[0]:
 		return http.StatusNotModified, true
 	}
 	return 0, false
@@ -347,17 +346,17 @@ func (w *encodingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 var errNotAcceptable = errors.New("no acceptable content coding")
 
 // pickVariant chooses identity or an encoding by the client's q-values.
-func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
+func (s *Server) pickVariant(f *content.File, acceptEncoding string) (*content.Variant, error) {
 	if acceptEncoding == "" {
-		return f.identity, nil
+		return f.Identity, nil
 	}
 	p := headers.ParseAcceptEncoding(acceptEncoding)
-	if f.compressible {
+	if f.Compressible {
 		for _, enc := range p.Order() {
 			if enc == "" {
 				break // identity, or nothing more that is acceptable
 			}
-			vr, err := f.encoded(enc, func() ([]byte, error) { return s.body(f.identity) })
+			vr, err := f.Encoded(enc, func() ([]byte, error) { return s.content.Body(f.Identity) })
 			if err != nil {
 				return nil, err
 			}
@@ -367,41 +366,9 @@ func (s *Server) pickVariant(f *file, acceptEncoding string) (*variant, error) {
 		}
 	}
 	if p.IdentityOK() {
-		return f.identity, nil
+		return f.Identity, nil
 	}
 	return nil, errNotAcceptable
-}
-
-var errTooBig = errors.New("too big to cache")
-
-// body returns a variant's bytes from the cache, or reads and checks them
-// against the manifest and caches them. Files too big for the cache are
-// errTooBig: the caller streams them.
-func (s *Server) body(vr *variant) ([]byte, error) {
-	if vr.data != nil {
-		return vr.data, nil
-	}
-	if data, ok := s.cache.get(vr.sha256); ok {
-		return data, nil
-	}
-	if vr.size > s.cache.maxItem() {
-		return nil, errTooBig
-	}
-	if _, why, err := layout.NotPlain(s.cfg.Fs, vr.storage, false); err != nil || why != "" {
-		if err == nil {
-			err = fmt.Errorf("%w: %s is %s", errIntegrity, vr.storage, why)
-		}
-		return nil, err
-	}
-	data, err := afero.ReadFile(s.cfg.Fs, vr.storage)
-	if err != nil {
-		return nil, err
-	}
-	if err := vr.checkBytes(data); err != nil {
-		return nil, err
-	}
-	s.cache.add(vr.sha256, data)
-	return data, nil
 }
 
 // bodyError answers for a file whose bytes could not be served: no
@@ -414,7 +381,7 @@ func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, kind routeKin
 		w.Header()["Vary"] = s.common.Vary(true)
 		return s.writeError(w, r, kind, http.StatusNotAcceptable, "no acceptable content coding: this file is available as identity, br and gzip")
 	}
-	if errors.Is(err, errIntegrity) {
+	if errors.Is(err, content.ErrIntegrity) {
 		s.log.Error("refusing to serve bytes that fail their integrity manifest", "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file failed its integrity check")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/storage"
 )
 
@@ -19,7 +20,7 @@ import (
 // and, below them all, what net/http costs for the header map a
 // response fills (BenchmarkServeHitFreshHeader).
 
-func layersServer(b *testing.B, mod func(*Config)) (*Server, *version, *file) {
+func layersServer(b *testing.B, mod func(*Config)) (*Server, *version, *content.File) {
 	b.Helper()
 	f := newFixture(b, "2.2.3")
 	f.publishSeedIn(b, "@corp/pusher", "2.2.3")
@@ -92,7 +93,7 @@ func BenchmarkLayerHeaders(b *testing.B) {
 	for b.Loop() {
 		clear(h)
 		s.common.Set(h, r)
-		s.fileHeaders(h, v, f, f.identity, kindExact, http.StatusOK)
+		s.fileHeaders(h, v, f, f.Identity, kindExact, http.StatusOK)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -37,7 +38,7 @@ type libraryMetrics struct {
 
 var statusClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
-func newMetrics(cache *bodyCache) *metrics {
+func newMetrics(cache *content.Cache) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry(), libraryCount: map[string]*libraryMetrics{}}
 	m.requestsVec = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cdnserve_requests_total", Help: "Requests answered, by status class, route kind and library (\"-\": the root library; \"\": none).",
@@ -63,11 +64,11 @@ func newMetrics(cache *bodyCache) *metrics {
 	m.none = m.library("")
 	m.reg.MustRegister(m.requestsVec, latency, m.bytesVec, m.damaged, m.purges,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_hits_total", Help: "File bodies served from the in-memory cache."},
-			func() float64 { return float64(cache.hits.Load()) }),
+			func() float64 { h, _ := cache.Stats(); return float64(h) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cdnserve_cache_misses_total", Help: "File bodies that had to be read from storage (or streamed)."},
-			func() float64 { return float64(cache.misses.Load()) }),
+			func() float64 { _, m := cache.Stats(); return float64(m) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cdnserve_cache_bytes", Help: "Bytes of file bodies held in the in-memory cache."},
-			func() float64 { b, _ := cache.size(); return float64(b) }),
+			func() float64 { b, _ := cache.Size(); return float64(b) }),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

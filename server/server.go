@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/catalog"
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/internal/loop"
 	"github.com/cdnserve/cdnserve/layout"
@@ -20,13 +21,15 @@ import (
 // Server serves one dist tree: its root library and every named library. Create it with New, serve it as an
 // http.Handler, and run Run alongside to follow publishes.
 type Server struct {
-	cfg    Config
-	echo   *echo.Echo
-	cat    *catalog.Catalog
-	cache  *bodyCache
-	policy cachePolicy
-	common headers.Common
-	pages  browse.Cache // rendered index pages
+	cfg   Config
+	echo  *echo.Echo
+	cat   *catalog.Catalog
+	cache *content.Cache
+	// content reads files' bytes through cache, checked.
+	content *content.Store
+	policy  cachePolicy
+	common  headers.Common
+	pages   browse.Cache // rendered index pages
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics
@@ -85,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:    cfg,
-		cache:  newBodyCache(cfg.CacheBytes),
+		cache:  content.NewCache(cfg.CacheBytes),
 		policy: newCachePolicy(cfg),
 		common: headers.NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),
 		ids:    newRequestIDs(),
@@ -94,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PublicURL != "" {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
+	s.content = content.NewStore(cfg.Fs, s.cache)
 	s.metrics = newMetrics(s.cache)
 	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger, OnMove: cfg.OnAliasMove,
 		NewLibrary:    s.newLibrary,

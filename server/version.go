@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/cdnserve/cdnserve/catalog"
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/stats"
 )
@@ -18,7 +19,7 @@ type store = catalog.Library
 // once when the catalog loaded it (newVersion). Immutable.
 type version struct {
 	*catalog.Version
-	files map[string]*file
+	files map[string]*content.File
 	meta  []byte // the /-/meta JSON, encoded once
 	// lastModified is ModTime as the header value http.ServeContent sends.
 	lastModified []string
@@ -90,7 +91,7 @@ func metaPath(lib *store, version string) string {
 // manifest.
 func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
 	m := cv.Manifest
-	v := &version{Version: cv, files: make(map[string]*file, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: s.usage.Counter(lib.Name(), m.Version)}
+	v := &version{Version: cv, files: make(map[string]*content.File, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: s.usage.Counter(lib.Name(), m.Version)}
 	if !v.ModTime.IsZero() {
 		v.lastModified = []string{v.ModTime.UTC().Format(http.TimeFormat)}
 	}
@@ -104,7 +105,7 @@ func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
 		if layout.CheckPath(mf.Path) != nil {
 			continue // never serve a path that could leave the directory
 		}
-		v.files[mf.Path] = newFile(dir, mf)
+		v.files[mf.Path] = content.NewFile(dir, mf)
 	}
 	v.meta, _ = json.Marshal(metaOf(v))
 	return v

@@ -1,4 +1,4 @@
-package server
+package content
 
 import (
 	"container/list"
@@ -6,10 +6,10 @@ import (
 	"sync/atomic"
 )
 
-// bodyCache keeps file bodies in memory, bounded by total bytes, evicting
+// Cache keeps file bodies in memory, bounded by total bytes, evicting
 // the least recently used. Keys are content hashes, so an alias and its
 // exact version share entries, and an entry can never be stale.
-type bodyCache struct {
+type Cache struct {
 	max int64
 
 	mu    sync.Mutex
@@ -25,15 +25,16 @@ type cacheEntry struct {
 	data []byte
 }
 
-func newBodyCache(max int64) *bodyCache {
-	return &bodyCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+// NewCache keeps up to max bytes.
+func NewCache(max int64) *Cache {
+	return &Cache{max: max, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-// maxItem is the largest body worth caching: a sixteenth of the budget,
+// MaxItem is the largest body worth caching: a sixteenth of the budget,
 // so one file cannot flush the cache. Larger files are streamed.
-func (c *bodyCache) maxItem() int64 { return c.max / 16 }
+func (c *Cache) MaxItem() int64 { return c.max / 16 }
 
-func (c *bodyCache) get(key string) ([]byte, bool) {
+func (c *Cache) Get(key string) ([]byte, bool) {
 	c.mu.Lock()
 	el, ok := c.items[key]
 	if ok {
@@ -48,8 +49,8 @@ func (c *bodyCache) get(key string) ([]byte, bool) {
 	return el.Value.(*cacheEntry).data, true
 }
 
-func (c *bodyCache) add(key string, data []byte) {
-	if int64(len(data)) > c.maxItem() {
+func (c *Cache) Add(key string, data []byte) {
+	if int64(len(data)) > c.MaxItem() {
 		return
 	}
 	c.mu.Lock()
@@ -68,8 +69,11 @@ func (c *bodyCache) add(key string, data []byte) {
 	}
 }
 
-func (c *bodyCache) size() (bytes int64, entries int) {
+func (c *Cache) Size() (bytes int64, entries int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.used, len(c.items)
 }
+
+// Stats are the cache's hits and misses since it was made.
+func (c *Cache) Stats() (hits, misses uint64) { return c.hits.Load(), c.misses.Load() }
