@@ -30,7 +30,7 @@ func TestBody(t *testing.T) {
 	big := NewFile(dir, stored(t, dir, "big.js", strings.Repeat("x", 4096)))
 	tampered := NewFile(dir, stored(t, dir, "t.js", "good"))
 	os.WriteFile(filepath.Join(dir, "t.js"), []byte("evil"), 0o644) // same size, other bytes
-	st := NewStore(afero.NewOsFs(), NewCache(16*1024)) // items up to 1 KiB
+	st := NewStore(afero.NewOsFs(), NewCache(16*1024))              // items up to 1 KiB
 	for _, tc := range []struct {
 		name    string
 		f       *File
