@@ -64,6 +64,7 @@ func TestDependencyRules(t *testing.T) {
 		{"retry", nil},
 		{"internal/loop", nil},
 		{"internal/testutil", nil},
+		{"internal/settings", []string{"redact"}},
 		{"catalog", []string{"layout", "versioning"}},
 		{"content", []string{"layout", "versioning"}},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/versioning"
 )
@@ -19,16 +20,16 @@ const addExamples = `  cdnserve add npm:sockjs-client@^1.6.0                    
 // of its name, verified against the registry's integrity string.
 func runAdd(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "add", "npm:NAME@RANGE... [flags]", addExamples)
-	var files stringList
+	var files settings.StringList
 	fs.Var(&files, "files", "keep only the package's files matching this `glob` (\"dist/**\"; repeatable); default: all")
-	storageURL := fs.storageFlag("dist", "publish into this `storage`")
+	storageURL := fs.StorageFlag("dist", "publish into this `storage`")
 	var nf npmFlags
 	nf.register(fs)
 	var pf publishFlags
 	pf.register(fs)
 	var pg purgeFlags
 	pg.register(fs, storageURL)
-	specs, err := fs.parse(args, 1, -1, "need at least one npm:NAME@RANGE")
+	specs, err := fs.ParseArgs(args, 1, -1, "need at least one npm:NAME@RANGE")
 	if err != nil {
 		return err
 	}

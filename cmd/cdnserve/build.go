@@ -28,7 +28,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	manifest := fs.String("f", build.DefaultManifestName, "manifest `file`; src_dir and target_dir are relative to its directory")
 	version := fs.String("version", "", "publish this `version` instead of the manifest's")
 	dryRun := fs.Bool("dry-run", false, "print the files that would be written, and write nothing")
-	storageURL := fs.storageFlag("", "publish into this `storage` (default: the manifest's target_dir)")
+	storageURL := fs.StorageFlag("", "publish into this `storage` (default: the manifest's target_dir)")
 	var pf publishFlags
 	pf.register(fs)
 	var nf npmFlags
@@ -38,7 +38,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	var m *build.Manifest
 	var data []byte
 	var mpath string
-	fs.derive(func() (err error) {
+	fs.Derive(func() (err error) {
 		mpath = e.abs(*manifest)
 		if data, err = os.ReadFile(mpath); errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("reading manifest: %w; to start a library here, run: cdnserve init NAME (or give another manifest with -f FILE)", err)
@@ -48,10 +48,10 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		if m, err = build.Decode(*manifest, data); err != nil {
 			return err
 		}
-		fs.setDerived("storage", filepath.Join(filepath.Dir(mpath), m.TargetDir), "the manifest's target_dir")
+		fs.SetDerived("storage", filepath.Join(filepath.Dir(mpath), m.TargetDir), "the manifest's target_dir")
 		return nil
 	})
-	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
 

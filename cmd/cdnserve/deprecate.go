@@ -43,14 +43,14 @@ func deprecate(ctx context.Context, e *env, cmd string, args []string) error {
 	if cmd == "deprecate" {
 		fs.StringVar(&message, "message", "", "what users should know and do (required)")
 	}
-	storageURL := fs.storageFlag("dist", "the `storage` that holds the library")
+	storageURL := fs.StorageFlag("dist", "the `storage` that holds the library")
 	wait := fs.Bool("wait", false, "wait for another publisher's lock instead of failing")
-	pos, err := fs.parse(args, 1, 1, "need one NAME@VERSION")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one NAME@VERSION")
 	if err != nil {
 		return err
 	}
 	if cmd == "deprecate" && strings.TrimSpace(message) == "" {
-		return fs.usageError("need --message: say why, and what to use instead")
+		return fs.UsageError("need --message: say why, and what to use instead")
 	}
 	library, version, err := splitNameVersion(pos[0])
 	if err != nil {

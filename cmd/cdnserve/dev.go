@@ -11,6 +11,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/build"
 	"github.com/cdnserve/cdnserve/devserver"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/spf13/afero"
 )
 
@@ -31,7 +32,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
 	var nf npmFlags
 	nf.register(fs)
-	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
 	logger, err := newLogger(e.stderr, "")
@@ -43,7 +44,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := devserver.Config{Fs: afero.NewOsFs(), Manifest: e.abs(*manifest), Logger: logger, NPM: client}
-	cfg.CORSOrigins = splitList(*corsOrigins)
+	cfg.CORSOrigins = settings.SplitList(*corsOrigins)
 	d, err := devserver.New(cfg)
 	if err != nil {
 		return err

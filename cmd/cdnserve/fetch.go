@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loader"
 	"github.com/cdnserve/cdnserve/retry"
@@ -27,13 +28,6 @@ const fetchExamples = `  cdnserve fetch --cdn https://cdn.example.com --version 
   cdnserve fetch --cdn https://cdn.example.com --library @corp/widgets --version ^2 widgets -o vendor/
 `
 
-// stringList is a repeatable flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-func (s *stringList) repeatable()        {}
-
 // runFetch downloads dependencies with the loader, verified against the
 // version's integrity manifest, for vendoring. A NAME without an extension
 // is a .js dependency (NAME + suffix + ".js"); a name with one, such as
@@ -46,17 +40,17 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	version := fs.String("version", "", "the `version` to fetch: exact, or a range or tag (^2.2, latest) that the CDN resolves")
 	suffix := fs.String("suffix", "", "put between a dependency's name and .js: .min for minified files")
 	out := fs.String("o", ".", "`dir` to write the files into")
-	var mirrors stringList
+	var mirrors settings.StringList
 	fs.Var(&mirrors, "mirror", "another CDN base `URL` to try when the first fails (repeatable)")
 	noIntegrity := fs.Bool("no-integrity", false, "do not check files against /-/meta/<version> (for CDNs without it)")
 	cacheDir := fs.String("cache-dir", "", "keep fetched files in this `dir` across runs")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for each file, retries included")
-	names, err := fs.parse(args, 1, -1, "need --cdn, --version and at least one NAME")
+	names, err := fs.ParseArgs(args, 1, -1, "need --cdn, --version and at least one NAME")
 	if err != nil {
 		return err
 	}
 	if *cdn == "" || *version == "" {
-		return fs.usageError("need --cdn, --version and at least one NAME")
+		return fs.UsageError("need --cdn, --version and at least one NAME")
 	}
 	if *library != "" {
 		if err := layout.CheckLibraryName(*library); err != nil {

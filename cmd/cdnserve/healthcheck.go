@@ -26,7 +26,7 @@ func runHealthcheck(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", ":8080", "the `address` serve listens on (plain HTTP)")
 	tlsAddr := fs.String("tls-addr", "", "the HTTPS `address`, used when --addr is empty (the certificate is not checked: this is the local process)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
 	url := ""

@@ -17,9 +17,9 @@ const importmapExamples = `  cdnserve importmap widgets@^2 @corp/ui@1.4.0 --publ
 // tree, as /-/importmap serves it.
 func runImportmap(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "importmap", "NAME@RANGE... [flags]", importmapExamples)
-	storageURL := fs.storageFlag("dist", "the `storage` that holds the libraries")
+	storageURL := fs.StorageFlag("dist", "the `storage` that holds the libraries")
 	publicURL := fs.String("public-url", "/", "the `URL` pages load the CDN from; the default, /, gives root-relative URLs")
-	libs, err := fs.parse(args, 1, -1, "need at least one NAME@RANGE")
+	libs, err := fs.ParseArgs(args, 1, -1, "need at least one NAME@RANGE")
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ const initExamples = `  cdnserve init mylib        # writes cdnserve.yaml, src/m
 func runInit(_ context.Context, e *env, args []string) error {
 	fs := newSettings(e, "init", "[-C dir] NAME", initExamples)
 	dir := fs.String("C", ".", "`directory` to scaffold into (created if missing)")
-	pos, err := fs.parse(args, 1, 1, "need exactly one library NAME")
+	pos, err := fs.ParseArgs(args, 1, 1, "need exactly one library NAME")
 	if err != nil {
 		return err
 	}

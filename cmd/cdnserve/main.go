@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/storage"
 )
@@ -50,8 +51,12 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// errUsage marks a command-line mistake: usage was printed, exit code 2.
-var errUsage = errors.New("usage")
+// newSettings makes a command's settings (package settings), with
+// --config and --print-config; args describes its positional arguments
+// in the usage.
+func newSettings(e *env, name, args, examples string) *settings.Set {
+	return settings.New(settings.Env{Stdout: e.stdout, Stderr: e.stderr, LookupEnv: e.getenv, Dir: e.dir}, name, args, examples)
+}
 
 func commands() []command {
 	return []command{
@@ -113,9 +118,9 @@ func run(ctx context.Context, e *env, args []string) int {
 		switch {
 		case err == nil:
 			return 0
-		case errors.Is(err, flag.ErrHelp), errors.Is(err, errPrinted):
+		case errors.Is(err, flag.ErrHelp), errors.Is(err, settings.ErrPrinted):
 			return 0
-		case errors.Is(err, errUsage):
+		case errors.Is(err, settings.ErrUsage):
 			return 2
 		}
 		fmt.Fprintln(e.stderr, "cdnserve "+c.name+":", err)
@@ -130,7 +135,7 @@ func run(ctx context.Context, e *env, args []string) int {
 // one: "; did you mean serve?".
 func suggestCommand(arg string) string {
 	if strings.HasPrefix(arg, "-") {
-		if near := nearest(strings.TrimLeft(arg, "-"), []string{"help", "version"}); near != "" {
+		if near := settings.Nearest(strings.TrimLeft(arg, "-"), []string{"help", "version"}); near != "" {
 			return "; did you mean --" + near + "?"
 		}
 		return ""
@@ -139,7 +144,7 @@ func suggestCommand(arg string) string {
 	for _, c := range commands() {
 		names = append(names, c.name)
 	}
-	if near := nearest(arg, names); near != "" {
+	if near := settings.Nearest(arg, names); near != "" {
 		return "; did you mean " + near + "?"
 	}
 	return ""
@@ -165,17 +170,6 @@ Commands that read or write a tree take --storage (a directory, mem:// or
 s3://bucket/prefix); --root is its deprecated alias.
 Run 'cdnserve <command> -h' for a command's flags and examples.
 `)
-}
-
-// splitList splits a comma-separated flag value, trimming spaces.
-func splitList(v string) []string {
-	var out []string
-	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
 
 // openStorage opens a --storage value (a directory, mem:// or s3://…)

@@ -28,10 +28,10 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "say what would be removed, and remove nothing")
 	force := fs.Bool("force", false, "remove even versions that served requests in the last 30 days, or that an alias holds (the alias goes too)")
 	wait := fs.Bool("wait", false, "wait for another publisher's lock instead of failing")
-	storageURL := fs.storageFlag("dist", "the `storage` that holds the library")
+	storageURL := fs.StorageFlag("dist", "the `storage` that holds the library")
 	var pg purgeFlags
 	pg.register(fs, storageURL)
-	pos, err := fs.parse(args, 1, 1, "need one NAME (with --prereleases --older-than) or NAME@VERSION")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one NAME (with --prereleases --older-than) or NAME@VERSION")
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 			library = ""
 		}
 		if !*prereleases || *olderThan == "" {
-			return fs.usageError("name a version (NAME@VERSION), or pass --prereleases and --older-than")
+			return fs.UsageError("name a version (NAME@VERSION), or pass --prereleases and --older-than")
 		}
 	}
 	st, tree, err := openStorage(ctx, e, *storageURL, library)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
@@ -39,19 +40,19 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "publish", "DIR --version X [flags]", publishExamples)
 	ver := fs.String("version", "", "the `version` to publish (required)")
 	name := fs.String("name", "", "publish into the library of this `name` (npm's name rules; default: the root library)")
-	var exclude stringList
+	var exclude settings.StringList
 	fs.Var(&exclude, "exclude", "leave out files and directories matching this `glob` (a name, or a path with /; repeatable); node_modules is always left out")
-	storageURL := fs.storageFlag("dist", "publish into this `storage`")
+	storageURL := fs.StorageFlag("dist", "publish into this `storage`")
 	var pf publishFlags
 	pf.register(fs)
 	var pg purgeFlags
 	pg.register(fs, storageURL)
-	pos, err := fs.parse(args, 1, 1, "need one DIR and --version")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one DIR and --version")
 	if err != nil {
 		return err
 	}
 	if *ver == "" {
-		return fs.usageError("need one DIR and --version")
+		return fs.UsageError("need one DIR and --version")
 	}
 	v, err := versioning.Parse(*ver)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
@@ -22,20 +23,20 @@ const purgeMargin = 500 * time.Millisecond
 // purgeFlags are --purge and --purge-after, for build, publish, add and
 // serve.
 type purgeFlags struct {
-	urls    stringList
+	urls    settings.StringList
 	after   time.Duration
-	private stringList
+	private settings.StringList
 }
 
 // register adds the flags; the default of --purge-after follows the
 // storage's kind, as serve's --refresh does: 2.5 s, or 10.5 s on S3.
-func (p *purgeFlags) register(fs *settings, storageURL *string) {
+func (p *purgeFlags) register(fs *settings.Set, storageURL *string) {
 	fs.Var(&p.urls, "purge", "tell this edge when an alias moves: http(s)://host:port (PURGE), xkey+http(s)://host:port (Varnish xkey), webhook+https://…, cloudflare://ZONE, fastly://SERVICE, cloudfront://DISTRIBUTION (repeatable; docs/deploy.md)")
 	fs.Var(&p.private, "private", "the libraries serve keeps private (serve --private): never named in a purge, and never cached at an edge (repeatable)")
 	fs.DurationVar(&p.after, "purge-after", server.DefaultRefresh+purgeMargin, "wait this long after publishing before purging: the replicas' --refresh and a margin, so the edge refills from replicas that all serve the new alias")
-	fs.derive(func() error {
+	fs.Derive(func() error {
 		if storage.KindOf(*storageURL) == storage.S3 {
-			fs.setDerived("purge-after", (10*time.Second + purgeMargin).String(), "on S3 the replicas refresh every 10s")
+			fs.SetDerived("purge-after", (10*time.Second + purgeMargin).String(), "on S3 the replicas refresh every 10s")
 		}
 		return nil
 	})
@@ -99,16 +100,16 @@ const purgeExamples = `  cdnserve purge pusher@2.2 --purge xkey+http://127.0.0.1
 // library's moving responses.
 func runPurge(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "purge", "NAME@ALIAS --purge URL [flags]", purgeExamples)
-	storageURL := fs.storageFlag("dist", "the `storage` that holds the alias")
+	storageURL := fs.StorageFlag("dist", "the `storage` that holds the alias")
 	var pf purgeFlags
 	pf.register(fs, storageURL)
-	pos, err := fs.parse(args, 1, 1, "need one NAME@ALIAS (@ALIAS for the root library)")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one NAME@ALIAS (@ALIAS for the root library)")
 	if err != nil {
 		return err
 	}
 	i := strings.LastIndexByte(pos[0], '@')
 	if i < 0 {
-		return fs.usageError("need NAME@ALIAS, such as pusher@2.2 (@2.2 for the root library)")
+		return fs.UsageError("need NAME@ALIAS, such as pusher@2.2 (@2.2 for the root library)")
 	}
 	library, alias := pos[0][:i], pos[0][i+1:]
 	if !versioning.IsAliasName(alias) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
 	"github.com/cdnserve/cdnserve/purge"
@@ -35,7 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var cfg server.Config
 	var listen server.ListenOptions
 	var logFormat string
-	storageURL := fs.storageFlag("", "serve this `storage` (default ./dist, or the embedded demo in memory when that holds no published version)")
+	storageURL := fs.StorageFlag("", "serve this `storage` (default ./dist, or the embedded demo in memory when that holds no published version)")
 	fs.StringVar(&listen.Addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
 	fs.StringVar(&listen.TLSAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
 	fs.StringVar(&listen.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
@@ -54,7 +55,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&listen.WriteTimeout, "write-timeout", 10*time.Minute, "longest time to send one response (sized for big files on slow links)")
 	fs.DurationVar(&listen.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may finish after SIGINT or SIGTERM")
 	npmMirror := fs.Bool("npm-mirror", false, "fetch npm packages that storage lacks on their first request, verified, and store them for good (needs --npm-allow)")
-	var npmAllow stringList
+	var npmAllow settings.StringList
 	fs.Var(&npmAllow, "npm-allow", "an npm package `pattern` the mirror may fetch: a name, or a glob such as '@corp/*' (repeatable)")
 	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
 	var nf npmFlags
@@ -62,23 +63,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.GoneFor, "gone-for", 7*24*time.Hour, "how long a removed exact version answers 410 Gone before 404 (cdnserve prune)")
 	fs.DurationVar(&cfg.StatsFlush, "stats-flush", time.Minute, "how often this replica writes its usage counts into the tree's daily stats files (and once more on shutdown)")
 	cacheTags := fs.Bool("cache-tags", true, "send Surrogate-Key and Cache-Tag headers, which edges purge by")
-	var private stringList
+	var private settings.StringList
 	fs.Var(&private, "private", "make the libraries matching this `pattern` private ('@corp/*', 'internal-sdk'; '-' for the root library; repeatable): they need a token or a signed URL")
 	tokensFile := fs.String("tokens", "", "`file` of the bearer tokens' SHA-256 hashes, with the libraries each opens (cdnserve token create)")
 	keysFile := fs.String("url-signing-keys", "", "`file` of URL-signing keys, one \"KID SECRET\" a line (cdnserve sign)")
-	var purgeURLs stringList
+	var purgeURLs settings.StringList
 	fs.Var(&purgeURLs, "purge", "tell this edge when this replica sees an alias move, after --refresh and a margin (repeatable; the schemes of build --purge)")
-	fs.derive(func() error {
+	fs.Derive(func() error {
 		if *storageURL == "" {
 			spec, why := defaultServeStorage(e)
-			fs.setDerived("storage", spec, why)
+			fs.SetDerived("storage", spec, why)
 		}
 		if storage.KindOf(*storageURL) == storage.S3 {
-			fs.setDerived("refresh", "10s", "on S3, each refresh lists the bucket")
+			fs.SetDerived("refresh", "10s", "on S3, each refresh lists the bucket")
 		}
 		return nil
 	})
-	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
 	if err := listen.Validate(); err != nil {
@@ -113,7 +114,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.Logger = logger
 	cfg.CacheBytes = int64(*cacheMB) << 20
-	cfg.CORSOrigins = splitList(*corsOrigins)
+	cfg.CORSOrigins = settings.SplitList(*corsOrigins)
 	st, demoVersions, err := openServeStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err

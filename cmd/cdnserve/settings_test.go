@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cdnserve/cdnserve/internal/settings"
 )
 
 // cliEnv runs one command line in-process with an environment.
@@ -64,7 +66,7 @@ func TestEveryFlagFromEnvAndConfig(t *testing.T) {
 				if v == "" {
 					v = "x"
 				}
-				key := envName(name)
+				key := settings.EnvName(name)
 				_, src := printConfig(t, seed, map[string]string{key: v}, base...)
 				if src[name] != "env "+key {
 					t.Errorf("%s --%s from %s: source %q", c.name, name, key, src[name])

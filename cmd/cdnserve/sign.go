@@ -21,7 +21,7 @@ func runSign(_ context.Context, e *env, args []string) error {
 	keysFile := fs.String("url-signing-keys", "keys", "the keys `file`; the last key signs")
 	kid := fs.String("kid", "", "sign with this key id instead of the newest")
 	publicURL := fs.String("public-url", "", "print the URL with this base (https://cdn.example.com/); default: the path alone")
-	pos, err := fs.parse(args, 1, 1, "need one PATH")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one PATH")
 	if err != nil {
 		return err
 	}

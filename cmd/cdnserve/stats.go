@@ -20,9 +20,9 @@ const statsExamples = `  cdnserve stats pusher                 # requests and by
 func runStats(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "stats", "NAME [flags]", statsExamples)
 	since := fs.String("since", "30d", "how far back: 30d, 7d, 12h")
-	storageURL := fs.storageFlag("dist", "the `storage` that holds the tree")
+	storageURL := fs.StorageFlag("dist", "the `storage` that holds the tree")
 	asJSON := fs.Bool("json", false, "print JSON, as /-/stats does")
-	pos, err := fs.parse(args, 1, 1, "need one library NAME (- for the root library)")
+	pos, err := fs.ParseArgs(args, 1, 1, "need one library NAME (- for the root library)")
 	if err != nil {
 		return err
 	}

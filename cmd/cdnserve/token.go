@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/internal/settings"
 )
 
 const tokenExamples = `  cdnserve token create --library '@corp/*' --expires 90d          # prints the token once; appends its hash to ./tokens
@@ -19,20 +20,20 @@ const tokenExamples = `  cdnserve token create --library '@corp/*' --expires 90d
 // appends only its SHA-256 to the tokens file.
 func runToken(_ context.Context, e *env, args []string) error {
 	fs := newSettings(e, "token", "create --library PATTERN [flags]", tokenExamples)
-	var libs stringList
+	var libs settings.StringList
 	fs.Var(&libs, "library", "a library `pattern` the token opens ('@corp/*', 'internal-sdk'; '-' for the root library; repeatable; required)")
 	expires := fs.String("expires", "", "how long the token works: 90d, 12h (default: until it is removed from the file)")
 	file := fs.String("tokens", "tokens", "the tokens `file` to append the hash to")
 	note := fs.String("note", "", "a note kept with the hash: who has the token")
-	pos, err := fs.parse(args, 1, 1, "need: token create --library PATTERN")
+	pos, err := fs.ParseArgs(args, 1, 1, "need: token create --library PATTERN")
 	if err != nil {
 		return err
 	}
 	if pos[0] != "create" {
-		return fs.usageError("unknown token command " + strconv.Quote(pos[0]) + ": the one there is, is create")
+		return fs.UsageError("unknown token command " + strconv.Quote(pos[0]) + ": the one there is, is create")
 	}
 	if len(libs) == 0 {
-		return fs.usageError("need at least one --library")
+		return fs.UsageError("need at least one --library")
 	}
 	if err := access.CheckPatterns("--library", libs); err != nil {
 		return err

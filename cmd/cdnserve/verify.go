@@ -17,18 +17,18 @@ const verifyExamples = `  cdnserve verify              # checks ./dist: the root
 func runVerify(ctx context.Context, e *env, args []string) error {
 	fs := newSettings(e, "verify", "[STORAGE] [flags]", verifyExamples)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	storageURL := fs.storageFlag("dist", "verify this `storage`")
-	fs.derive(func() error {
-		if len(fs.pos) == 0 {
+	storageURL := fs.StorageFlag("dist", "verify this `storage`")
+	fs.Derive(func() error {
+		pos := fs.Positional()
+		if len(pos) == 0 {
 			return nil
 		}
-		if !fs.isDefault("storage") {
-			return fmt.Errorf("verify %s and --storage (%s) both given: STORAGE is a shorthand for --storage; give one", fs.pos[0], fs.src["storage"])
+		if !fs.IsDefault("storage") {
+			return fmt.Errorf("verify %s and --storage (%s) both given: STORAGE is a shorthand for --storage; give one", pos[0], fs.Source("storage"))
 		}
-		*storageURL, fs.src["storage"] = fs.pos[0], "argument"
-		return nil
+		return fs.SetFrom("storage", pos[0], "argument")
 	})
-	if _, err := fs.parse(args, 0, 1, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 1, ""); err != nil {
 		return err
 	}
 	st, tree, err := openStorage(ctx, e, *storageURL, "")

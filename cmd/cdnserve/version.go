@@ -47,7 +47,7 @@ const versionExamples = `  cdnserve version
 
 func runVersion(_ context.Context, e *env, args []string) error {
 	fs := newSettings(e, "version", "", versionExamples)
-	if _, err := fs.parse(args, 0, 0, ""); err != nil {
+	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "cdnserve %s\ncommit %s\n%s %s/%s\n", toolVersion(), toolCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
