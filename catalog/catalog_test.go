@@ -140,4 +140,20 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("^1 after the publish = %q, want 1.0.1", got)
 		}
 	})
+	t.Run("the documents", func(t *testing.T) {
+		vl := lib.VersionList()
+		if !slices.Equal(vl.Versions, []string{"2.0.0-rc.1", "1.0.1", "1.0.0"}) || vl.Aliases["1.0"] != "1.0.1" || vl.Latest != "1.0.1" {
+			t.Errorf("VersionList = %+v", vl)
+		}
+		if sum := lib.Summary(); sum.Latest != "1.0.1" || sum.Aliases["1.0"] != "1.0.1" || len(sum.Aliases) != 1 {
+			t.Errorf("Summary = %+v", sum)
+		}
+		if name, version, alias, _ := c.Newest(); name != "" || version != "1.0.1" || alias != "1.0" {
+			t.Errorf("Newest = %q %q %q", name, version, alias)
+		}
+		v, _ := lib.Get("1.0")
+		if m := v.Meta(); m.Version != "1.0.1" || m.Dir != "1.0" || m.AliasOf != "1.0.1" {
+			t.Errorf("Meta = %+v", m)
+		}
+	})
 }

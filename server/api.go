@@ -9,29 +9,10 @@ import (
 
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/layout"
-	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cdnserve/cdnserve/catalog"
 )
-
-// meta is the /-/meta/<version> document: the version's files with their
-// sizes, types and SRI strings, from its integrity manifest.
-type meta struct {
-	Library    string                `json:"library,omitempty"`
-	Version    string                `json:"version"`
-	Dir        string                `json:"dir"`
-	AliasOf    string                `json:"alias_of,omitempty"`
-	Files      []layout.ManifestFile `json:"files"`
-	Provenance layout.Provenance     `json:"provenance"`
-	// Deprecated is set for a deprecated version: its message and since
-	// when (the Go loader reports it).
-	Deprecated *catalog.Deprecation `json:"deprecated,omitempty"`
-}
-
-func metaOf(v *version) meta {
-	return meta{Library: v.Lib.Name(), Version: v.Exact, Dir: v.Name, AliasOf: v.Manifest.AliasOf, Files: v.Manifest.Files, Provenance: v.Manifest.Provenance}
-}
 
 // libraryOf finds the library an Echo route names, for /-/versions/<name>
 // and /-/meta/<name>/<version>, and records it for the metrics. On
@@ -102,37 +83,11 @@ func (s *Server) handleMeta(c echo.Context) error {
 	s.setTags(c.Response().Header(), v.tags)
 	if d := lib.Deprecated(v.Exact); d != nil {
 		s.deprecationHeaders(c.Response().Header(), v, "")
-		m := metaOf(v)
+		m := v.Meta()
 		m.Deprecated = d
 		return c.JSON(http.StatusOK, m)
 	}
 	return c.JSONBlob(http.StatusOK, v.meta)
-}
-
-// versionsDoc is the /-/versions document of one library.
-type versionsDoc struct {
-	Library  string            `json:"library,omitempty"`
-	Versions []string          `json:"versions"`
-	Aliases  map[string]string `json:"aliases"`
-	Latest   string            `json:"latest,omitempty"`
-}
-
-// versionsOf lists a library's published versions (newest first), each
-// alias with the version it holds, and latest.
-func versionsOf(lib *store) versionsDoc {
-	doc := versionsDoc{Library: lib.Name(), Versions: []string{}, Aliases: map[string]string{}}
-	aliases := map[string]bool{}
-	for _, v := range lib.Servable() {
-		doc.Versions = append(doc.Versions, v.Original())
-		aliases[versioning.AliasDir(v)] = true
-	}
-	for name := range aliases {
-		if a, err := getVersion(lib, name); err == nil && a.Alias {
-			doc.Aliases[name] = a.Exact
-		}
-	}
-	doc.Latest, _ = lib.Resolve("latest")
-	return doc
 }
 
 // handleVersions serves /-/versions (the root library) and
@@ -145,14 +100,7 @@ func (s *Server) handleVersions(c echo.Context) error {
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.alias
 	s.setTags(c.Response().Header(), libraryTags(lib.Name()))
-	return c.JSON(http.StatusOK, versionsOf(lib))
-}
-
-// libraryDoc is one library in /-/libraries.
-type libraryDoc struct {
-	Name    string            `json:"name"`
-	Latest  string            `json:"latest,omitempty"`
-	Aliases map[string]string `json:"aliases"`
+	return c.JSON(http.StatusOK, lib.VersionList())
 }
 
 // handleLibraries serves /-/libraries: every named library, sorted, with
@@ -171,17 +119,17 @@ func (s *Server) handleLibraries(c echo.Context) error {
 		return c.JSONBlob(http.StatusOK, doc)
 	}
 	doc := struct {
-		Root      *libraryDoc  `json:"root,omitempty"`
-		Libraries []libraryDoc `json:"libraries"`
-	}{Libraries: []libraryDoc{}}
+		Root      *catalog.Summary  `json:"root,omitempty"`
+		Libraries []catalog.Summary `json:"libraries"`
+	}{Libraries: []catalog.Summary{}}
 	visible := s.visible(r)
 	if len(s.cat.Root().Versions()) > 0 && visible("") {
-		root := summarize(s.cat.Root())
+		root := s.cat.Root().Summary()
 		doc.Root = &root
 	}
 	for _, name := range s.cat.Libraries() {
 		if lib := s.cat.Loaded(name); lib != nil && len(lib.Versions()) > 0 && visible(name) {
-			doc.Libraries = append(doc.Libraries, summarize(lib))
+			doc.Libraries = append(doc.Libraries, lib.Summary())
 		}
 	}
 	body, _ := json.Marshal(doc) // plain data: cannot fail
@@ -197,60 +145,10 @@ func (s *Server) handleLibraries(c echo.Context) error {
 // key can be (those start with a library name).
 const librariesKey = "\x00/-/libraries"
 
-// summarize is a library's entry in /-/libraries: its latest version and
-// the aliases of its major.minor lines.
-func summarize(lib *store) libraryDoc {
-	doc := libraryDoc{Name: lib.Name(), Aliases: map[string]string{}}
-	doc.Latest, _ = lib.Resolve("latest")
-	seen := map[string]bool{}
-	for _, v := range lib.Versions() {
-		name := versioning.AliasDir(v)
-		if seen[name] || versioning.IsPrerelease(v) {
-			continue
-		}
-		seen[name] = true
-		if a, err := getVersion(lib, name); err == nil && a.Alias {
-			doc.Aliases[name] = a.Exact
-		}
-	}
-	return doc
-}
-
 // Newest returns the library whose versions a start-up message should
-// show (the root library when it has any version, or else the first
-// named library that has one), its newest stable version (or its newest
-// version, when none is stable), the alias that holds it, if any, and
-// its files. All are empty when nothing is published.
-func (s *Server) Newest() (library, version, alias string, files []string) {
-	lib := s.cat.Root()
-	for _, name := range s.cat.Libraries() {
-		if len(lib.Versions()) > 0 {
-			break
-		}
-		if l := s.cat.Loaded(name); l != nil {
-			lib = l
-		}
-	}
-	version, err := lib.Resolve("latest")
-	if err != nil {
-		if vs := lib.Versions(); len(vs) > 0 {
-			version = vs[0].Original()
-		}
-	}
-	v, err := getVersion(lib, version)
-	if err != nil {
-		return "", "", "", nil
-	}
-	if sv, err := versioning.Parse(version); err == nil {
-		if a, err := getVersion(lib, versioning.AliasDir(sv)); err == nil && a.Exact == version {
-			alias = a.Name
-		}
-	}
-	for _, f := range v.Manifest.Files {
-		files = append(files, f.Path)
-	}
-	return lib.Name(), version, alias, files
-}
+// show, its newest stable version, its alias and its files
+// (catalog.Catalog.Newest).
+func (s *Server) Newest() (library, version, alias string, files []string) { return s.cat.Newest() }
 
 func (s *Server) handleHealthz(c echo.Context) error {
 	setKind(c, kindHealth)

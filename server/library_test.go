@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cdnserve/cdnserve/catalog"
 )
 
 // librariesFixture is one dist root with the root library (1.7.1, 2.2.3)
@@ -129,8 +131,8 @@ func TestLibraryEndpoints(t *testing.T) {
 	}
 
 	var libs struct {
-		Root      *libraryDoc  `json:"root"`
-		Libraries []libraryDoc `json:"libraries"`
+		Root      *catalog.Summary  `json:"root"`
+		Libraries []catalog.Summary `json:"libraries"`
 	}
 	getJSON("/-/libraries", &libs)
 	got, _ := json.Marshal(libs)
@@ -146,7 +148,7 @@ func TestLibraryEndpoints(t *testing.T) {
 		"/@corp/widgets/-/versions": `{"library":"@corp/widgets","versions":["1.0.0"],"aliases":{"1.0":"1.0.0"},"latest":"1.0.0"}`,
 		"/-/versions":               `{"versions":["2.2.3","1.7.1"],"aliases":{"1.7":"1.7.1","2.2":"2.2.3"},"latest":"2.2.3"}`,
 	} {
-		var doc versionsDoc
+		var doc catalog.VersionList
 		getJSON(path, &doc)
 		if got, _ := json.Marshal(doc); string(got) != want {
 			t.Errorf("%s:\n%s\nwant\n%s", path, got, want)
@@ -167,7 +169,7 @@ func TestLibraryEndpoints(t *testing.T) {
 		"/-/versions/nosuch":           "404",
 		"/-/versions/@corp":            "404",
 	} {
-		var m meta
+		var m catalog.Meta
 		resp := getJSON(path, &m)
 		got := ""
 		switch resp.StatusCode {

@@ -107,6 +107,6 @@ func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
 		}
 		v.files[mf.Path] = content.NewFile(dir, mf)
 	}
-	v.meta, _ = json.Marshal(metaOf(v))
+	v.meta, _ = json.Marshal(v.Meta())
 	return v
 }
