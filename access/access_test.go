@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,9 +30,11 @@ func TestBearer(t *testing.T) {
 		{"A", "@corp/ui", Denied},
 		{strings.Repeat("a", 10000), "@corp/ui", Denied},
 	} {
-		if got, _ := p.Bearer(tc.token, tc.lib); got != tc.want {
-			t.Errorf("Bearer(%.10q, %q) = %d, want %d", tc.token, tc.lib, got, tc.want)
-		}
+		t.Run(fmt.Sprintf("%.10s %s", tc.token, tc.lib), func(t *testing.T) {
+			if got, _ := p.Bearer(tc.token, tc.lib); got != tc.want {
+				t.Errorf("Bearer(%.10q, %q) = %d, want %d", tc.token, tc.lib, got, tc.want)
+			}
+		})
 	}
 	if !p.IsPrivate("") || !p.IsPrivate("@corp/ui") || p.IsPrivate("pusher") || (*Policy)(nil).IsPrivate("x") {
 		t.Error("IsPrivate")

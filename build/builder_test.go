@@ -404,15 +404,17 @@ func TestBuildVendoredCopyAndTargets(t *testing.T) {
 		{"version: 1.0.0\nfiles:\n  - from: c.js\n", "files[0]: c.js:1:1: Transforming const"},
 		{"version: 1.0.0\nfiles:\n  - from: c.js\n", "set files[0].target to a newer target such as es2015"},
 	} {
-		m, err := Decode("cdnserve.yaml", []byte(tc.manifest))
-		if err == nil {
-			fs := afero.NewMemMapFs()
-			afero.WriteFile(fs, "a.js", []byte("var a;\n"), 0o644)
-			afero.WriteFile(fs, "c.js", []byte("const c = 1;\n"), 0o644)
-			_, err = Build(context.Background(), Options{Manifest: m, Src: fs})
-		}
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: %v, want %q", tc.manifest, err, tc.want)
-		}
+		t.Run(tc.manifest, func(t *testing.T) {
+			m, err := Decode("cdnserve.yaml", []byte(tc.manifest))
+			if err == nil {
+				fs := afero.NewMemMapFs()
+				afero.WriteFile(fs, "a.js", []byte("var a;\n"), 0o644)
+				afero.WriteFile(fs, "c.js", []byte("const c = 1;\n"), 0o644)
+				_, err = Build(context.Background(), Options{Manifest: m, Src: fs})
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%q: %v, want %q", tc.manifest, err, tc.want)
+			}
+		})
 	}
 }

@@ -55,10 +55,12 @@ func TestSplitSidecar(t *testing.T) {
 		{"app.js.br", "app.js", "br"}, {"sub/s.css.gz", "sub/s.css", "gzip"},
 		{"logo.png.gz", "", ""}, {"app.js", "", ""}, {"data.gz", "", ""},
 	} {
-		base, enc, ok := SplitSidecar(tc.name)
-		if base != tc.base || enc.Name != tc.enc || ok != (tc.base != "") {
-			t.Errorf("SplitSidecar(%q) = %q, %q, %v", tc.name, base, enc.Name, ok)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			base, enc, ok := SplitSidecar(tc.name)
+			if base != tc.base || enc.Name != tc.enc || ok != (tc.base != "") {
+				t.Errorf("SplitSidecar(%q) = %q, %q, %v", tc.name, base, enc.Name, ok)
+			}
+		})
 	}
 }
 
@@ -170,13 +172,15 @@ func TestCheckLibraryName(t *testing.T) {
 		{"vue", ""},
 		{"v", ""},
 	} {
-		err := CheckLibraryName(tc.name)
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("CheckLibraryName(%q) = %v, want nil", tc.name, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("CheckLibraryName(%q) = %v, want an error with %q", tc.name, err, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckLibraryName(tc.name)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("CheckLibraryName(%q) = %v, want nil", tc.name, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("CheckLibraryName(%q) = %v, want an error with %q", tc.name, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -191,10 +195,12 @@ func TestSplitLibrary(t *testing.T) {
 		{"@corp/UI/1.0.0/ui.css", "", "@corp/UI/1.0.0/ui.css"},
 		{"pusher", "pusher", ""},
 	} {
-		lib, rest := SplitLibrary(tc.p)
-		if lib != tc.lib || rest != tc.rest {
-			t.Errorf("SplitLibrary(%q) = %q, %q; want %q, %q", tc.p, lib, rest, tc.lib, tc.rest)
-		}
+		t.Run(tc.p, func(t *testing.T) {
+			lib, rest := SplitLibrary(tc.p)
+			if lib != tc.lib || rest != tc.rest {
+				t.Errorf("SplitLibrary(%q) = %q, %q; want %q, %q", tc.p, lib, rest, tc.lib, tc.rest)
+			}
+		})
 	}
 	if got := LibraryDir("dist", ""); got != "dist" {
 		t.Errorf(`LibraryDir("dist", "") = %q`, got)

@@ -81,17 +81,19 @@ func TestMirrorFetchesAndKeeps(t *testing.T) {
 		{"/" + other + "@1/a.js", "404"},
 		{"/" + other + "/1.0.0/a.js", "404"},
 	} {
-		status, loc, body := m.get(t, tc.path)
-		got := strings.TrimSpace(strconv.Itoa(status) + " " + loc)
-		if status == 200 {
-			got = "200 " + body
-		}
-		if status == 404 {
-			got = "404"
-		}
-		if got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			status, loc, body := m.get(t, tc.path)
+			got := strings.TrimSpace(strconv.Itoa(status) + " " + loc)
+			if status == 200 {
+				got = "200 " + body
+			}
+			if status == 404 {
+				got = "404"
+			}
+			if got != tc.want {
+				t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
+			}
+		})
 	}
 	if _, docs := m.proxy.Counts(); strings.Contains(strings.Join(m.proxy.WithToken(), " "), other) || docs == 0 {
 		t.Errorf("proxy saw %d documents", docs)
@@ -162,9 +164,11 @@ func TestMirrorStaleIfError(t *testing.T) {
 		{"/" + name + "/1.0.0/" + min, 502, ""}, // a version never fetched
 		{"/" + never + "@1/a.js", 502, ""},
 	} {
-		if status, loc, body := m.get(t, tc.path); status != tc.want || loc != tc.loc {
-			t.Errorf("%s: %d %q %s, want %d %q", tc.path, status, loc, body, tc.want, tc.loc)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			if status, loc, body := m.get(t, tc.path); status != tc.want || loc != tc.loc {
+				t.Errorf("%s: %d %q %s, want %d %q", tc.path, status, loc, body, tc.want, tc.loc)
+			}
+		})
 	}
 	_, _, body := m.get(t, "/"+never+"@1/a.js")
 	if !strings.Contains(body, "fetching "+never+" from the registry failed; nothing of it is stored yet") || strings.Contains(body, "127.0.0.1") {

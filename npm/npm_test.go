@@ -42,9 +42,11 @@ registry = https://project-registry.example
 		{c.tokenFor("https://user-registry.example/x"), "user-secret"},
 		{c.tokenFor("https://other.example/x"), ""},
 	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
+		t.Run(tc.got, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
 	}
 	if s := c.String(); strings.Contains(s, "secret") || !strings.Contains(s, "//corp.example/npm/:_authToken=(redacted)") {
 		t.Errorf("String() = %s", s)
@@ -70,14 +72,16 @@ func TestParseSpec(t *testing.T) {
 		{"npm:a@1.0.0/../x", "", "clean path"},
 		{"npm:Upper@1", "", "capital"},
 	} {
-		s, err := ParseSpec(tc.in)
-		got := s.Name + "|" + s.Range + "|" + s.Path
-		switch {
-		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
-			t.Errorf("ParseSpec(%q) = %q, %v; want an error with %q", tc.in, got, err, tc.err)
-		case tc.err == "" && (err != nil || got != tc.want):
-			t.Errorf("ParseSpec(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			s, err := ParseSpec(tc.in)
+			got := s.Name + "|" + s.Range + "|" + s.Path
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("ParseSpec(%q) = %q, %v; want an error with %q", tc.in, got, err, tc.err)
+			case tc.err == "" && (err != nil || got != tc.want):
+				t.Errorf("ParseSpec(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -103,14 +107,16 @@ func TestPick(t *testing.T) {
 		{"1.7.0", ""}, // only with build metadata, which cannot be hosted
 		{"^3", ""},
 	} {
-		v, err := Pick(doc, tc.spec)
-		got := ""
-		if v != nil {
-			got = v.Version
-		}
-		if got != tc.want || (tc.want == "" && !errors.Is(err, ErrNotFound)) {
-			t.Errorf("Pick(%q) = %q, %v; want %q", tc.spec, got, err, tc.want)
-		}
+		t.Run(tc.spec, func(t *testing.T) {
+			v, err := Pick(doc, tc.spec)
+			got := ""
+			if v != nil {
+				got = v.Version
+			}
+			if got != tc.want || (tc.want == "" && !errors.Is(err, ErrNotFound)) {
+				t.Errorf("Pick(%q) = %q, %v; want %q", tc.spec, got, err, tc.want)
+			}
+		})
 	}
 	if _, err := Pick(doc, "not a range!"); err == nil || !strings.Contains(err.Error(), "dist-tags (latest, next)") {
 		t.Errorf("bad spec: %v", err)
@@ -124,11 +130,13 @@ func TestEntryAndLicense(t *testing.T) {
 		{`{"browser":{"./x.js":false},"main":"lib/m.js"}`, "lib/m.js", ""},
 		{`{}`, "", ""},
 	} {
-		var v PackageVersion
-		json.Unmarshal([]byte(tc.json), &v)
-		if v.Entry() != tc.entry || v.LicenseName() != tc.license {
-			t.Errorf("%s: entry %q license %q", tc.json, v.Entry(), v.LicenseName())
-		}
+		t.Run(tc.json, func(t *testing.T) {
+			var v PackageVersion
+			json.Unmarshal([]byte(tc.json), &v)
+			if v.Entry() != tc.entry || v.LicenseName() != tc.license {
+				t.Errorf("%s: entry %q license %q", tc.json, v.Entry(), v.LicenseName())
+			}
+		})
 	}
 }
 
@@ -146,9 +154,11 @@ func TestMatchGlob(t *testing.T) {
 		{"dist/*.js", "dist/sub/a.js", false},
 		{"package.json", "package.json", true},
 	} {
-		if got := MatchGlob(tc.glob, tc.p); got != tc.want {
-			t.Errorf("MatchGlob(%q, %q) = %v", tc.glob, tc.p, got)
-		}
+		t.Run(tc.glob, func(t *testing.T) {
+			if got := MatchGlob(tc.glob, tc.p); got != tc.want {
+				t.Errorf("MatchGlob(%q, %q) = %v", tc.glob, tc.p, got)
+			}
+		})
 	}
 }
 

@@ -140,13 +140,15 @@ window.loadWith = function (cdn, version, suffix) {
 		{cdn.URL + "/pusher/", "2.2.4", ".min", "sockjs.min.js json2.min.js"},
 		{cdn.URL + "/pusher/", "2.2.4", "", "sockjs.js json2.js"},
 	} {
-		got := p.Eval(t, fmt.Sprintf("loadWith(%q, %q, %q)", tc.base, tc.version, tc.suffix))
-		names := strings.Fields(tc.files)
-		root := tc.base + tc.version + "/"
-		want := root + names[0] + " " + root + names[1] + " | function function"
-		if got != want {
-			t.Errorf("%s %s suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.base, tc.version, tc.suffix, got, want, p.Log())
-		}
+		t.Run(tc.base, func(t *testing.T) {
+			got := p.Eval(t, fmt.Sprintf("loadWith(%q, %q, %q)", tc.base, tc.version, tc.suffix))
+			names := strings.Fields(tc.files)
+			root := tc.base + tc.version + "/"
+			want := root + names[0] + " " + root + names[1] + " | function function"
+			if got != want {
+				t.Errorf("%s %s suffix %q: %q\nwant %q\nbrowser log:\n%s", tc.base, tc.version, tc.suffix, got, want, p.Log())
+			}
+		})
 	}
 }
 

@@ -71,9 +71,11 @@ func TestLinksAreNeverServedOrListed(t *testing.T) {
 			{"/9.9.9/pusher.js", 404}, {"/9.9.9/", 404}, {"/-/meta/9.9.9", 404}, {"/9.9.8/pusher.js", 404},
 			{"/2.2.3/json2.js", 500}, {"/2.2.3/pusher.js", 200},
 		} {
-			if resp, body := do(t, "GET", ts.URL+tc.path); resp.StatusCode != tc.code {
-				t.Errorf("GET %s: %d, want %d: %s", tc.path, resp.StatusCode, tc.code, body)
-			}
+			t.Run(tc.path, func(t *testing.T) {
+				if resp, body := do(t, "GET", ts.URL+tc.path); resp.StatusCode != tc.code {
+					t.Errorf("GET %s: %d, want %d: %s", tc.path, resp.StatusCode, tc.code, body)
+				}
+			})
 		}
 		if resp, _ := do(t, "GET", ts.URL+"/latest/pusher.js"); resp.Header.Get("Location") != "/2.2.3/pusher.js" {
 			t.Errorf("/latest/ moved to %q", resp.Header.Get("Location"))
@@ -149,10 +151,12 @@ func TestExactVersionNeverRedirects(t *testing.T) {
 		{"/9.9.9/pusher.js", 404, DefaultNotFoundCacheControl},
 		{"/9.9/pusher.js", 404, DefaultNotFoundCacheControl},
 	} {
-		resp, body := do(t, "GET", ts.URL+tc.path)
-		if resp.StatusCode != tc.code || resp.Header.Get("Location") != "" || resp.Header.Get("Cache-Control") != tc.cache {
-			t.Errorf("GET %s: %d Location %q Cache-Control %q, want %d %q: %s", tc.path, resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Cache-Control"), tc.code, tc.cache, body)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := do(t, "GET", ts.URL+tc.path)
+			if resp.StatusCode != tc.code || resp.Header.Get("Location") != "" || resp.Header.Get("Cache-Control") != tc.cache {
+				t.Errorf("GET %s: %d Location %q Cache-Control %q, want %d %q: %s", tc.path, resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Cache-Control"), tc.code, tc.cache, body)
+			}
+		})
 	}
 	// ^2.2.0 would be 2.2.5 (unreadable: 503), else 2.2.4 (gone), 2.2.3
 	// (damaged): it resolves past them once 2.2.5 is readable again.
@@ -338,13 +342,15 @@ func TestNotAcceptable(t *testing.T) {
 		{"/2.2.3/pusher.js", "*;q=0, identity", 200},
 		{"/2.2.3/pusher.js", "compress", 200},
 	} {
-		resp, _ := do(t, "GET", ts.URL+tc.path, "Accept-Encoding", tc.ae)
-		if resp.StatusCode != tc.code {
-			t.Errorf("%s with %q: %d, want %d", tc.path, tc.ae, resp.StatusCode, tc.code)
-		}
-		if tc.code == 406 && !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
-			t.Errorf("406 without Vary: Accept-Encoding: %q", resp.Header.Get("Vary"))
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			resp, _ := do(t, "GET", ts.URL+tc.path, "Accept-Encoding", tc.ae)
+			if resp.StatusCode != tc.code {
+				t.Errorf("%s with %q: %d, want %d", tc.path, tc.ae, resp.StatusCode, tc.code)
+			}
+			if tc.code == 406 && !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("406 without Vary: Accept-Encoding: %q", resp.Header.Get("Vary"))
+			}
+		})
 	}
 }
 

@@ -69,10 +69,12 @@ func TestImportMapEndpoint(t *testing.T) {
 		{"lib=widget@1.0.0/nope.mjs", 404, "has no file nope.mjs"},
 		{"lib=2.2.3", 400, "the root library has no name to import by"},
 	} {
-		resp, body := do(t, "GET", ts.URL+"/-/importmap?"+tc.q)
-		if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) {
-			t.Errorf("%s: %d %s", tc.q, resp.StatusCode, body)
-		}
+		t.Run(tc.q, func(t *testing.T) {
+			resp, body := do(t, "GET", ts.URL+"/-/importmap?"+tc.q)
+			if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) {
+				t.Errorf("%s: %d %s", tc.q, resp.StatusCode, body)
+			}
+		})
 	}
 	// The version page of an ES-module library shows its import map.
 	_, page := do(t, "GET", ts.URL+"/widget/1.1.0/")

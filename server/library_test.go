@@ -206,15 +206,17 @@ func TestLibraryPages(t *testing.T) {
 			`src=&#34;http://` + strings.TrimPrefix(ts.URL, "http://") + `/pusher/2.2.4/pusher.min.js&#34;`, `/pusher/&#34;`, `href="/-/meta/pusher/2.2.4"`, `href="/pusher/2.2.5-rc.1/" rel="prev"`}},
 		{"/@corp/widgets/1.0/", []string{`<h1><a href="/@corp/widgets/">@corp/widgets</a> 1.0</h1>`, `href="/@corp/widgets/1.0.0/"`}},
 	} {
-		resp, body := do(t, "GET", ts.URL+tc.path)
-		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
-			t.Errorf("%s: %d %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"))
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(string(body), w) {
-				t.Errorf("%s lacks %q", tc.path, w)
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := do(t, "GET", ts.URL+tc.path)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Errorf("%s: %d %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
-		}
+			for _, w := range tc.want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("%s lacks %q", tc.path, w)
+				}
+			}
+		})
 	}
 	// A missing version of a library, asked for by a browser, lists that
 	// library's versions and links into it.

@@ -91,11 +91,13 @@ func TestBrowserLoader(t *testing.T) {
 		{`{cdn_http: "http://127.0.0.1:9/", mirrors: ["` + cdn.URL + `/"], version: "2.2.3", suffix: ".min", timeout: 2000}`,
 			"sockjs:ok json2:ok | /2.2.3/sockjs.min.js sri anonymous ; /2.2.3/json2.min.js sri anonymous"},
 	} {
-		p.Eval(t, `document.querySelectorAll("script[integrity]").forEach(function (s) { if (s.src.indexOf("/-/loader.js") < 0) s.remove(); }); "cleared"`)
-		got := p.Eval(t, "loadWith("+tc.options+`, ["sockjs", "json2"])`)
-		if got != tc.want {
-			t.Errorf("%s:\n got %q\nwant %q\n%s", tc.options, got, tc.want, p.Log())
-		}
+		t.Run(tc.options, func(t *testing.T) {
+			p.Eval(t, `document.querySelectorAll("script[integrity]").forEach(function (s) { if (s.src.indexOf("/-/loader.js") < 0) s.remove(); }); "cleared"`)
+			got := p.Eval(t, "loadWith("+tc.options+`, ["sockjs", "json2"])`)
+			if got != tc.want {
+				t.Errorf("%s:\n got %q\nwant %q\n%s", tc.options, got, tc.want, p.Log())
+			}
+		})
 	}
 	if got := p.Eval(t, `loadWith({cdn_http: "`+cdn.URL+`/", version: "2.2.3", suffix: ".min"}, ["nope"]).then(function (r) { return r.split(" | ")[0]; })`); got != "nope:cdnserve: version 2.2.3 has no file nope.min.js" {
 		t.Errorf("a file the version lacks: %q", got)

@@ -246,17 +246,19 @@ func TestBrowserSignedURL(t *testing.T) {
 		{cdn.URL + signed("/@corp/widgets/1.0.0/pusher.min.js", "k2", keyNew, now.Add(time.Hour)), "loaded function"},
 		{cdn.URL + "/@corp/widgets/1.0.0/pusher.min.js", "failed undefined"},
 	} {
-		p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>private</title>
-<script>window.result = new Promise(function (resolve) {
-  var s = document.createElement("script");
-  s.src = "`+tc.src+`";
-  s.onload = function () { resolve("loaded " + typeof window.Pusher); };
-  s.onerror = function () { resolve("failed " + typeof window.Pusher); };
-  document.head.appendChild(s);
-});</script>`)))
-		if got := p.Eval(t, `window.result`); got != tc.want {
-			t.Errorf("%s: %q, want %q\n%s", tc.src, got, tc.want, p.Log())
-		}
+		t.Run(tc.src, func(t *testing.T) {
+			p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>private</title>
+	<script>window.result = new Promise(function (resolve) {
+	  var s = document.createElement("script");
+	  s.src = "`+tc.src+`";
+	  s.onload = function () { resolve("loaded " + typeof window.Pusher); };
+	  s.onerror = function () { resolve("failed " + typeof window.Pusher); };
+	  document.head.appendChild(s);
+	});</script>`)))
+			if got := p.Eval(t, `window.result`); got != tc.want {
+				t.Errorf("%s: %q, want %q\n%s", tc.src, got, tc.want, p.Log())
+			}
+		})
 	}
 	// /-/loader.js takes a function that signs each URL it fetches: here
 	// a map of URLs signed ahead of time, as a page's backend would.
@@ -273,14 +275,16 @@ func TestBrowserSignedURL(t *testing.T) {
 		// unsigned: the manifest is the one the page already holds; the script is refused
 		{`function (u) { return u; }`, "cdnserve: " + cdn.URL + "/@corp/widgets/1.0.0/sockjs.min.js failed to load or failed its integrity check"},
 	} {
-		got := p.Eval(t, `new Promise(function (resolve) {
-  delete window.SockJS;
-  new DependencyLoader({cdn_http: "`+cdn.URL+`/", library: "@corp/widgets", version: "1.0.0", suffix: ".min", sign: `+tc.sign+`})
-    .load("sockjs", {}, function (err) { resolve(err ? err.message : "ok " + typeof SockJS); });
-})`)
-		if got != tc.want {
-			t.Errorf("sign %s: %q, want %q\n%s", tc.sign, got, tc.want, p.Log())
-		}
+		t.Run(tc.sign, func(t *testing.T) {
+			got := p.Eval(t, `new Promise(function (resolve) {
+	  delete window.SockJS;
+	  new DependencyLoader({cdn_http: "`+cdn.URL+`/", library: "@corp/widgets", version: "1.0.0", suffix: ".min", sign: `+tc.sign+`})
+	    .load("sockjs", {}, function (err) { resolve(err ? err.message : "ok " + typeof SockJS); });
+	})`)
+			if got != tc.want {
+				t.Errorf("sign %s: %q, want %q\n%s", tc.sign, got, tc.want, p.Log())
+			}
+		})
 	}
 }
 
@@ -301,13 +305,15 @@ func TestPrivateRootLibrary(t *testing.T) {
 		{"/2.2.3/pusher.js", false, 401}, {"/2.2.3/pusher.js", true, 200}, {"/latest/pusher.js", false, 401},
 		{"/-/versions", false, 401}, {"/-/meta/2.2.3", true, 200}, {"/pusher/2.2.4/pusher.js", false, 200},
 	} {
-		var h []string
-		if tc.auth {
-			h = []string{"Authorization", "Bearer " + goodToken}
-		}
-		if r, _ := do(t, "GET", ts.URL+tc.path, h...); r.StatusCode != tc.want {
-			t.Errorf("%s (token %v): %d, want %d", tc.path, tc.auth, r.StatusCode, tc.want)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			var h []string
+			if tc.auth {
+				h = []string{"Authorization", "Bearer " + goodToken}
+			}
+			if r, _ := do(t, "GET", ts.URL+tc.path, h...); r.StatusCode != tc.want {
+				t.Errorf("%s (token %v): %d, want %d", tc.path, tc.auth, r.StatusCode, tc.want)
+			}
+		})
 	}
 	if _, body := do(t, "GET", ts.URL+"/"); strings.Contains(string(body), "2.2.3") || !strings.Contains(string(body), "pusher") {
 		t.Errorf("/ shows the private root library's versions")

@@ -33,14 +33,16 @@ func TestCacheTags(t *testing.T) {
 		{"/-/meta/pusher/2.2", "pusher pusher@2.2.4 pusher@2.2"},
 		{"/-/meta/@corp/widgets/latest", "@corp/widgets @corp/widgets@latest @corp/widgets@*"},
 	} {
-		resp, _ := do(t, "GET", ts.URL+tc.path)
-		sk, ct := resp.Header.Get("Surrogate-Key"), resp.Header.Get("Cache-Tag")
-		if sk != tc.want || ct != strings.ReplaceAll(tc.want, " ", ",") {
-			t.Errorf("%s (%d): Surrogate-Key %q Cache-Tag %q, want %q", tc.path, resp.StatusCode, sk, ct, tc.want)
-		}
-		if len(sk) > 512 {
-			t.Errorf("%s: %d bytes of tags", tc.path, len(sk))
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			resp, _ := do(t, "GET", ts.URL+tc.path)
+			sk, ct := resp.Header.Get("Surrogate-Key"), resp.Header.Get("Cache-Tag")
+			if sk != tc.want || ct != strings.ReplaceAll(tc.want, " ", ",") {
+				t.Errorf("%s (%d): Surrogate-Key %q Cache-Tag %q, want %q", tc.path, resp.StatusCode, sk, ct, tc.want)
+			}
+			if len(sk) > 512 {
+				t.Errorf("%s: %d bytes of tags", tc.path, len(sk))
+			}
+		})
 	}
 	_, off := f.server(t, func(c *Config) { c.DisableCacheTags = true })
 	for _, p := range []string{"/pusher/2.2/pusher.js", "/pusher/^2/pusher.js", "/nosuch/1.0.0/x", "/"} {

@@ -63,10 +63,12 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"publish", "x", "--verison", "1.0.0"}, 2, "flag provided but not defined: -verison; did you mean --version?"},
 		{[]string{"serve", "--config", cfg, "--print-config"}, 1, `unknown key "cors-orgins" (did you mean "cors-origins"?`},
 	} {
-		code, _, errOut := cli(t, dir, tc.args...)
-		if code != tc.code || !strings.Contains(errOut, tc.want) {
-			t.Errorf("cdnserve %q: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			code, _, errOut := cli(t, dir, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("cdnserve %q: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+			}
+		})
 	}
 }
 

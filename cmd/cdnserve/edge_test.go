@@ -300,10 +300,12 @@ func TestPurgeCommand(t *testing.T) {
 		{[]string{"purge", "pusher@2.2", "--purge", "cloudflare://zone"}, 1, "set CLOUDFLARE_API_TOKEN"},
 		{[]string{"purge", "pusher@2.2", "--purge", "http://127.0.0.1:9"}, 1, "purge FAILED"},
 	} {
-		code, _, errOut := cli(t, dir, tc.args...)
-		if code != tc.code || !strings.Contains(errOut, tc.want) {
-			t.Errorf("%v: %d %q, want %d %q", tc.args, code, errOut, tc.code, tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			code, _, errOut := cli(t, dir, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%v: %d %q, want %d %q", tc.args, code, errOut, tc.code, tc.want)
+			}
+		})
 	}
 	// A private library is never named to an edge.
 	before := len(got)

@@ -195,10 +195,12 @@ func TestBuildDryRunWritesNothing(t *testing.T) {
 		{"2.2.3", 0, "alias 2.2 would stay at 2.2.4: 2.2.3 is older, and aliases only move forward\n"},
 		{"2.2.4", 0, "2.2.4 is already published with identical content: the build would write nothing there\nalias 2.2 already holds 2.2.4\n"},
 	} {
-		code, out, errOut := cli(t, dir, "build", "--dry-run", "--version", tc.version)
-		if code != tc.code || !strings.Contains(out, tc.want) {
-			t.Errorf("dry run %s: exit %d\n%s%s", tc.version, code, out, errOut)
-		}
+		t.Run(tc.version, func(t *testing.T) {
+			code, out, errOut := cli(t, dir, "build", "--dry-run", "--version", tc.version)
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("dry run %s: exit %d\n%s%s", tc.version, code, out, errOut)
+			}
+		})
 	}
 	os.WriteFile(filepath.Join(dir, "src/utils.js"), []byte("// changed\n"), 0o644)
 	before := listFiles(t, filepath.Join(dir, "dist"))

@@ -66,9 +66,11 @@ func TestAddCommand(t *testing.T) {
 		{name + "@1", "an npm package is written npm:NAME@RANGE"},
 		{"npm:" + name + "@1.0.0/dist/x.js", "add takes a package, not a file in it; keep files with --files"},
 	} {
-		if code, _, errOut := cli(t, dir, "add", tc.arg, "--npm-cache", cache); code != 1 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("add %s: %d %q, want %q", tc.arg, code, errOut, tc.want)
-		}
+		t.Run(tc.arg, func(t *testing.T) {
+			if code, _, errOut := cli(t, dir, "add", tc.arg, "--npm-cache", cache); code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("add %s: %d %q, want %q", tc.arg, code, errOut, tc.want)
+			}
+		})
 	}
 }
 
@@ -182,8 +184,10 @@ func TestServeNPMMirror(t *testing.T) {
 		{[]string{"serve", "--npm-allow", "x"}, "--npm-allow is set but --npm-mirror is not"},
 		{[]string{"serve", "--npm-mirror", "--npm-allow", "[", "--addr", "127.0.0.1:0"}, `--npm-allow "["`},
 	} {
-		if code, _, errOut := cli(t, dir, tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("%v: %d %q", tc.args, code, errOut)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			if code, _, errOut := cli(t, dir, tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%v: %d %q", tc.args, code, errOut)
+			}
+		})
 	}
 }

@@ -42,13 +42,15 @@ func TestPrivateFromTheCommandLine(t *testing.T) {
 		{"/@corp/widgets/0.1.0/widgets.min.js", "Bearer cdns_wrong", 403},
 		{signedURL, "", 200},
 	} {
-		var h []string
-		if tc.auth != "" {
-			h = []string{"Authorization", tc.auth}
-		}
-		if r, _ := get(t, s.base+tc.path, h...); r.StatusCode != tc.want {
-			t.Errorf("%s (%q): %d, want %d", tc.path, tc.auth, r.StatusCode, tc.want)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			var h []string
+			if tc.auth != "" {
+				h = []string{"Authorization", tc.auth}
+			}
+			if r, _ := get(t, s.base+tc.path, h...); r.StatusCode != tc.want {
+				t.Errorf("%s (%q): %d, want %d", tc.path, tc.auth, r.StatusCode, tc.want)
+			}
+		})
 	}
 	out := t.TempDir()
 	code, stdout, errOut := cliEnv(t, out, map[string]string{"CDN_TOKEN": token}, "fetch", "--cdn", s.base, "--library", "@corp/widgets", "--version", "^0.1", "--token-env", "CDN_TOKEN", "--suffix", ".min", "widgets")
@@ -74,8 +76,10 @@ func TestPrivateFromTheCommandLine(t *testing.T) {
 		{[]string{"sign", "/x", "--ttl", "soon"}, `--ttl "soon"`},
 		{[]string{"sign", "x.js"}, "sign a URL path"},
 	} {
-		if code, _, errOut := cli(t, dir, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
-			t.Errorf("%v: %d %q", tc.args, code, errOut)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			if code, _, errOut := cli(t, dir, tc.args...); code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%v: %d %q", tc.args, code, errOut)
+			}
+		})
 	}
 }

@@ -140,9 +140,11 @@ func TestPrintConfigShowsEffectiveValues(t *testing.T) {
 		{empty, []string{"publish", "x"}, "storage", "dist", "default"},
 		{empty, []string{"serve"}, "cache-mb", "256", "default"},
 	} {
-		values, src := printConfig(t, tc.dir, nil, tc.args...)
-		if values[tc.name] != tc.value || src[tc.name] != tc.source {
-			t.Errorf("%q: %s = %q (%s), want %q (%s)", tc.args, tc.name, values[tc.name], src[tc.name], tc.value, tc.source)
-		}
+		t.Run(tc.dir, func(t *testing.T) {
+			values, src := printConfig(t, tc.dir, nil, tc.args...)
+			if values[tc.name] != tc.value || src[tc.name] != tc.source {
+				t.Errorf("%q: %s = %q (%s), want %q (%s)", tc.args, tc.name, values[tc.name], src[tc.name], tc.value, tc.source)
+			}
+		})
 	}
 }
