@@ -149,6 +149,7 @@ func TestConfigPrecedence(t *testing.T) {
 }
 
 func TestHealthcheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0")
 	addr := strings.TrimPrefix(s.base, "http://")
@@ -171,6 +172,7 @@ func TestHealthcheck(t *testing.T) {
 // is a terminal, and writes nothing extra otherwise (the real binary's
 // stderr is a pipe here).
 func TestProgressOnlyOnATerminal(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	code, _, errOut := runBin(t, dir, "build")
 	if code != 0 || errOut != "" {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestFetch(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)

@@ -165,6 +165,7 @@ func TestInitThenBuild(t *testing.T) {
 }
 
 func TestBuildDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	code, out, errOut := cli(t, dir, "build", "--dry-run", "--version", "2.2.4")
 	if code != 0 {
@@ -256,6 +257,7 @@ func TestBuildJSONAndQuiet(t *testing.T) {
 // TestImmutabilityThroughCLI walks the publishing rules as a user meets
 // them: an idempotent re-run, a refused change, --force, and a backport.
 func TestImmutabilityThroughCLI(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build"); code != 0 {
 		t.Fatal(errOut)
@@ -469,6 +471,7 @@ func TestProvenanceRecordsGitCommit(t *testing.T) {
 // integrity manifest) gets one answer from every command: it is not
 // published, and here is how to adopt it.
 func TestDirectoryWithoutManifest(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", "2.2.2"); code != 0 {
 		t.Fatal(errOut)

@@ -59,6 +59,7 @@ func checkVersionsWhole(t *testing.T, dir string) {
 // TestLockAgainstLiveProcess holds the lock as this (live) test process
 // and checks that a real build fails clearly, then waits with --wait.
 func TestLockAgainstLiveProcess(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
 	host, _ := os.Hostname()
@@ -86,6 +87,7 @@ func TestLockAgainstLiveProcess(t *testing.T) {
 // versions into one tree at once: with --wait they take turns, and every
 // version lands whole.
 func TestConcurrentBuildProcesses(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	var wg sync.WaitGroup
 	errs := make([]string, 4)

@@ -72,6 +72,7 @@ func TestTwoReplicasOverS3(t *testing.T) {
 // TestSIGHUPRefreshes: with a refresh of an hour, SIGHUP makes a replica
 // re-read the aliases at once.
 func TestSIGHUPRefreshes(t *testing.T) {
+	t.Parallel()
 	bucket := s3test.Bucket(t, s3test.Endpoint(t))
 	dir := seedProject(t)
 	runBin(t, dir, "build", "--quiet", "--storage", bucket)

@@ -114,6 +114,7 @@ func get(t *testing.T, url string, headers ...string) (*http.Response, string) {
 }
 
 func TestServeBuiltTree(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)
@@ -169,6 +170,7 @@ func TestServeBuiltTree(t *testing.T) {
 }
 
 func TestServeDemoWhenNothingPublished(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "dist"), 0o755) // like this repository: ./dist without versions
 	os.WriteFile(filepath.Join(dir, "dist", "dist.go"), []byte("package dist\n"), 0o644)
@@ -195,6 +197,7 @@ func TestServeDemoWhenNothingPublished(t *testing.T) {
 // TestServeEnvironment checks that CDNSERVE_* variables configure serve
 // and that a flag beats its variable.
 func TestServeEnvironment(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build", "--quiet", "-f", "cdnserve.yaml"); code != 0 {
 		t.Fatal(errOut)
@@ -233,6 +236,7 @@ func runBinEnv(t *testing.T, dir string, env []string, args ...string) (int, str
 // TestServeTLSAndPlainTogether runs an HTTP and an HTTPS listener at once;
 // HTTPS speaks HTTP/2 and sends HSTS.
 func TestServeTLSAndPlainTogether(t *testing.T) {
+	t.Parallel()
 	dir := seedProject(t)
 	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
 		t.Fatal(errOut)
@@ -259,6 +263,7 @@ func TestServeTLSAndPlainTogether(t *testing.T) {
 // TestServeGracefulShutdown sends SIGTERM while a large file is being
 // downloaded: the download completes and the process exits 0.
 func TestServeGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	os.MkdirAll(out, 0o755)
@@ -301,6 +306,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 }
 
 func TestServeBadSettings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		args []string
@@ -382,6 +388,7 @@ func TestDevCommand(t *testing.T) {
 // TestServeCapsHeaderSize: request headers over 64 KiB are refused with
 // 431 before any handler runs.
 func TestServeCapsHeaderSize(t *testing.T) {
+	t.Parallel()
 	s := startServe(t, t.TempDir(), nil, "--addr", "127.0.0.1:0")
 	defer s.stop(t)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
@@ -403,6 +410,7 @@ func TestServeCapsHeaderSize(t *testing.T) {
 // TestServeSaysWhereItListens: on every interface, the startup text says
 // so, and gives the URL to open on this machine.
 func TestServeSaysWhereItListens(t *testing.T) {
+	t.Parallel()
 	s := startServe(t, t.TempDir(), nil, "--addr", ":0")
 	port := s.base[strings.LastIndex(s.base, ":")+1:]
 	for _, want := range []string{"cdnserve is listening on [::]:" + port + " (http, every interface)\n", "  Local:    http://127.0.0.1:" + port + "/\n"} {
