@@ -96,6 +96,13 @@ type Config struct {
 	// (tags.go) that edges purge by. Default: sent (serve --cache-tags).
 	DisableCacheTags bool
 
+	// CacheTagHeader, if set, sends the tags in that header alone:
+	// "Surrogate-Key" (Varnish's xkey, Fastly) or "Cache-Tag"
+	// (Cloudflare). Default "": both. One header fewer keeps a file
+	// response's header map within the 14 entries a Go map holds before
+	// it grows (docs/benchmarks.md, issue 24).
+	CacheTagHeader string
+
 	// Mirror, if set, fetches the libraries it allows when storage lacks
 	// them, and publishes them into storage for good (npm.Mirror: the npm
 	// mirror of serve --npm-mirror). Nil serves storage alone.
@@ -175,6 +182,11 @@ func (c Config) withDefaults() Config {
 
 // Validate reports the first invalid field, naming it and its value.
 func (c Config) Validate() error {
+	switch c.CacheTagHeader {
+	case "", "Surrogate-Key", "Cache-Tag":
+	default:
+		return fmt.Errorf("server config: CacheTagHeader %q: want Surrogate-Key, Cache-Tag or empty (both)", c.CacheTagHeader)
+	}
 	if c.Fs == nil {
 		return errors.New("server config: Fs is required")
 	}

@@ -44,13 +44,18 @@ func newTagSet(tags ...string) tagSet {
 	return tagSet{surrogate: []string{strings.Join(kept, " ")}, cacheTag: []string{strings.Join(kept, ",")}}
 }
 
-// set writes the tags into a response's headers, unless tags are off.
+// setTags writes the tags into a response's headers: both headers, or
+// the one Config.CacheTagHeader names, or none when tags are off.
 func (s *Server) setTags(h http.Header, t tagSet) {
 	if s.cfg.DisableCacheTags || t.surrogate == nil {
 		return
 	}
-	h["Surrogate-Key"] = t.surrogate
-	h["Cache-Tag"] = t.cacheTag
+	if s.cfg.CacheTagHeader != "Cache-Tag" {
+		h["Surrogate-Key"] = t.surrogate
+	}
+	if s.cfg.CacheTagHeader != "Surrogate-Key" {
+		h["Cache-Tag"] = t.cacheTag
+	}
 }
 
 // versionTags are the tags of a version's or an alias's files and page:

@@ -51,3 +51,27 @@ func TestCacheTags(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCacheTagHeader: an edge that reads one header gets its tags in
+// that header alone, and a bad name is refused.
+func TestOneCacheTagHeader(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	for _, tc := range []struct {
+		header        string
+		surrogate, ct bool
+	}{{"", true, true}, {"Surrogate-Key", true, false}, {"Cache-Tag", false, true}} {
+		t.Run("header "+tc.header, func(t *testing.T) {
+			_, ts := f.server(t, func(c *Config) { c.CacheTagHeader = tc.header })
+			resp, _ := do(t, "GET", ts.URL+"/2.2/pusher.js")
+			if got := resp.Header.Get("Surrogate-Key") != ""; got != tc.surrogate {
+				t.Errorf("Surrogate-Key sent: %v, want %v", got, tc.surrogate)
+			}
+			if got := resp.Header.Get("Cache-Tag") != ""; got != tc.ct {
+				t.Errorf("Cache-Tag sent: %v, want %v", got, tc.ct)
+			}
+		})
+	}
+	if _, err := New(Config{Fs: f.tree.Fs, Root: f.root, CacheTagHeader: "xkey"}); err == nil || !strings.Contains(err.Error(), `CacheTagHeader "xkey"`) {
+		t.Errorf("New with a bad tag header: %v", err)
+	}
+}

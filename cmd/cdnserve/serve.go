@@ -62,7 +62,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	nf.register(fs)
 	fs.DurationVar(&cfg.GoneFor, "gone-for", 7*24*time.Hour, "how long a removed exact version answers 410 Gone before 404 (cdnserve prune)")
 	fs.DurationVar(&cfg.StatsFlush, "stats-flush", time.Minute, "how often this replica writes its usage counts into the tree's daily stats files (and once more on shutdown)")
-	cacheTags := fs.Bool("cache-tags", true, "send Surrogate-Key and Cache-Tag headers, which edges purge by")
+	cacheTags := cacheTagsFlag("both")
+	fs.Var(&cacheTags, "cache-tags", "send the cache tags edges purge by: both (Surrogate-Key and Cache-Tag), surrogate-key (Varnish xkey, Fastly), cache-tag (Cloudflare), or off; one header is faster (docs/benchmarks.md)")
 	var private settings.StringList
 	fs.Var(&private, "private", "make the libraries matching this `pattern` private ('@corp/*', 'internal-sdk'; '-' for the root library; repeatable): they need a token or a signed URL")
 	tokensFile := fs.String("tokens", "", "`file` of the bearer tokens' SHA-256 hashes, with the libraries each opens (cdnserve token create)")
@@ -102,7 +103,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		purgers.Purgers = append(purgers.Purgers, pg)
 	}
-	cfg.DisableCacheTags = !*cacheTags
+	cfg.DisableCacheTags, cfg.CacheTagHeader = cacheTags.config()
 	policy, err := accessPolicy(e, private, *tokensFile, *keysFile)
 	if err != nil {
 		return err
@@ -316,4 +317,41 @@ func printExamples(w io.Writer, base string, srv *server.Server, demoVersions []
 	} {
 		fmt.Fprintf(w, "  %s%s\n", base, p)
 	}
+}
+
+// cacheTagsFlag is serve's --cache-tags: which tag headers to send. It
+// is also a boolean flag, as it was: --cache-tags alone or =true is
+// both, =false is off.
+type cacheTagsFlag string
+
+func (c *cacheTagsFlag) String() string { return string(*c) }
+
+func (c *cacheTagsFlag) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "both", "true", "1":
+		*c = "both"
+	case "off", "false", "0":
+		*c = "off"
+	case "surrogate-key", "cache-tag":
+		*c = cacheTagsFlag(strings.ToLower(v))
+	default:
+		return fmt.Errorf("%q: want both, surrogate-key, cache-tag or off", v)
+	}
+	return nil
+}
+
+// IsBoolFlag lets --cache-tags stand alone.
+func (c *cacheTagsFlag) IsBoolFlag() bool { return true }
+
+// config is the flag as server.Config says it.
+func (c cacheTagsFlag) config() (disable bool, header string) {
+	switch c {
+	case "off":
+		return true, ""
+	case "surrogate-key":
+		return false, "Surrogate-Key"
+	case "cache-tag":
+		return false, "Cache-Tag"
+	}
+	return false, ""
 }

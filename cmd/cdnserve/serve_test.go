@@ -422,3 +422,31 @@ func TestServeSaysWhereItListens(t *testing.T) {
 		t.Errorf("the Local URL does not answer: %d", resp.StatusCode)
 	}
 }
+
+// TestCacheTagsFlag: --cache-tags names the tag headers, and still takes
+// true and false, and stands alone, as the boolean it was.
+func TestCacheTagsFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default", nil, `cache-tags: "both"  # default`},
+		{"alone", []string{"--cache-tags"}, `cache-tags: "both"  # flag`},
+		{"false", []string{"--cache-tags=false"}, `cache-tags: "off"  # flag`},
+		{"one header", []string{"--cache-tags=surrogate-key"}, `cache-tags: "surrogate-key"  # flag`},
+		{"Cloudflare's", []string{"--cache-tags=cache-tag"}, `cache-tags: "cache-tag"  # flag`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := cli(t, dir, append([]string{"serve", "--print-config"}, tc.args...)...)
+			if code != 0 || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want %q in:\n%s%s", code, tc.want, out, errOut)
+			}
+		})
+	}
+	if code, _, errOut := cli(t, dir, "serve", "--print-config", "--cache-tags=xkey"); code != 2 || !strings.Contains(errOut, "want both, surrogate-key, cache-tag or off") {
+		t.Errorf("a bad value: exit %d, %s", code, errOut)
+	}
+}
