@@ -17,6 +17,7 @@
 # Env: ROUNDS=3 DUR=8s CONNS=32 WARM=1s PIN=1 QUIET=60 SERVERS="cdnserve nginx caddy gofs gomem gomemh" SCENARIOS="a b c d"
 #      (gomemh is gomem sending cdnserve's whole header set with its server timeouts)
 #      CDNSERVE_FLAGS (extra serve flags; the default turns the access log off, as nginx.conf does)
+#      BASE_FLAGS (the flags of "base", when its build lacks some of CDNSERVE_FLAGS; default CDNSERVE_FLAGS)
 #      BASELINE=<commit> builds cdnserve from that commit as the server "base" (add it to SERVERS)
 # PIN=1: the server on CPU 0 (nginx one worker, Go GOMAXPROCS=1), wrk on CPU 1.
 set -euo pipefail
@@ -25,6 +26,7 @@ repo=$(cd "$here/.." && pwd)
 ROUNDS=${ROUNDS:-3} DUR=${DUR:-8s} CONNS=${CONNS:-32} WARM=${WARM:-1s} PIN=${PIN:-1} QUIET=${QUIET:-60}
 SERVERS=${SERVERS:-cdnserve nginx caddy gofs gomem gomemh} SCENARIOS=${SCENARIOS:-a b c d}
 CDNSERVE_FLAGS=${CDNSERVE_FLAGS:---access-log=false}
+BASE_FLAGS=${BASE_FLAGS:-$CDNSERVE_FLAGS}
 
 need=()
 for c in nginx:nginx-light caddy:caddy wrk:wrk brotli:brotli; do command -v "${c%%:*}" >/dev/null || need+=("${c#*:}"); done
@@ -59,7 +61,7 @@ P[caddy]=8081    C[caddy]="caddy run --adapter caddyfile --config $here/Caddyfil
 P[gofs]=8082     C[gofs]="$tmp/gofs -addr 127.0.0.1:\$PORT -dir \$DIR"
 P[gomem]=8084    C[gomem]="$tmp/gomem -addr 127.0.0.1:\$PORT -dir \$DIR"
 P[gomemh]=8086   C[gomemh]="$tmp/gomem -cdnheaders -addr 127.0.0.1:\$PORT -dir \$DIR"
-P[base]=8092     C[base]="$tmp/cdnserve-base serve --storage $TREE --addr 127.0.0.1:\$PORT $CDNSERVE_FLAGS"
+P[base]=8092     C[base]="$tmp/cdnserve-base serve --storage $TREE --addr 127.0.0.1:\$PORT $BASE_FLAGS"
 workers=auto srvpin=() clipin=()
 [ "$ROUNDS" -ge 1 ] || { echo "ROUNDS must be at least 1" >&2; exit 2; }
 [ "$PIN" = 1 ] && workers=1 srvpin=(taskset -c 0) clipin=(taskset -c 1)
