@@ -13,24 +13,6 @@ import (
 // last 7 days, and whether any were recorded.
 type Requests func(library, version string) (int64, bool)
 
-// VersionsPath is a library's part of its /-/versions URL: "" or
-// "/<name>".
-func VersionsPath(lib *catalog.Library) string {
-	if lib.Name() == "" {
-		return ""
-	}
-	return "/" + lib.Name()
-}
-
-// MetaPath is a library's /-/meta/ path of a version: "<version>" or
-// "<name>/<version>".
-func MetaPath(lib *catalog.Library, version string) string {
-	if lib.Name() == "" {
-		return version
-	}
-	return lib.Name() + "/" + version
-}
-
 // Index page sizes: each major shows its newest indexRecent versions on
 // /, and all of them, indexPage a page, on /?major=N&page=P. So / stays
 // small at 5,000 versions.
@@ -128,7 +110,7 @@ func Index(lib *catalog.Library, majorParam, pageParam string, requests Requests
 	if lib.Name() != "" {
 		heading, title = lib.Name(), "cdnserve: "+lib.Name()
 	}
-	data := map[string]any{"Title": title, "Heading": heading, "Total": len(versions), "Base": lib.Prefix(), "VersionsPath": VersionsPath(lib)}
+	data := map[string]any{"Title": title, "Heading": heading, "Total": len(versions), "Base": lib.Prefix(), "VersionsPath": lib.VersionsPath()}
 	data["Latest"], _ = lib.Resolve("latest")
 	if majorParam != "" {
 		n, err := strconv.ParseUint(majorParam, 10, 64)

@@ -56,7 +56,7 @@ type VersionInput struct {
 // a tag to paste for each script and stylesheet, the loader snippet, its
 // neighbours and its provenance.
 func Version(v *catalog.Version, in VersionInput) *VersionData {
-	data := &VersionData{Title: "cdnserve: " + MetaPath(v.Lib, v.Name), Name: v.Name, Library: v.Lib.Name(), Base: v.Lib.Prefix(), MetaPath: MetaPath(v.Lib, v.Name)}
+	data := &VersionData{Title: "cdnserve: " + v.Lib.MetaPath(v.Name), Name: v.Name, Library: v.Lib.Name(), Base: v.Lib.Prefix(), MetaPath: v.Lib.MetaPath(v.Name)}
 	if v.Alias {
 		data.AliasOf = v.Exact
 	}
@@ -104,7 +104,7 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 	if d := v.Lib.Deprecated(v.Exact); d != nil {
 		data.Deprecated, data.Successor = d.Message, d.Successor
 	}
-	data.VersionsPath = VersionsPath(v.Lib)
+	data.VersionsPath = v.Lib.VersionsPath()
 	data.Requests7, data.HasStats = in.Requests(v.Lib.Name(), v.Exact)
 	return data
 }

@@ -164,6 +164,24 @@ func (s *Library) Name() string { return s.name }
 // "/<name>/". URLs below a library mirror its directory in the tree.
 func (s *Library) Prefix() string { return s.prefix }
 
+// VersionsPath is the library's part of its /-/versions URL: "" or
+// "/<name>".
+func (s *Library) VersionsPath() string {
+	if s.name == "" {
+		return ""
+	}
+	return "/" + s.name
+}
+
+// MetaPath is the library's /-/meta/ path of a version: "<version>" or
+// "<name>/<version>".
+func (s *Library) MetaPath(version string) string {
+	if s.name == "" {
+		return version
+	}
+	return s.name + "/" + version
+}
+
 // Entry names an entry of this library's directory by its path below the
 // dist root, for the log.
 func (s *Library) Entry(name string) string { return path.Join(s.name, name) }

@@ -77,7 +77,7 @@ func (s *Server) handleMeta(c echo.Context) error {
 		}
 		c.Response().Header()["Cache-Control"] = s.policy.redirect
 		s.setTags(c.Response().Header(), specTags(lib.Name(), spec))
-		return c.Redirect(http.StatusFound, "/-/meta/"+metaPath(lib, exact))
+		return c.Redirect(http.StatusFound, "/-/meta/"+lib.MetaPath(exact))
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
 	s.setTags(c.Response().Header(), v.tags)

@@ -120,7 +120,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	case err == nil && v.files[name] == nil:
 		s.setTags(w.Header(), v.tags)
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names
-			"version "+v.Name+" has no file "+name+"; its files are listed at "+lib.Prefix()+v.Name+"/ and /-/meta/"+metaPath(lib, v.Name))
+			"version "+v.Name+" has no file "+name+"; its files are listed at "+lib.Prefix()+v.Name+"/ and /-/meta/"+lib.MetaPath(v.Name))
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):

@@ -27,6 +27,6 @@ func (s *Server) gone(w http.ResponseWriter, r *http.Request, lib *store, versio
 	}
 	w.Header()["Cache-Control"] = s.policy.notFound
 	status, n, kind := s.writeErrorCached(w, r, kindExact, http.StatusGone,
-		"version "+version+" was removed on "+at.UTC().Format("2006-01-02")+"; the published versions are listed at "+lib.Prefix()+" and /-/versions"+versionsPath(lib), s.policy.notFound)
+		"version "+version+" was removed on "+at.UTC().Format("2006-01-02")+"; the published versions are listed at "+lib.Prefix()+" and /-/versions"+lib.VersionsPath(), s.policy.notFound)
 	return status, n, kind, true
 }

@@ -64,7 +64,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 	}
 	msg := "404 not found: " + re.Spec + ": " + re.Reason + "\npublished versions: " + strings.Join(re.Available, ", ")
 	if re.More > 0 {
-		msg += ", and more (see /-/versions" + versionsPath(lib) + ")"
+		msg += ", and more (see /-/versions" + lib.VersionsPath() + ")"
 	}
 	status, n := writeText(w, r, http.StatusNotFound, msg+"\n")
 	return status, n, kind
@@ -99,7 +99,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg
 	data := map[string]any{"Title": "cdnserve: " + http.StatusText(code), "Status": code, "StatusText": http.StatusText(code), "Message": msg}
 	if re != nil && lib != nil {
 		data["Versions"], data["More"] = re.Available, re.More
-		data["Base"], data["Library"], data["VersionsPath"] = lib.Prefix(), lib.Name(), versionsPath(lib)
+		data["Base"], data["Library"], data["VersionsPath"] = lib.Prefix(), lib.Name(), lib.VersionsPath()
 	}
 	page, err := s.render("error", data)
 	if err != nil {

@@ -69,24 +69,6 @@ type libData struct {
 // dataOf is the server's data of a library.
 func dataOf(lib *store) *libData { return lib.Data.(*libData) }
 
-// versionsPath is the library's part of its /-/versions URL: "" or
-// "/<lib>".
-func versionsPath(lib *store) string {
-	if lib.Name() == "" {
-		return ""
-	}
-	return "/" + lib.Name()
-}
-
-// metaPath is the library's /-/meta/ path of a version: "<version>" or
-// "<lib>/<version>".
-func metaPath(lib *store, version string) string {
-	if lib.Name() == "" {
-		return version
-	}
-	return lib.Name() + "/" + version
-}
-
 // newVersion precomputes everything a request needs from a checked
 // manifest.
 func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
