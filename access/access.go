@@ -39,6 +39,9 @@ const (
 	Denied
 	// Allowed: serve it, privately.
 	Allowed
+	// Limited: the client sent too many wrong credentials (Limiter);
+	// answer 429 with Retry-After, without looking at this one.
+	Limited
 )
 
 // Policy says which libraries are private and which credentials open

@@ -17,6 +17,8 @@ type Grant struct {
 	Until time.Time
 	// Sig is the signed URL's signature, to sign a redirect's target.
 	Sig *Signature
+	// RetryAfter is how long a Limited client must wait.
+	RetryAfter time.Duration
 }
 
 // Credential decides a request's credential for a private library: a
@@ -35,27 +37,54 @@ func (p *Policy) Credential(r *http.Request, library, signedPath string) Grant {
 	case err != ErrNoSignature:
 		return Grant{Decision: Denied}
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return p.BearerOnly(r, library)
+}
+
+// BearerOnly decides a request's bearer token alone, for an answer that
+// a signed URL does not select (/-/importmap and /-/snippet choose
+// their libraries by query, which a signature does not cover): a
+// request that carries a signature is Denied.
+func (p *Policy) BearerOnly(r *http.Request, library string) Grant {
+	if _, err := ParseSignature(r.URL.RawQuery); err != ErrNoSignature {
+		return Grant{Decision: Denied}
+	}
+	token, ok := BearerToken(r)
 	if !ok {
 		if r.Header.Get("Authorization") != "" {
 			return Grant{Decision: Denied}
 		}
 		return Grant{Decision: NoCredential}
 	}
-	d, _ := p.Bearer(strings.TrimSpace(token), library)
+	d, _ := p.Bearer(token, library)
 	return Grant{Decision: d}
+}
+
+// BearerToken is the token of a request's "Authorization: Bearer …"
+// header. The scheme is case-insensitive (RFC 9110 §11.1), and one or
+// more spaces may follow it (RFC 9110 §11.4).
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // Visible returns whether a request may see each library in a listing
 // (/, /-/libraries): a public one, or a private one its bearer token
 // opens. The token is looked up once for the whole listing.
-func (p *Policy) Visible(r *http.Request) func(library string) bool {
-	if p == nil {
-		return func(string) bool { return true }
+// isPrivate, if set, says which libraries are private in place of
+// IsPrivate (the server adds the libraries' access records).
+func (p *Policy) Visible(r *http.Request, isPrivate func(string) bool) func(library string) bool {
+	if isPrivate == nil {
+		isPrivate = p.IsPrivate
 	}
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	opens := p.Opens(strings.TrimSpace(token))
-	return func(library string) bool { return !p.IsPrivate(library) || opens(library) }
+	if p == nil {
+		p = &Policy{}
+	}
+	token, _ := BearerToken(r)
+	opens := p.Opens(token)
+	return func(library string) bool { return !isPrivate(library) || opens(library) }
 }
 
 // PrivateWriter makes every response of a private library private: its

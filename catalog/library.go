@@ -126,7 +126,13 @@ type Library struct {
 	recordsSeen  map[string]recordInfo
 	deprecations layout.Deprecations
 	removals     layout.Removals
+	// private is what the access record (layout.AccessName) says.
+	private atomic.Bool
 }
+
+// Private reports whether the library's access record in storage makes
+// it private, as of the last refresh.
+func (s *Library) Private() bool { return s.private.Load() }
 
 // Version is one loaded version or alias directory. It is immutable: a
 // refresh that finds an alias changed replaces the whole value.

@@ -45,7 +45,7 @@ type recordInfo struct {
 func (s *Library) loadRecords(entries []fs.FileInfo, versions []*semver.Version) {
 	seen := map[string]recordInfo{}
 	for _, e := range entries {
-		if e.Name() == layout.DeprecatedName || e.Name() == layout.RemovedName {
+		if e.Name() == layout.DeprecatedName || e.Name() == layout.RemovedName || e.Name() == layout.AccessName {
 			seen[e.Name()] = recordInfo{e.ModTime(), e.Size()}
 		}
 	}
@@ -59,6 +59,14 @@ func (s *Library) loadRecords(entries []fs.FileInfo, versions []*semver.Version)
 		if s.removals, err = layout.ReadRemovals(s.fs, s.dir); err != nil {
 			s.ignore(s.Entry(layout.RemovedName), "unreadable: its versions are taken as not removed")
 		}
+		acc, err := layout.ReadAccess(s.fs, s.dir)
+		if err != nil {
+			// Fail closed: a record that cannot be read may say private.
+			s.ignore(s.Entry(layout.AccessName), "unreadable: the library is taken as private")
+			acc.Private = true
+			seen = nil // read it again on the next refresh
+		}
+		s.private.Store(acc.Private)
 		s.recordsSeen = seen
 	}
 	lc := &lifecycle{deprecated: make(map[string]*Deprecation, len(s.deprecations)), removed: s.removals}

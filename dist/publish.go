@@ -37,6 +37,11 @@ type Request struct {
 	Force bool
 	// Wait waits for another publisher's lock instead of failing.
 	Wait bool
+	// Private records the library as private (AccessName) before any
+	// file of the version is written, so that no replica ever serves it
+	// publicly. False leaves the record as it is: making a library
+	// public again is a decision of its own (Tree.SetPrivate).
+	Private bool
 	// Progress, if set, is called after each file (or sidecar) of the
 	// version is written, with how many of how many and its name.
 	Progress func(done, total int, name string)
@@ -159,6 +164,11 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Version: req.Version.Original()}
 	if res.Cleaned, res.Recovered, err = t.recover(); err != nil {
 		return nil, err
+	}
+	if req.Private {
+		if err := t.writeAccess(true); err != nil {
+			return nil, fmt.Errorf("recording %s as private: %w; nothing was published", t.Root, err)
+		}
 	}
 	if req.Provenance.BuiltAt.IsZero() {
 		req.Provenance.BuiltAt = t.now().UTC()

@@ -12,6 +12,10 @@ import (
 const (
 	DeprecatedName = ".deprecated.json"
 	RemovedName    = ".removed.json"
+	// AccessName records who may read the library (Access): every
+	// replica reads it, so privacy is a fact of the library in storage,
+	// never a flag of one process.
+	AccessName = ".access.json"
 )
 
 // DirKind says what a name in the dist root is.

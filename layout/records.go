@@ -42,6 +42,22 @@ func ReadRemovals(fsys afero.Fs, dir string) (Removals, error) {
 	return out, readRecord(fsys, path.Join(dir, RemovedName), &out)
 }
 
+// Access is a library's access record (AccessName).
+type Access struct {
+	// Private: every response needs a bearer token or a signed URL, is
+	// sent Cache-Control: private, and is never named to an edge.
+	Private bool      `json:"private"`
+	At      time.Time `json:"at"`
+}
+
+// ReadAccess reads a library's AccessName in dir; an absent file is a
+// public library.
+func ReadAccess(fsys afero.Fs, dir string) (Access, error) {
+	var out Access
+	err := readRecord(fsys, path.Join(dir, AccessName), &out)
+	return out, err
+}
+
 func readRecord(fsys afero.Fs, name string, v any) error {
 	raw, err := afero.ReadFile(fsys, name)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fs.ErrNotExist) {

@@ -28,6 +28,9 @@ type AddOptions struct {
 	// layout.Best for add, layout.Fast for the mirror, whose first
 	// request waits for it.
 	Compression layout.Level
+	// Private records the library as private in storage before its files
+	// are written (dist.Request.Private).
+	Private bool
 }
 
 // Added is what Add did.
@@ -83,7 +86,7 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 		entry = ""
 	}
 	out.Publish, err = tree.Publish(ctx, dist.Request{
-		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression,
+		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression, Private: opts.Private,
 		Provenance: layout.Provenance{Tool: opts.Tool, Source: "npm " + v.Name + "@" + v.Version,
 			Registry: redact.URL(doc.Registry), Tarball: redact.URL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName()},
 	})

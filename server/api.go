@@ -18,15 +18,26 @@ import (
 // and /-/meta/<name>/<version>, and records it for the metrics. On
 // failure it has answered (404, or 503), and returns nil.
 func (s *Server) libraryOf(c echo.Context, name string) *store {
-	if s.cfg.Access.IsPrivate(name) {
-		g := s.credential(c.Request(), name)
+	return s.libraryFor(c, name, s.credential)
+}
+
+// libraryByQuery is libraryOf for a library the query names
+// (/-/snippet?library=): only a bearer token opens a private one there.
+func (s *Server) libraryByQuery(c echo.Context, name string) *store {
+	return s.libraryFor(c, name, s.bearerCredential)
+}
+
+func (s *Server) libraryFor(c echo.Context, name string, credential func(*http.Request, string) access.Grant) *store {
+	lib, err := s.cat.Library(name)
+	if s.isPrivate(name, lib) {
+		c.Set(privateKey, true)
+		g := credential(c.Request(), name)
 		if g.Decision != access.Allowed {
 			s.refuse(c.Response(), c.Request(), g)
 			return nil
 		}
 		c.Response().Writer = s.private(c.Response().Writer, g)
 	}
-	lib, err := s.cat.Library(name)
 	switch {
 	case errors.Is(err, catalog.ErrStorage):
 		s.storageError(c.Response(), c.Request(), kindMeta, err)

@@ -36,13 +36,15 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	id := s.requestID(h, r)
 	s.common.Set(h, r)
 	ap := splitAssetPath(r.URL.Path, s.cat.Known)
-	if s.cfg.Access.IsPrivate(ap.lib) && r.Method != http.MethodOptions {
-		// Decided before the library is looked up: a private library that
-		// does not exist is refused the same as one that does.
+	lib, err := s.cat.Library(ap.lib)
+	private := s.isPrivate(ap.lib, lib)
+	if private && r.Method != http.MethodOptions {
+		// A library private by a pattern that does not exist is refused
+		// the same as one that does.
 		g := s.credential(r, ap.lib)
 		if g.Decision != access.Allowed {
 			status, sent, kind := s.refuse(w, r, g)
-			s.finish(r, id, nil, kind, status, sent, start)
+			s.finish(r, id, nil, kind, status, sent, start, true)
 			return
 		}
 		if g.Sig != nil {
@@ -50,7 +52,6 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		}
 		w = s.private(w, g)
 	}
-	lib, err := s.cat.Library(ap.lib)
 	var status int
 	var sent int64
 	var kind routeKind
@@ -67,7 +68,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 	if lib != nil {
 		counts = dataOf(lib).counts
 	}
-	s.finish(r, id, counts, kind, status, sent, start)
+	s.finish(r, id, counts, kind, status, sent, start, private)
 }
 
 // asset answers an asset request below library lib (libErr when it

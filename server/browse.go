@@ -182,7 +182,7 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	if _, _, err := parsePath(spec + "/"); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad version")
 	}
-	lib := s.libraryOf(c, c.QueryParam("library"))
+	lib := s.libraryByQuery(c, c.QueryParam("library"))
 	if lib == nil {
 		return nil
 	}

@@ -76,6 +76,15 @@ type Config struct {
 	// and are sent with Cache-Control: private and no cache tags. Nil:
 	// everything is public.
 	Access *access.Policy
+	// AccessFiles, if set, is where the policy comes from instead of
+	// Access: it is loaded by New, and loaded again on SIGHUP and when a
+	// file changes (checked every Refresh). A load that fails keeps the
+	// policy in force and is logged.
+	AccessFiles *access.Files
+	// FailedCredentials is how many wrong credentials one client address
+	// may send in a minute before it gets 429 with Retry-After (default
+	// 20).
+	FailedCredentials int
 
 	// StatsFlush is how often the usage counters are written to this
 	// replica's daily stats file (default 1 min; stats package).

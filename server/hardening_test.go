@@ -220,7 +220,7 @@ func TestReadyzTellsTheTruth(t *testing.T) {
 func TestMissingFileAgreesWithReadyz(t *testing.T) {
 	f := newFixture(t, "2.2.3")
 	var logs logBuffer
-	_, ts := f.server(t, withLog(&logs))
+	s, ts := f.server(t, withLog(&logs))
 	os.Remove(filepath.Join(f.root, "2.2.3/sockjs.js"))
 	if resp, _ := do(t, "GET", ts.URL+"/2.2.3/sockjs.js"); resp.StatusCode != 500 {
 		t.Errorf("missing file: %d, want 500", resp.StatusCode)
@@ -231,7 +231,7 @@ func TestMissingFileAgreesWithReadyz(t *testing.T) {
 	if !strings.Contains(logs.String(), "2.2.3/sockjs.js") {
 		t.Errorf("the missing file is not named in the log:\n%s", logs.String())
 	}
-	if _, body := do(t, "GET", ts.URL+"/-/metrics"); !strings.Contains(string(body), "cdnserve_integrity_failures_total 1") {
+	if body := scrape(t, s); !strings.Contains(string(body), "cdnserve_integrity_failures_total 1") {
 		t.Error("the refusal is not counted in cdnserve_integrity_failures_total")
 	}
 }
@@ -245,7 +245,7 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
 	f.publish(t, "1.0.0", []layout.File{{Name: "big.bin", Data: big}})
 	var logs logBuffer
-	_, ts := f.server(t, func(c *Config) { c.CacheBytes = 64 << 10; withLog(&logs)(c) }) // items up to 4 KiB
+	s, ts := f.server(t, func(c *Config) { c.CacheBytes = 64 << 10; withLog(&logs)(c) }) // items up to 4 KiB
 	p := filepath.Join(f.root, "1.0.0/big.bin")
 	get := func(headers ...string) (int, []byte, error) {
 		req, _ := http.NewRequest("GET", ts.URL+"/1.0.0/big.bin", nil)
@@ -292,7 +292,7 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 		t.Errorf("the aborted response is not logged:\n%s", logs.String())
 	}
 	// The cut stream, the two 500s after it and the link: four refusals.
-	if _, body := do(t, "GET", ts.URL+"/-/metrics"); !strings.Contains(string(body), "cdnserve_integrity_failures_total 4") {
+	if body := scrape(t, s); !strings.Contains(string(body), "cdnserve_integrity_failures_total 4") {
 		t.Errorf("refusals not counted:\n%s", regexp.MustCompile(`(?m)^cdnserve_integrity.*$`).FindString(string(body)))
 	}
 }

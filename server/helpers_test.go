@@ -116,6 +116,18 @@ func do(t *testing.T, method, url string, headers ...string) (*http.Response, []
 	return testutil.Do(t, method, url, headers...)
 }
 
+// scrape reads a server's /-/metrics from its admin handler, as the
+// operator's listener serves it.
+func scrape(t *testing.T, s *Server) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.AdminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/-/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/-/metrics on the admin handler: %d", rec.Code)
+	}
+	return rec.Body.Bytes()
+}
+
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }

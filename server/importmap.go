@@ -50,8 +50,9 @@ func (s *Server) handleImportMap(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "name at least one library: /-/importmap?lib=name@range&lib=other@1.2.3")
 	}
 	for _, spec := range libs {
-		if name, _, _, _ := importmap.SplitSpec(spec); s.cfg.Access.IsPrivate(name) {
-			g := s.credential(c.Request(), name)
+		name, _, _, _ := importmap.SplitSpec(spec)
+		if lib, _ := s.cat.Library(name); s.isPrivate(name, lib) {
+			g := s.bearerCredential(c.Request(), name)
 			if g.Decision != access.Allowed {
 				s.refuse(c.Response(), c.Request(), g)
 				return nil

@@ -113,7 +113,7 @@ func BenchmarkLayerObserve(b *testing.B) {
 	for b.Loop() {
 		clear(h)
 		id := s.requestID(h, r)
-		s.finish(r, id, dataOf(v.Lib).counts, kindExact, http.StatusOK, 2048, time.Now())
+		s.finish(r, id, dataOf(v.Lib).counts, kindExact, http.StatusOK, 2048, time.Now(), false)
 	}
 }
 

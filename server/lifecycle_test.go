@@ -55,7 +55,7 @@ func TestStatsOverTwoReplicas(t *testing.T) {
 		t.Errorf("/-/stats: %s", body)
 	}
 	// The metrics label versions that exist, by library.
-	_, metrics := do(t, "GET", tsA.URL+"/-/metrics")
+	metrics := scrape(t, a)
 	if !strings.Contains(string(metrics), `cdnserve_version_requests_total{library="pusher",version="2.2.4"} 4`) {
 		t.Errorf("metrics lack the version's requests")
 	}

@@ -23,6 +23,10 @@ type ListenOptions struct {
 	// TLSAddr is the HTTPS listen address (HTTP/2 and HTTP/1.1); "" disables
 	// it. It needs TLSCert and TLSKey, PEM files.
 	TLSAddr, TLSCert, TLSKey string
+	// AdminAddr is the operator's listener (AdminHandler: /-/metrics,
+	// /-/healthz, /-/readyz), plain HTTP; "" disables it. Keep it on
+	// loopback or a private network: its metrics name private libraries.
+	AdminAddr string
 	// WriteTimeout is the longest time to send one response (default 10
 	// minutes: big files on slow links).
 	WriteTimeout time.Duration
@@ -34,9 +38,14 @@ type ListenOptions struct {
 	Listening func([]Listening)
 }
 
+// DefaultAdminAddr is serve's --admin-addr: loopback, so that only this
+// machine (an agent such as a Prometheus node exporter's sidecar) reads
+// the metrics.
+const DefaultAdminAddr = "127.0.0.1:9180"
+
 // Listening is one listener that listens.
 type Listening struct {
-	Scheme string // "http" or "https"
+	Scheme string // "http", "https", or "admin" (plain HTTP)
 	Addr   net.Addr
 }
 
@@ -85,7 +94,11 @@ func (s *Server) ListenAndServe(ctx context.Context, o ListenOptions) error {
 	errc := make(chan error, len(ls))
 	bound := make([]Listening, len(ls))
 	for i, l := range ls {
-		s.log.Info("listening", "url", l.scheme+"://"+l.ln.Addr().String())
+		scheme := l.scheme
+		if scheme == "admin" {
+			scheme = "http"
+		}
+		s.log.Info("listening", "url", scheme+"://"+l.ln.Addr().String(), "role", l.scheme)
 		bound[i] = Listening{Scheme: l.scheme, Addr: l.ln.Addr()}
 		go func() {
 			if err := l.hs.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -150,6 +163,15 @@ func (s *Server) listen(o ListenOptions) ([]listener, error) {
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
 		ls = append(ls, listener{tls.NewListener(ln, hs.TLSConfig), hs, "https"})
 	}
+	if o.AdminAddr != "" {
+		ln, err := net.Listen("tcp", o.AdminAddr)
+		if err != nil {
+			return fail(fmt.Errorf("--admin-addr: %w", err))
+		}
+		hs := s.httpServer(o)
+		hs.Handler = s.AdminHandler()
+		ls = append(ls, listener{ln, hs, "admin"})
+	}
 	return ls, nil
 }
 
@@ -167,8 +189,9 @@ func (s *Server) httpServer(o ListenOptions) *http.Server {
 	}
 }
 
-// refreshOnHangup re-reads the version list and the aliases at once on
-// each SIGHUP, until ctx ends.
+// refreshOnHangup re-reads the tokens and keys (Config.AccessFiles),
+// the version list and the aliases at once on each SIGHUP, until ctx
+// ends.
 func (s *Server) refreshOnHangup(ctx context.Context) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -178,6 +201,7 @@ func (s *Server) refreshOnHangup(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-hup:
+			s.ReloadAccess()
 			if err := s.Refresh(); err != nil {
 				s.log.Warn("refresh on SIGHUP failed", "err", err)
 			} else {

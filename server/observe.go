@@ -121,7 +121,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if lib, ok := c.Get(libraryKey).(*store); ok {
 			counts = dataOf(lib).counts
 		}
-		s.finish(r, id, counts, kindOf(c), status, rec.bytes, start)
+		private, _ := c.Get(privateKey).(bool)
+		s.finish(r, id, counts, kindOf(c), status, rec.bytes, start, private)
 		return nil
 	}
 }

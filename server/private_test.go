@@ -47,6 +47,7 @@ func privateServer(t *testing.T, mod func(*Config)) (string, *bytes.Buffer) {
 	_, ts := f.server(t, func(c *Config) {
 		c.Access = privatePolicy()
 		c.Clock = func() time.Time { return privNow }
+		c.FailedCredentials = 1 << 20 // these tests send many wrong ones on purpose
 		c.AccessLog = true
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 		if mod != nil {

@@ -152,13 +152,22 @@ func (s *Server) requestID(h http.Header, r *http.Request) string {
 	return id
 }
 
+// hiddenPath stands for the path of a request for a private library in
+// the access log: a private name never reaches a log.
+const hiddenPath = "(a private library)"
+
 // finish records a served request in the metrics and the access log.
-func (s *Server) finish(r *http.Request, id string, counts *libraryMetrics, kind routeKind, status int, bytes int64, start time.Time) {
+// The path of a request for a private library is not logged.
+func (s *Server) finish(r *http.Request, id string, counts *libraryMetrics, kind routeKind, status int, bytes int64, start time.Time, private bool) {
 	elapsed := time.Since(start)
 	s.metrics.observe(counts, kind, status, bytes, elapsed)
 	if s.cfg.AccessLog {
+		p := r.URL.Path
+		if private {
+			p = hiddenPath
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", p),
 			slog.Int("status", status), slog.Int64("bytes", bytes), slog.Duration("duration", elapsed),
 			slog.String("kind", kindNames[kind]))
 	}

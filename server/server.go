@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/content"
@@ -36,6 +38,10 @@ type Server struct {
 	ids       *requestIDs
 	usage     *stats.Recorder
 	log       *slog.Logger
+	// access is the policy in force (accessPolicy), swapped whole by a
+	// reload; failures counts wrong credentials per client.
+	access   atomic.Pointer[access.Policy]
+	failures *access.Limiter
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -97,6 +103,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PublicURL != "" {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate
 	}
+	if err := s.loadAccess(); err != nil {
+		return nil, err
+	}
+	s.failures = &access.Limiter{Max: cfg.FailedCredentials, Clock: cfg.Clock}
 	s.content = content.NewStore(cfg.Fs, s.cache)
 	s.metrics = newMetrics(s.cache)
 	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger, OnMove: cfg.OnAliasMove,
@@ -110,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)
 	}
 	s.echo = s.routes()
+	s.warnUnopenable()
 	return s, nil
 }
 
@@ -129,6 +140,21 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/stats", s.handleStats)
 	e.Match(get, "/-/stats/*", s.handleStats)
 	e.Match(get, "/-/importmap", s.handleImportMap)
+	e.Match(get, "/-/healthz", s.handleHealthz)
+	e.Match(get, "/-/readyz", s.handleReadyz)
+	return e
+}
+
+// AdminHandler serves the operator's endpoints, for a listener of their
+// own (ListenOptions.AdminAddr, loopback by default): /-/metrics, whose
+// labels name every library, private ones too, and /-/healthz and
+// /-/readyz for probes that live there. The public handler never
+// serves /-/metrics.
+func (s *Server) AdminHandler() http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
 	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
@@ -166,6 +192,9 @@ func (s *Server) Run(ctx context.Context) {
 	loop.Every(ctx, s.cfg.Refresh, func() {
 		if err := s.cat.Refresh(); err != nil {
 			s.log.Warn("refresh failed; serving what is loaded", "err", err)
+		}
+		if s.cfg.AccessFiles.Changed() {
+			s.ReloadAccess()
 		}
 	})
 }

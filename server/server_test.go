@@ -22,7 +22,7 @@ import (
 
 func TestMetrics(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	_, ts := f.server(t, nil)
+	s, ts := f.server(t, nil)
 	for range 3 {
 		do(t, "GET", ts.URL+"/2.2.3/pusher.js")
 	}
@@ -45,7 +45,7 @@ func TestMetrics(t *testing.T) {
 	// counts settle.
 	var missing []string
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		_, body := do(t, "GET", ts.URL+"/-/metrics")
+		body := scrape(t, s)
 		missing = missing[:0]
 		for _, w := range want {
 			if !strings.Contains(string(body), w) {

@@ -11,37 +11,28 @@ import (
 	"github.com/cdnserve/cdnserve/access"
 )
 
-// accessPolicy reads serve's --private, --tokens and --url-signing-keys.
-// Private libraries need at least one way in.
-func accessPolicy(e *env, private []string, tokensFile, keysFile string) (*access.Policy, error) {
-	if len(private) == 0 {
-		if tokensFile != "" || keysFile != "" {
-			return nil, errors.New("--tokens or --url-signing-keys is set, but no --private library: name the libraries they protect")
-		}
-		return nil, nil
-	}
+// accessFiles reads serve's --private, --tokens and --url-signing-keys:
+// where the server loads its policy from, and loads it again on SIGHUP
+// or when a file changes. Tokens and keys without --private are for the
+// libraries private by their records in storage.
+func accessFiles(e *env, private []string, tokensFile, keysFile string) (*access.Files, error) {
 	if err := access.CheckPatterns("--private", private); err != nil {
 		return nil, err
 	}
-	if tokensFile == "" && keysFile == "" {
+	if len(private) > 0 && tokensFile == "" && keysFile == "" {
 		return nil, errors.New("--private needs --tokens FILE or --url-signing-keys FILE: without them nobody could read those libraries")
 	}
-	p := &access.Policy{Private: private}
+	f := &access.Files{Private: private}
 	if tokensFile != "" {
-		tokens, err := access.LoadTokens(e.abs(tokensFile))
-		if err != nil {
-			return nil, fmt.Errorf("--tokens: %w", err)
-		}
-		p.Tokens = tokens
+		f.TokensFile = e.abs(tokensFile)
 	}
 	if keysFile != "" {
-		keys, _, err := access.LoadKeys(e.abs(keysFile))
-		if err != nil {
-			return nil, fmt.Errorf("--url-signing-keys: %w", err)
-		}
-		p.Keys = keys
+		f.KeysFile = e.abs(keysFile)
 	}
-	return p, nil
+	if _, err := f.Load(); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // parseTTL reads a duration that may be in days: "90d", "12h", "30m".

@@ -58,7 +58,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	for _, sp := range parsed {
-		added, err := npm.Add(ctx, client, root, sp, npm.AddOptions{Files: files, Tool: "cdnserve " + toolVersion(), Wait: pf.wait})
+		added, err := npm.Add(ctx, client, root, sp, npm.AddOptions{Files: files, Tool: "cdnserve " + toolVersion(), Wait: pf.wait, Private: pg.isPrivate(sp.Name)})
 		if err != nil {
 			return fmt.Errorf("%s: %w", sp, err)
 		}

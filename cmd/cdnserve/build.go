@@ -91,7 +91,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return printDryRun(e, pf, tree, res)
 	}
 	pub, err := tree.Publish(ctx, dist.Request{
-		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait,
+		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(m.Library),
 		Provenance: provenance("build", base, data),
 		Progress:   bar.step("publishing"),
 	})

@@ -258,7 +258,7 @@ func TestServePurgesWhenAliasMoves(t *testing.T) {
 	if d := at[0].Sub(published); d < time.Second+purgeMargin {
 		t.Errorf("purged %v after the publish began: before the replicas' refresh and its margin", d)
 	}
-	_, metrics := get(t, s.base+"/-/metrics")
+	_, metrics := get(t, s.admin+"/-/metrics")
 	if !strings.Contains(metrics, `cdnserve_purges_total{result="ok"} 1`) {
 		t.Errorf("metrics lack the purge")
 	}

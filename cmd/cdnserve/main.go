@@ -71,6 +71,8 @@ func commands() []command {
 		{"deprecate", "mark a version deprecated: still served, skipped by ranges, flagged", runDeprecate},
 		{"undeprecate", "remove a version's deprecation", runUndeprecate},
 		{"prune", "remove old prereleases or one version, safely; refuses versions still in use", runPrune},
+		{"private", "record a library as private in storage: every replica then asks for a credential", runPrivate},
+		{"public", "record a private library as public again", runPublic},
 		{"token", "create a bearer token for private libraries (token create)", runToken},
 		{"sign", "print a signed URL for a private library's path", runSign},
 		{"fetch", "download and verify dependencies from a CDN, for vendoring", runFetch},

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPrivateFromTheCommandLine: token create and sign, serve with
@@ -69,7 +70,7 @@ func TestPrivateFromTheCommandLine(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve", "--private", "@corp/*"}, "--private needs --tokens FILE or --url-signing-keys FILE"},
-		{[]string{"serve", "--tokens", "tokens"}, "no --private library"},
+		{[]string{"serve", "--tokens", "nope"}, "--tokens: open"},
 		{[]string{"serve", "--private", "@corp/*", "--tokens", "nope"}, "--tokens: open"},
 		{[]string{"token", "create"}, "need at least one --library"},
 		{[]string{"token", "delete"}, `unknown token command "delete"`},
@@ -81,5 +82,64 @@ func TestPrivateFromTheCommandLine(t *testing.T) {
 				t.Errorf("%v: %d %q", tc.args, code, errOut)
 			}
 		})
+	}
+}
+
+// TestPrivacyInStorage: build --private records the library as private
+// in storage; a replica started with no flags at all refuses it (401,
+// and says at start that it has no tokens), and `cdnserve public` and
+// `cdnserve private` change it for every replica. /-/metrics is on the
+// admin listener only.
+func TestPrivacyInStorage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, _, errOut := cli(t, dir, "init", "@corp/widgets"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if code, _, errOut := cli(t, dir, "build", "--quiet", "--private", "@corp/*"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if rec, err := os.ReadFile(filepath.Join(dir, "dist", "@corp", "widgets", ".access.json")); err != nil || !strings.Contains(string(rec), `"private": true`) {
+		t.Fatalf("the access record: %s %v", rec, err)
+	}
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--refresh", "100ms")
+	file := s.base + "/@corp/widgets/0.1.0/widgets.min.js"
+	status := func() (int, string) { r, _ := get(t, file); return r.StatusCode, r.Header.Get("Cache-Control") }
+	if code, cc := status(); code != 401 || cc != "no-store" {
+		t.Errorf("a replica with no flags: %d %q", code, cc)
+	}
+	if r, _ := get(t, s.base+"/-/metrics"); r.StatusCode != 404 {
+		t.Errorf("public /-/metrics: %d", r.StatusCode)
+	}
+	if r, body := get(t, s.admin+"/-/metrics"); r.StatusCode != 200 || !strings.Contains(body, "cdnserve_requests_total") {
+		t.Errorf("admin /-/metrics (%q): %d", s.admin, r.StatusCode)
+	}
+	for _, step := range []struct {
+		cmd, say string
+		want     int
+		cc       string
+	}{
+		{"public", "@corp/widgets is public", 200, "public, max-age=31536000, immutable"},
+		{"private", "@corp/widgets is private", 401, "no-store"},
+	} {
+		if code, out, errOut := cli(t, dir, step.cmd, "@corp/widgets"); code != 0 || !strings.Contains(out, step.say) {
+			t.Fatalf("%s: %d %s %s", step.cmd, code, out, errOut)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for code, cc := status(); code != step.want || cc != step.cc; code, cc = status() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s: %d %q", step.cmd, code, cc)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "private libraries found, and no tokens") {
+		t.Errorf("serve's log does not say the private library is closed:\n%s", s.stderr.String())
+	}
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if strings.Contains(line, `"status":401`) && strings.Contains(line, "widgets") {
+			t.Errorf("the log names the private library: %s", line)
+		}
 	}
 }

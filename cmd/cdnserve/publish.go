@@ -84,7 +84,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	bar := newProgress(e, pf.quiet)
 	res, err := tree.Publish(ctx, dist.Request{
-		Version: v, Files: files, Force: pf.force, Wait: pf.wait,
+		Version: v, Files: files, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(*name),
 		Provenance: provenance("publish "+pos[0], src, nil),
 		Progress:   bar.step("publishing"),
 	})

@@ -59,6 +59,12 @@ func (p *purgeFlags) set(e *env) (*purge.Set, error) {
 	return s, nil
 }
 
+// isPrivate reports whether --private names a library: publish, build
+// and add then record it as private in storage.
+func (p *purgeFlags) isPrivate(library string) bool {
+	return (&access.Policy{Private: p.private}).IsPrivate(library)
+}
+
 // purgeAfterPublish tells the edges what a publish into a library's tree
 // changed, after --purge-after, and says how it went. A failed purge is
 // reported, never returned: the publish has happened.
@@ -67,6 +73,9 @@ func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.
 		return
 	}
 	events := set.Public(purge.EventsOf(tree, library, res))
+	if private, err := tree.Private(); private || err != nil {
+		events = nil // recorded private in storage (or unreadable): never named to an edge
+	}
 	if len(events) == 0 {
 		return // a private library's: never named to an edge
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/internal/settings"
@@ -39,6 +40,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	storageURL := fs.StorageFlag("", "serve this `storage` (default ./dist, or the embedded demo in memory when that holds no published version)")
 	fs.StringVar(&listen.Addr, "addr", ":8080", "plain HTTP listen `address`; empty disables it")
 	fs.StringVar(&listen.TLSAddr, "tls-addr", "", "HTTPS listen `address` (needs --tls-cert and --tls-key); serves HTTP/2")
+	fs.StringVar(&listen.AdminAddr, "admin-addr", server.DefaultAdminAddr, "the operator's listen `address` for /-/metrics (and /-/healthz, /-/readyz), plain HTTP; keep it on loopback or a private network, its metrics name private libraries; empty disables it")
 	fs.StringVar(&listen.TLSCert, "tls-cert", "", "TLS certificate `file` (PEM)")
 	fs.StringVar(&listen.TLSKey, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.StringVar(&cfg.ExactCacheControl, "cache-exact", server.DefaultExactCacheControl, "Cache-Control for exact versions")
@@ -104,11 +106,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		purgers.Purgers = append(purgers.Purgers, pg)
 	}
 	cfg.DisableCacheTags, cfg.CacheTagHeader = cacheTags.config()
-	policy, err := accessPolicy(e, private, *tokensFile, *keysFile)
+	files, err := accessFiles(e, private, *tokensFile, *keysFile)
 	if err != nil {
 		return err
 	}
-	cfg.Access = policy
+	cfg.AccessFiles = files
+	patterns := &access.Policy{Private: private}
 	logger, err := newLogger(e.stderr, logFormat)
 	if err != nil {
 		return err
@@ -128,7 +131,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		client.DocTTL = *npmDocTTL
-		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger, Private: cfg.Access.IsPrivate}
+		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger, Private: patterns.IsPrivate}
 		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "registries", client.Config.String())
 	}
 	var srv *server.Server
@@ -150,6 +153,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	listen.Listening = func(ls []server.Listening) {
 		var local string
 		for _, l := range ls {
+			if l.Scheme == "admin" {
+				fmt.Fprintf(e.stdout, "operator endpoints on http://%s/-/metrics (and /-/healthz, /-/readyz)\n", displayAddr(l.Addr))
+				continue
+			}
 			base := printListening(e.stdout, l.Scheme, l.Addr)
 			if local == "" {
 				local = base
@@ -313,7 +320,7 @@ func printExamples(w io.Writer, base string, srv *server.Server, demoVersions []
 	fmt.Fprintf(w, "No storage given and ./dist holds no published version (or mem:// was asked for): serving the embedded demo (versions %s), published into memory.\nTry:\n", strings.Join(demoVersions, ", "))
 	for _, p := range []string{
 		"/" + latest + "/demo.min.js", "/" + minor + "/demo.js", "/latest/widget.min.js", "/^1.0.0/demo.css",
-		"/-/versions", "/-/meta/" + latest, "/-/healthz", "/-/metrics",
+		"/-/versions", "/-/meta/" + latest, "/-/healthz",
 	} {
 		fmt.Fprintf(w, "  %s%s\n", base, p)
 	}

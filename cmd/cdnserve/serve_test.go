@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,7 @@ import (
 type served struct {
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:port from its startup line
+	admin  string // http://127.0.0.1:port of --admin-addr, or ""
 	stdout string // the startup lines
 	stderr *strings.Builder
 	done   chan error
@@ -34,6 +36,9 @@ type served struct {
 // startup line.
 func startServe(t *testing.T, dir string, env []string, args ...string) *served {
 	t.Helper()
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--admin-addr") }) {
+		args = append(args, "--admin-addr", "127.0.0.1:0") // tests run side by side
+	}
 	cmd := exec.Command(binary(t), append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
@@ -82,6 +87,9 @@ func startServe(t *testing.T, dir string, env []string, args ...string) *served 
 					}
 				}
 				s.stdout = out.String()
+				if _, after, ok := strings.Cut(s.stdout, "operator endpoints on "); ok {
+					s.admin, _, _ = strings.Cut(after, "/-/metrics")
+				}
 				go func() {
 					for range lines {
 					}
