@@ -33,3 +33,20 @@ func NotPlain(fsys afero.Fs, p string, dir bool) (fs.FileInfo, string, error) {
 	}
 	return fi, "", nil
 }
+
+// ErrLink is a path below a dist root that passes through a symbolic
+// link: at the scope, the library, the version or the file
+// (storage.DiskFs refuses it). Nothing is served, listed, published,
+// pruned or counted through one, wherever it points. It is a kind of
+// fs.ErrNotExist, so that serving answers 404 and a listing leaves the
+// entry out; a reader that must not take it for absence (usage counts,
+// which decide a prune) checks for it first.
+var ErrLink error = linkError{}
+
+type linkError struct{}
+
+func (linkError) Error() string {
+	return "a symbolic link on the path: cdnserve never serves, lists or writes through one (replace it with a directory)"
+}
+
+func (linkError) Is(target error) bool { return target == fs.ErrNotExist }

@@ -99,6 +99,9 @@ func Read(fsys afero.Fs, root string, since, until time.Time) (map[string]Day, i
 	for day := since.UTC().Truncate(24 * time.Hour); !day.After(until); day = day.Add(24 * time.Hour) {
 		name := day.Format(DayFormat)
 		entries, err := afero.ReadDir(fsys, path.Join(root, Dir, name))
+		if errors.Is(err, layout.ErrLink) {
+			return nil, 0, fmt.Errorf("reading stats of %s: %w", name, err)
+		}
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist) {
 			continue
 		}

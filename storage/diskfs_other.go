@@ -8,6 +8,9 @@ import "github.com/spf13/afero"
 // directory exchange, so dist switches aliases file by file.
 type DiskFs struct {
 	afero.OsFs
+	// Root, if set, is the directory below which every path is checked
+	// for links (links.go).
+	Root string
 }
 
 var _ afero.Fs = (*DiskFs)(nil)

@@ -84,7 +84,7 @@ func Open(ctx context.Context, spec, dir string) (*Storage, error) {
 	if !filepath.IsAbs(root) {
 		root = filepath.Join(dir, root)
 	}
-	return &Storage{Fs: DiskFs{}, Root: root, Kind: Local, Display: root}, nil
+	return &Storage{Fs: DiskFs{Root: root}, Root: root, Kind: Local, Display: root}, nil
 }
 
 func openS3(ctx context.Context, spec string) (*Storage, error) {
