@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/retry"
 )
@@ -94,8 +95,12 @@ type Client struct {
 	downloads atomic.Int64
 }
 
+// cachedDoc is a document as fetched, or a registry's 404 for it (doc
+// nil, err set): both are kept for DocTTL, so a flood of requests for
+// names the registry lacks asks it once a name.
 type cachedDoc struct {
 	doc     *Packument
+	err     error
 	fetched time.Time
 }
 
@@ -110,26 +115,34 @@ func NewClient(cfg *Config) *Client {
 // token: the registry serves it to anyone. A package only a token opens
 // is private, and must stay so. A registry that cannot be asked counts
 // as private.
-func (c *Client) IsPublic(ctx context.Context, name string) bool {
+//
+// A registry that refuses the anonymous request (401, 403) or says it has
+// no such package (404, as npm answers for a private package without a
+// token) makes it private. A registry that cannot be asked (down, 5xx,
+// timed out) is an error: the caller answers 502 or 504, never 404.
+func (c *Client) IsPublic(ctx context.Context, name string) (bool, error) {
 	registry := c.Config.RegistryFor(name)
 	if c.Config.tokenFor(registry) == "" {
-		return true // no token is configured: what we fetch, anyone may
+		return true, nil // no token is configured: what we fetch, anyone may
 	}
 	c.mu.Lock()
 	known, ok := c.public[name]
 	c.mu.Unlock()
 	if ok && c.Clock().Sub(known.at) < c.DocTTL {
-		return known.public
+		return known.public, nil
 	}
 	anon := &Client{Config: NewConfig(registry), HTTP: c.HTTP, Attempts: 1, Limits: c.Limits}
 	_, err := anon.fetchPackument(ctx, name)
+	if err != nil && !errors.Is(err, ErrDenied) && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
 	c.mu.Lock()
 	if c.public == nil {
 		c.public = map[string]publicity{}
 	}
 	c.public[name] = publicity{public: err == nil, at: c.Clock()}
 	c.mu.Unlock()
-	return err == nil
+	return err == nil, nil
 }
 
 // publicity is what IsPublic found, and when: kept for DocTTL.
@@ -149,6 +162,8 @@ type Packument struct {
 	Versions map[string]*PackageVersion `json:"versions"`
 	// Registry is the registry it came from.
 	Registry string `json:"-"`
+	// refused are the versions set aside by check, and why.
+	refused map[string]string
 }
 
 // PackageVersion is one version of a package, as its document lists it.
@@ -202,26 +217,49 @@ func (v *PackageVersion) Entry() string {
 // fetched is returned with the error (stale is true), so a caller can
 // decide to use it.
 func (c *Client) Packument(ctx context.Context, name string) (doc *Packument, stale bool, err error) {
+	if err := layout.CheckLibraryName(name); err != nil || name == "" {
+		return nil, false, fmt.Errorf("%q is not an npm package name cdnserve can host: %w", name, ErrNotFound)
+	}
 	c.mu.Lock()
 	cached, ok := c.docs[name]
 	c.mu.Unlock()
 	if ok && c.Clock().Sub(cached.fetched) < c.DocTTL {
-		return cached.doc, false, nil
+		return cached.doc, false, cached.err
 	}
 	v, err, _ := c.group.Do("doc:"+name, func() (any, error) {
 		return c.fetchPackument(ctx, name)
 	})
+	if errors.Is(err, ErrNotFound) {
+		c.remember(name, cachedDoc{err: err, fetched: c.Clock()})
+		return nil, false, err
+	}
 	if err != nil {
-		if ok && !errors.Is(err, ErrNotFound) {
+		if ok && cached.doc != nil {
 			return cached.doc, true, err
 		}
 		return nil, false, err
 	}
 	doc = v.(*Packument)
-	c.mu.Lock()
-	c.docs[name] = cachedDoc{doc: doc, fetched: c.Clock()}
-	c.mu.Unlock()
+	c.remember(name, cachedDoc{doc: doc, fetched: c.Clock()})
 	return doc, false, nil
+}
+
+// maxDocs bounds the documents and 404s kept in memory; past it the
+// oldest half is dropped.
+const maxDocs = 10_000
+
+// remember keeps a document or a 404 for DocTTL.
+func (c *Client) remember(name string, d cachedDoc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.docs) >= maxDocs {
+		for n, old := range c.docs {
+			if c.Clock().Sub(old.fetched) >= c.DocTTL || len(c.docs) >= maxDocs/2 {
+				delete(c.docs, n)
+			}
+		}
+	}
+	c.docs[name] = d
 }
 
 func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, error) {
@@ -239,6 +277,7 @@ func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, e
 		return nil, fmt.Errorf("package %s: %s: %w: the document is for %q", name, redact.URL(u), ErrIntegrity, doc.Name)
 	}
 	doc.Registry = registry
+	doc.check()
 	return &doc, nil
 }
 

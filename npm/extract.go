@@ -19,10 +19,15 @@ type Limits struct {
 	Package int64
 	// File bounds one file; a larger one is left out.
 	File int64
+	// Entries bounds the tarball's entries (files, directories, links):
+	// a package with more is refused at once, before it costs minutes
+	// of publishing. Zero is no bound.
+	Entries int
 }
 
-// DefaultLimits are jsDelivr's: 50 MB a package, 20 MB a file.
-var DefaultLimits = Limits{Package: 50 << 20, File: 20 << 20}
+// DefaultLimits are jsDelivr's: 50 MB a package, 20 MB a file; and
+// 10,000 entries, well above the packages browsers load.
+var DefaultLimits = Limits{Package: 50 << 20, File: 20 << 20, Entries: 10_000}
 
 // Skipped is an entry of a tarball that Extract left out, and why.
 type Skipped = layout.Skipped
@@ -45,13 +50,16 @@ func Extract(tgz []byte, limits Limits, include []string) ([]layout.File, []Skip
 	var skipped []Skipped
 	var total int64
 	seen := map[string]bool{}
-	for {
+	for entries := 1; ; entries++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the tarball: %w", err)
+		}
+		if limits.Entries > 0 && entries > limits.Entries {
+			return nil, nil, fmt.Errorf("the tarball has more than %d entries: %w; nothing was published", limits.Entries, ErrTooBig)
 		}
 		name := strings.TrimPrefix(h.Name, "./")
 		rel, under := strings.CutPrefix(name, "package/")

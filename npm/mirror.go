@@ -2,15 +2,19 @@ package npm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
+	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/spf13/afero"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cdnserve/cdnserve/redact"
@@ -42,8 +46,17 @@ type Mirror struct {
 	// into a private library: the mirror never makes a private package
 	// public.
 	Private func(library string) bool
+	// Concurrent bounds the packages fetched and extracted at once
+	// (default 4): each holds its tarball and its files in memory, up to
+	// Limits.Package apiece.
+	Concurrent int
+	// QueueWait is how long a fetch waits for a free slot before it is
+	// refused with ErrBusy (default 5 s).
+	QueueWait time.Duration
 
-	group singleflight.Group
+	slotsOnce sync.Once
+	slots     chan struct{}
+	group     singleflight.Group
 	// stored remembers, for the client's DocTTL, the versions known to be
 	// in storage, so that a range asked again costs no look at storage.
 	storedMu sync.Mutex
@@ -82,7 +95,17 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 	if !m.Allowed(name) {
 		return "", fmt.Errorf("npm package %s is not allowed by --npm-allow: %w", name, ErrNotFound)
 	}
-	if (m.Private == nil || !m.Private(name)) && !m.Client.IsPublic(ctx, name) {
+	if err := m.ours(name); err != nil {
+		return "", err
+	}
+	public, err := true, error(nil)
+	if m.Private == nil || !m.Private(name) {
+		public, err = m.Client.IsPublic(ctx, name)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !public {
 		if m.Log != nil {
 			m.Log.Warn("not fetching an npm package that only a token opens into a public library; make it private with serve --private", "package", name)
 		}
@@ -104,6 +127,11 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 		if timeout == 0 {
 			timeout = 2 * time.Minute
 		}
+		release, err := m.slot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 		start := time.Now()
@@ -133,4 +161,123 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 		return "", err
 	}
 	return v.Version, nil
+}
+
+// ErrBusy is a fetch refused because Concurrent fetches are running and
+// none finished within QueueWait. A server answers 503 with Retry-After
+// (RetryAfter).
+var ErrBusy error = busyError{}
+
+type busyError struct{}
+
+func (busyError) Error() string {
+	return "the mirror is busy fetching other packages; try again shortly"
+}
+
+// RetryAfter is how long a client should wait before asking again.
+func (busyError) RetryAfter() time.Duration { return 5 * time.Second }
+
+// slot waits up to QueueWait for one of the Concurrent fetch slots, and
+// returns its release.
+func (m *Mirror) slot(ctx context.Context) (func(), error) {
+	m.slotsOnce.Do(func() {
+		n := m.Concurrent
+		if n <= 0 {
+			n = 4
+		}
+		m.slots = make(chan struct{}, n)
+	})
+	wait := m.QueueWait
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case m.slots <- struct{}{}:
+		return func() {
+			<-m.slots
+			debug.FreeOSMemory() // a package's tarball and files go back to the system now, not minutes later
+		}, nil
+	case <-t.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ErrBusy
+	}
+}
+
+// ErrNotMirrored is a library that storage holds and that did not come
+// from npm: the mirror never adds versions to it, whatever --npm-allow
+// says, so that a registry's package of the same name cannot take it
+// over (dependency confusion). It is a kind of fs.ErrNotExist: the
+// server answers from storage alone.
+var ErrNotMirrored error = kindError{"the library is published here, not fetched from npm: the mirror never extends it", fs.ErrNotExist}
+
+// ours refuses a library that storage holds with any version not
+// fetched from npm (its provenance has no registry), and logs the
+// collision. A library found to be npm's is not looked at again for
+// DocTTL.
+func (m *Mirror) ours(name string) error {
+	m.storedMu.Lock()
+	at, ok := m.stored["npm:"+name]
+	m.storedMu.Unlock()
+	if ok && m.Client.Clock().Sub(at) < m.Client.DocTTL {
+		return nil
+	}
+	if err := m.foreign(name); err != nil {
+		return err
+	}
+	m.storedMu.Lock()
+	if m.stored == nil {
+		m.stored = map[string]time.Time{}
+	}
+	m.stored["npm:"+name] = m.Client.Clock()
+	m.storedMu.Unlock()
+	return nil
+}
+
+// foreign reads a library's versions' provenance: an error when one was
+// not fetched from npm.
+func (m *Mirror) foreign(name string) error {
+	tree, err := m.Tree.Library(name)
+	if err != nil {
+		return err
+	}
+	entries, err := afero.ReadDir(tree.Fs, tree.Root)
+	if err != nil {
+		return nil // absent: the mirror may create it
+	}
+	for _, e := range entries {
+		if layout.ClassifyDir(e.Name()) != layout.Exact {
+			continue
+		}
+		raw, err := afero.ReadFile(tree.Fs, path.Join(tree.Root, e.Name(), layout.ManifestName))
+		if err != nil {
+			continue
+		}
+		var mf layout.Manifest
+		if json.Unmarshal(raw, &mf) == nil && mf.Provenance.Registry != "" {
+			continue
+		}
+		if m.Log != nil && m.collided(name) {
+			m.Log.Warn("an npm package has the name of a library published here: the mirror does not fetch it (dependency confusion); rename one of them, or remove the name from --npm-allow", "library", name, "version", e.Name())
+		}
+		return fmt.Errorf("npm package %s: %w", name, ErrNotMirrored)
+	}
+	return nil
+}
+
+// collided reports whether a collision was not logged within DocTTL.
+func (m *Mirror) collided(name string) bool {
+	m.storedMu.Lock()
+	defer m.storedMu.Unlock()
+	if m.stored == nil {
+		m.stored = map[string]time.Time{}
+	}
+	key := "collision:" + name
+	if at, ok := m.stored[key]; ok && m.Client.Clock().Sub(at) < m.Client.DocTTL {
+		return false
+	}
+	m.stored[key] = m.Client.Clock()
+	return true
 }

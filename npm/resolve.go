@@ -36,11 +36,17 @@ func Pick(doc *Packument, spec string) (*PackageVersion, error) {
 		if v := doc.Versions[tagged]; v != nil {
 			return v, nil
 		}
+		if why := doc.Refused(tagged); why != "" {
+			return nil, fmt.Errorf("package %s: dist-tag %s names %s, which is refused: %s: %w", doc.Name, spec, tagged, why, ErrIntegrity)
+		}
 		return nil, fmt.Errorf("package %s: dist-tag %s names %s, which the document does not list: %w", doc.Name, spec, tagged, ErrNotFound)
 	}
 	if _, err := versioning.Parse(spec); err == nil {
 		if v := doc.Versions[spec]; v != nil {
 			return v, nil
+		}
+		if why := doc.Refused(spec); why != "" {
+			return nil, fmt.Errorf("package %s@%s is refused: %s (the registry's document is inconsistent; nothing is fetched): %w", doc.Name, spec, why, ErrIntegrity)
 		}
 		return nil, fmt.Errorf("package %s has no version %s (newest: %s): %w", doc.Name, spec, newest(doc, 5), ErrNotFound)
 	}

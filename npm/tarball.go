@@ -3,6 +3,7 @@ package npm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
@@ -68,7 +69,16 @@ func (c *Client) Tarball(ctx context.Context, v *PackageVersion) ([]byte, error)
 // finds its verified tarball without asking the registry (cachedVersion).
 func (c *Client) rememberVersion(v *PackageVersion) {
 	raw, _ := json.Marshal(v)
-	layout.WriteFileAtomic(c.cacheFs(), path.Join(c.CacheDir, "versions", v.Name, v.Version+".json"), raw)
+	layout.WriteFileAtomic(c.cacheFs(), c.versionPath(v.Name, v.Version), raw)
+}
+
+// versionPath is where an exact version is remembered in CacheDir: named
+// by the SHA-256 of "name@version", so that nothing a registry sends
+// becomes a path.
+func (c *Client) versionPath(name, version string) string {
+	sum := sha256.Sum256([]byte(name + "@" + version))
+	h := hex.EncodeToString(sum[:])
+	return path.Join(c.CacheDir, "versions", h[:2], h+".json")
 }
 
 // cachedVersion is an exact version remembered with a verified tarball
@@ -77,7 +87,7 @@ func (c *Client) cachedVersion(name, version string) *PackageVersion {
 	if c.CacheDir == "" {
 		return nil
 	}
-	raw, err := afero.ReadFile(c.cacheFs(), path.Join(c.CacheDir, "versions", name, version+".json"))
+	raw, err := afero.ReadFile(c.cacheFs(), c.versionPath(name, version))
 	if err != nil {
 		return nil
 	}

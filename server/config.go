@@ -81,6 +81,10 @@ type Config struct {
 	// file changes (checked every Refresh). A load that fails keeps the
 	// policy in force and is logged.
 	AccessFiles *access.Files
+	// MirrorMisses is how many requests one client address may make in
+	// a minute for packages the mirror's registry does not have, before
+	// it gets 429 (default 20): each costs a registry request.
+	MirrorMisses int
 	// FailedCredentials is how many wrong credentials one client address
 	// may send in a minute before it gets 429 with Retry-After (default
 	// 20).

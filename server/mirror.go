@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cdnserve/cdnserve/layout"
 )
@@ -47,7 +49,18 @@ func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr err
 			return lib, nil, nil // stored: upstream is not asked
 		}
 	}
+	client := clientAddr(r)
+	if lib == nil {
+		// A name storage lacks costs a registry request: a client may
+		// cause only so many that the registry does not have.
+		if wait, blocked := s.misses.Blocked(client); blocked {
+			return lib, libErr, &tooManyMisses{wait}
+		}
+	}
 	exact, err := s.cfg.Mirror.Ensure(r.Context(), ap.lib, spec)
+	if lib == nil && errors.Is(err, fs.ErrNotExist) {
+		s.misses.Fail(client)
+	}
 	if err == nil {
 		if lib == nil || loadedVersion(lib, exact) == nil {
 			s.cat.Published(ap.lib)
@@ -78,13 +91,28 @@ func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr err
 // time, 502 when it failed. The 5xx are cached briefly (policy.retry).
 // Upstream's details go to the log, not to the client.
 func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetPath, err error) (int, int64, routeKind) {
+	var later interface{ RetryAfter() time.Duration }
+	var misses *tooManyMisses
 	switch {
+	case errors.As(err, &misses):
+		w.Header()["Retry-After"] = []string{strconv.Itoa(int(misses.wait.Seconds() + 0.999))}
+		return s.writeErrorCached(w, r, kindOther, http.StatusTooManyRequests, "too many requests for packages the registry does not have, from this address; try again after Retry-After seconds", noStore)
+	case errors.As(err, &later):
+		s.log.Warn("the mirror is busy; a request was refused with 503", "library", ap.lib)
+		w.Header()["Retry-After"] = []string{strconv.Itoa(int(later.RetryAfter().Seconds()))}
+		return s.writeErrorCached(w, r, kindOther, http.StatusServiceUnavailable, "the mirror is busy fetching other packages; try again after Retry-After seconds", noStore)
 	case errors.Is(err, fs.ErrNotExist):
 		return s.writeError(w, r, kindOther, http.StatusNotFound, "the registry has no package "+ap.lib+" matching what was asked for")
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Error("fetching a library from upstream timed out", "library", ap.lib, "err", err)
-		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; nothing of it is stored yet", s.policy.retry)
+		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; the fetch goes on, so try again shortly", s.policy.retry)
 	}
 	s.log.Error("fetching a library from upstream failed", "library", ap.lib, "err", err)
-	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed; nothing of it is stored yet", s.policy.retry)
+	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed (it is down or refused); nothing of it is stored yet, and nothing here says it does not exist", s.policy.retry)
 }
+
+// tooManyMisses is a client over its misses: requests for names that
+// the registry does not have.
+type tooManyMisses struct{ wait time.Duration }
+
+func (e *tooManyMisses) Error() string { return "too many misses from one client" }

@@ -42,6 +42,8 @@ type Server struct {
 	// reload; failures counts wrong credentials per client.
 	access   atomic.Pointer[access.Policy]
 	failures *access.Limiter
+	// misses counts, per client, requests the mirror found nothing for.
+	misses *access.Limiter
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -107,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.failures = &access.Limiter{Max: cfg.FailedCredentials, Clock: cfg.Clock}
+	s.misses = &access.Limiter{Max: cfg.MirrorMisses, Clock: cfg.Clock}
 	s.content = content.NewStore(cfg.Fs, s.cache)
 	s.metrics = newMetrics(s.cache)
 	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger, OnMove: cfg.OnAliasMove,

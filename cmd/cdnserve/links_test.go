@@ -73,7 +73,7 @@ func TestLinksAreNeverFollowed(t *testing.T) {
 		{"prune", "linked", "--prereleases", "--older-than", "1s", "--force"},
 		{"stats", "real"},
 	} {
-		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
+		t.Run(strings.ReplaceAll(strings.Join(args, " "), src, "src"), func(t *testing.T) {
 			code, _, errOut := cli(t, dir, args...)
 			if code == 0 || !strings.Contains(errOut, "symbolic link") {
 				t.Errorf("%v: %d %s", args, code, errOut)
