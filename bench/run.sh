@@ -16,7 +16,8 @@
 # it may), and Go. Load goes to 127.0.0.1 only; each run lasts DUR.
 # Env: ROUNDS=3 DUR=8s CONNS=32 WARM=1s PIN=1 QUIET=60 SERVERS="cdnserve nginx caddy gofs gomem gomemh" SCENARIOS="a b c d"
 #      (gomemh is gomem sending cdnserve's whole header set with its server timeouts)
-#      CDNSERVE_FLAGS (extra serve flags; the default turns the access log off, as nginx.conf does)
+#      CDNSERVE_FLAGS (extra serve flags; the default turns the access log off, as nginx.conf does, and the
+#                      admin listener, so that two builds can run side by side)
 #      BASE_FLAGS (the flags of "base", when its build lacks some of CDNSERVE_FLAGS; default CDNSERVE_FLAGS)
 #      BASELINE=<commit> builds cdnserve from that commit as the server "base" (add it to SERVERS)
 # PIN=1: the server on CPU 0 (nginx one worker, Go GOMAXPROCS=1), wrk on CPU 1.
@@ -25,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 ROUNDS=${ROUNDS:-3} DUR=${DUR:-8s} CONNS=${CONNS:-32} WARM=${WARM:-1s} PIN=${PIN:-1} QUIET=${QUIET:-60}
 SERVERS=${SERVERS:-cdnserve nginx caddy gofs gomem gomemh} SCENARIOS=${SCENARIOS:-a b c d}
-CDNSERVE_FLAGS=${CDNSERVE_FLAGS:---access-log=false}
+CDNSERVE_FLAGS=${CDNSERVE_FLAGS:---access-log=false --admin-addr=}
 BASE_FLAGS=${BASE_FLAGS:-$CDNSERVE_FLAGS}
 
 need=()

@@ -99,7 +99,7 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 		return "", err
 	}
 	public, err := true, error(nil)
-	if m.Private == nil || !m.Private(name) {
+	if !m.private(name) {
 		public, err = m.Client.IsPublic(ctx, name)
 	}
 	if err != nil {
@@ -280,4 +280,18 @@ func (m *Mirror) collided(name string) bool {
 	}
 	m.stored[key] = m.Client.Clock()
 	return true
+}
+
+// private reports whether the server keeps a library private: by its
+// patterns (Private), or by the library's record in storage.
+func (m *Mirror) private(name string) bool {
+	if m.Private != nil && m.Private(name) {
+		return true
+	}
+	tree, err := m.Tree.Library(name)
+	if err != nil {
+		return false
+	}
+	p, err := tree.Private()
+	return p || err != nil
 }

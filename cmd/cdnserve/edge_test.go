@@ -312,6 +312,14 @@ func TestPurgeCommand(t *testing.T) {
 	if code, out, errOut := cli(t, dir, "build", "--version", "2.2.5", "--purge", "webhook+"+hook.URL, "--purge-after", "0s", "--private", "pusher"); code != 0 || strings.Contains(out, "purg") || len(got) != before {
 		t.Errorf("a private library's publish was purged: %d %s %s", code, out, errOut)
 	}
+	// It stays private, recorded in storage, when a later publish omits
+	// --private; made public again, it is purged.
+	if code, out, errOut := cli(t, dir, "build", "--version", "2.3.0", "--purge", "webhook+"+hook.URL, "--purge-after", "0s"); code != 0 || strings.Contains(out, "purg") || len(got) != before {
+		t.Errorf("a library recorded private was purged: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := cli(t, dir, "public", "pusher"); code != 0 {
+		t.Fatal(errOut)
+	}
 	// A purge that fails does not fail the publish: exit 0, reported.
 	code, out, errOut = cli(t, dir, "build", "--version", "2.2.6", "--purge", "http://127.0.0.1:9", "--purge-after", "0s")
 	if code != 0 || !strings.Contains(out, "published 2.2.6") || !strings.Contains(errOut, "purge FAILED: http://127.0.0.1:9: pusher alias 2.2 2.2.5 -> 2.2.6, after 4 attempts") ||

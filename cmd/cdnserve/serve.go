@@ -142,7 +142,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		// Each move this replica sees, once, after the replicas' refresh
 		// and a margin: every replica serves the new alias when the edge
 		// refills (docs/deploy.md).
+		root := dist.NewTree(st.Fs, st.Root)
 		cfg.OnAliasMove = func(m server.AliasMove) {
+			if tree, err := root.Library(m.Library); err != nil {
+				return
+			} else if private, err := tree.Private(); private || err != nil {
+				return // recorded private in storage (or unreadable): never named to an edge
+			}
 			purgers.PurgeOnce(ctx, purge.Event{Library: m.Library, Alias: m.Alias, From: m.From, To: m.To, Files: m.Files})
 		}
 	}
