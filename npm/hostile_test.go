@@ -133,6 +133,13 @@ func TestHostileDocuments(t *testing.T) {
 	if err != nil || string(data) != "good" || h.asked.Load() == asked {
 		t.Errorf("ok@1.0.0 after the poison: %q %v (registry asked: %v)", data, err, h.asked.Load() > asked)
 	}
+	// add --private records the library as private before its files.
+	if _, err := Add(ctx, c, root, Spec{Name: "ok", Range: "1.0.0"}, AddOptions{Private: true}); err != nil {
+		t.Fatal(err)
+	}
+	if lib, _ := root.Library("ok"); !mustPrivate(t, lib) {
+		t.Error("add with Private did not record the library as private")
+	}
 	// Nothing was written outside the cache and the dist root.
 	entries, _ := os.ReadDir(base)
 	for _, e := range entries {
@@ -302,4 +309,13 @@ func mustVersion(t *testing.T, s string) *semver.Version {
 		t.Fatal(err)
 	}
 	return v
+}
+
+func mustPrivate(t *testing.T, tree dist.Tree) bool {
+	t.Helper()
+	p, err := tree.Private()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

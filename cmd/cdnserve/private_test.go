@@ -102,6 +102,12 @@ func TestPrivacyInStorage(t *testing.T) {
 	if rec, err := os.ReadFile(filepath.Join(dir, "dist", "@corp", "widgets", ".access.json")); err != nil || !strings.Contains(string(rec), `"private": true`) {
 		t.Fatalf("the access record: %s %v", rec, err)
 	}
+	if code, _, errOut := cli(t, dir, "publish", "src", "--quiet", "--version", "1.0.0", "--name", "@corp/other", "--private", "@corp/*"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if rec, err := os.ReadFile(filepath.Join(dir, "dist", "@corp", "other", ".access.json")); err != nil || !strings.Contains(string(rec), `"private": true`) {
+		t.Errorf("publish --private wrote no access record: %s %v", rec, err)
+	}
 	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--refresh", "100ms")
 	file := s.base + "/@corp/widgets/0.1.0/widgets.min.js"
 	status := func() (int, string) { r, _ := get(t, file); return r.StatusCode, r.Header.Get("Cache-Control") }
