@@ -95,11 +95,12 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 
 // fetchFiles downloads, verifies and extracts a version's files.
 func fetchFiles(ctx context.Context, c *Client, v *PackageVersion, include []string) ([]layout.File, []Skipped, error) {
-	tgz, err := c.Tarball(ctx, v)
+	tgz, err := c.openTarball(ctx, v)
 	if err != nil {
 		return nil, nil, err
 	}
-	files, skipped, err := Extract(tgz, c.Limits, include)
+	defer tgz.Close()
+	files, skipped, err := ExtractFrom(tgz, c.Limits, include)
 	if err != nil {
 		return nil, skipped, fmt.Errorf("%s@%s: %w", v.Name, v.Version, err)
 	}

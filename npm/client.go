@@ -305,6 +305,57 @@ func (c *Client) get(ctx context.Context, u, accept string, limit int64) ([]byte
 }
 
 func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (body []byte, err error, again bool) {
+	resp, err, again := c.open(ctx, u, accept)
+	if err != nil {
+		return nil, err, again
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: reading the body: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error())), true
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d MB: %w", redact.URL(u), limit>>20, ErrTooBig), false
+	}
+	return body, nil, false
+}
+
+// getTo is get that streams the body into w, at most limit bytes;
+// reset is called before each try, to start w again.
+func (c *Client) getTo(ctx context.Context, u string, w io.Writer, limit int64, reset func() error) error {
+	policy := retry.Policy{Attempts: max(1, c.Attempts), Backoff: c.Backoff, MaxRetryAfter: c.MaxRetryAfter}
+	_, err := retry.Do(ctx, policy, func(ctx context.Context) error {
+		if err := reset(); err != nil {
+			return retry.Permanent(err)
+		}
+		resp, err, again := c.open(ctx, u, "application/octet-stream")
+		if err != nil {
+			if !again {
+				return retry.Permanent(err)
+			}
+			return err
+		}
+		defer resp.Body.Close()
+		n, err := io.Copy(w, io.LimitReader(resp.Body, limit+1))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w: reading the body: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error()))
+		case n > limit:
+			return retry.Permanent(fmt.Errorf("%s: larger than %d MB: %w", redact.URL(u), limit>>20, ErrTooBig))
+		}
+		return nil
+	})
+	var stopped *retry.Stopped
+	if errors.As(err, &stopped) {
+		return timeoutOr(stopped.Cause, u)
+	}
+	return err
+}
+
+// open sends a GET with the token for its URL, if any, and returns the
+// response of a 200; any other answer is an error (again: worth another
+// try), wrapping ErrNotFound, ErrDenied or ErrUnavailable.
+func (c *Client) open(ctx context.Context, u, accept string) (*http.Response, error, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", redact.URL(u), err), false
@@ -321,9 +372,11 @@ func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (bo
 		}
 		return nil, fmt.Errorf("%s: %w: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error())), true
 	}
-	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil, false
+	}
+	resp.Body.Close()
 	switch {
-	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%s: %w (HTTP 404)", redact.URL(u), ErrNotFound), false
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -333,17 +386,8 @@ func (c *Client) getOnce(ctx context.Context, u, accept string, limit int64) (bo
 		return nil, retry.After(err, retry.RetryAfter(resp.Header, time.Now())), true
 	case resp.StatusCode >= 500:
 		return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), true
-	default:
-		return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), false
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w: reading the body: %v", redact.URL(u), ErrUnavailable, redact.Text(err.Error())), true
-	}
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d MB: %w", redact.URL(u), limit>>20, ErrTooBig), false
-	}
-	return body, nil, false
+	return nil, fmt.Errorf("%s: %w (HTTP %d)", redact.URL(u), ErrUnavailable, resp.StatusCode), false
 }
 
 func timeoutOr(err error, u string) error {

@@ -41,7 +41,13 @@ type Skipped = layout.Skipped
 // ("../", an absolute path) is hostile: the whole package is refused,
 // and so is one whose files add up to more than Limits.Package.
 func Extract(tgz []byte, limits Limits, include []string) ([]layout.File, []Skipped, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	return ExtractFrom(bytes.NewReader(tgz), limits, include)
+}
+
+// ExtractFrom is Extract reading the tarball as a stream: only the kept
+// files are held in memory.
+func ExtractFrom(tgz io.Reader, limits Limits, include []string) ([]layout.File, []Skipped, error) {
+	zr, err := gzip.NewReader(tgz)
 	if err != nil {
 		return nil, nil, fmt.Errorf("not a gzip'd tarball: %w", err)
 	}

@@ -10,7 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/cdnserve/cdnserve/layout"
@@ -62,6 +65,101 @@ func (c *Client) Tarball(ctx context.Context, v *PackageVersion) ([]byte, error)
 		return nil, err
 	}
 	return res.([]byte), nil
+}
+
+// openTarball returns a version's tarball, verified against the
+// registry's sha512, to read once. With a CacheDir it never holds the
+// tarball in memory: a download streams to a temporary file there,
+// hashed on the way, and is renamed into the cache only when it
+// matches; a cached copy is hashed again before it is used. Without
+// one, it is Tarball's bytes.
+func (c *Client) openTarball(ctx context.Context, v *PackageVersion) (io.ReadCloser, error) {
+	if c.CacheDir == "" {
+		data, err := c.Tarball(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	want, err := sha512Of(v)
+	if err != nil {
+		return nil, err
+	}
+	cached := c.cachePath(want)
+	if f, err := openVerified(cached, want); err == nil {
+		return f, nil
+	}
+	if _, err, _ := c.group.Do("tgz:"+v.Dist.Integrity, func() (any, error) {
+		return nil, c.download(ctx, v, cached, want)
+	}); err != nil {
+		return nil, err
+	}
+	return os.Open(cached)
+}
+
+// openVerified opens a cached tarball whose sha512 is want.
+func openVerified(name string, want []byte) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	h := sha512.New()
+	if _, err := io.Copy(h, f); err != nil || !bytes.Equal(h.Sum(nil), want) {
+		f.Close()
+		return nil, fmt.Errorf("%s: the cached copy does not match its name", name)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// download streams a version's tarball into the cache at dst, hashed on
+// the way; bytes that do not match want are removed, never kept.
+func (c *Client) download(ctx context.Context, v *PackageVersion, dst string, want []byte) error {
+	c.downloads.Add(1)
+	downloads := filepath.Join(c.CacheDir, "downloads")
+	if err := os.MkdirAll(downloads, 0o755); err != nil {
+		return fmt.Errorf("%s@%s: the npm cache: %w", v.Name, v.Version, err)
+	}
+	tmp, err := os.CreateTemp(downloads, "tgz-*")
+	if err != nil {
+		return fmt.Errorf("%s@%s: the npm cache: %w", v.Name, v.Version, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha512.New()
+	reset := func() error {
+		h.Reset()
+		if err := tmp.Truncate(0); err != nil {
+			return err
+		}
+		_, err := tmp.Seek(0, io.SeekStart)
+		return err
+	}
+	err = c.getTo(ctx, v.Dist.Tarball, io.MultiWriter(tmp, h), c.Limits.Package, reset)
+	if errors.Is(err, ErrTooBig) {
+		return fmt.Errorf("%s@%s: the tarball is %w (%d MB)", v.Name, v.Version, ErrTooBig, c.Limits.Package>>20)
+	}
+	if err != nil {
+		return fmt.Errorf("%s@%s: downloading the tarball: %w", v.Name, v.Version, err)
+	}
+	if got := h.Sum(nil); !bytes.Equal(got, want) {
+		return fmt.Errorf("%s@%s: %s: %w: its sha512 is %s…, the registry's integrity says %s… (nothing was kept or published)",
+			v.Name, v.Version, redact.URL(v.Dist.Tarball), ErrIntegrity, b64(got)[:16], b64(want)[:16])
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("%s@%s: the npm cache: %w", v.Name, v.Version, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("%s@%s: the npm cache: %w", v.Name, v.Version, err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("%s@%s: the npm cache: %w", v.Name, v.Version, err)
+	}
+	c.rememberVersion(v)
+	return nil
 }
 
 // rememberVersion records, in CacheDir, a version's integrity string and
