@@ -51,7 +51,7 @@ func printConfig(t *testing.T, dir string, environ map[string]string, args ...st
 // precedence: the flag, then the environment, then the file.
 func TestEveryFlagFromEnvAndConfig(t *testing.T) {
 	seed := seedProject(t)
-	argsOf := map[string][]string{"init": {"x"}, "publish": {"src"}, "fetch": {"json2"}, "add": {"npm:x1"}, "purge": {"x@1.0"}, "importmap": {"x@1"}, "token": {"create"}, "sign": {"/x"}, "stats": {"x"}, "deprecate": {"x@1.0.0"}, "undeprecate": {"x@1.0.0"}, "prune": {"x@1.0.0"}}
+	argsOf := map[string][]string{"init": {"x"}, "publish": {"src"}, "fetch": {"json2"}, "add": {"npm:x1"}, "purge": {"x@1.0"}, "importmap": {"x@1"}, "token": {"create"}, "sign": {"/x"}, "stats": {"x"}, "deprecate": {"x@1.0.0"}, "undeprecate": {"x@1.0.0"}, "prune": {"x@1.0.0"}, "private": {"x"}, "public": {"x"}}
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
 			base := append([]string{c.name}, argsOf[c.name]...)
