@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,5 +204,46 @@ func TestPrivacyRecordedInStorage(t *testing.T) {
 		if r, _ := do(t, "GET", ts+paths[0]); r.StatusCode != 200 || r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 			t.Errorf("made public again: %d %q", r.StatusCode, r.Header.Get("Cache-Control"))
 		}
+	}
+}
+
+// TestFailedCredentialsBehindProxy: from a trusted proxy, the client is
+// the last untrusted address of X-Forwarded-For, so one guesser behind
+// an edge does not lock every client out, and a forged entry on the
+// left does not let it escape its own count. Without trusted proxies
+// the header is ignored.
+func TestFailedCredentialsBehindProxy(t *testing.T) {
+	file := "/@corp/widgets/1.0.0/pusher.js"
+	guess := func(base, xff string) int {
+		r, _ := do(t, "GET", base+file, "Authorization", "Bearer cdns_guess", "X-Forwarded-For", xff)
+		return r.StatusCode
+	}
+	good := func(base, xff string) int {
+		r, _ := do(t, "GET", base+file, "Authorization", "Bearer "+goodToken, "X-Forwarded-For", xff)
+		return r.StatusCode
+	}
+	base, _ := privateServer(t, func(c *Config) {
+		c.FailedCredentials = 3
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	})
+	for i := range 3 {
+		// The guesser forges a new left-most entry each time; the edge
+		// appends the address it really came from.
+		if code := guess(base, fmt.Sprintf("10.9.9.%d, 198.51.100.7, 127.0.0.2", i)); code != 403 {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	if code := guess(base, "10.9.9.99, 198.51.100.7"); code != 429 {
+		t.Errorf("the guesser, after 3: %d", code)
+	}
+	if code := good(base, "203.0.113.5"); code != 200 {
+		t.Errorf("another client behind the same edge: %d", code)
+	}
+	untrusted, _ := privateServer(t, func(c *Config) { c.FailedCredentials = 3 })
+	for i := range 3 {
+		guess(untrusted, fmt.Sprintf("198.51.100.%d", i))
+	}
+	if code := good(untrusted, "203.0.113.5"); code != 429 {
+		t.Errorf("X-Forwarded-For from an untrusted peer was believed: %d", code)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -81,6 +82,12 @@ type Config struct {
 	// file changes (checked every Refresh). A load that fails keeps the
 	// policy in force and is logged.
 	AccessFiles *access.Files
+	// TrustedProxies are the networks of the proxies in front (an edge,
+	// a load balancer) whose X-Forwarded-For is believed: a request from
+	// one of them is counted against the client it names, for the limits
+	// of wrong credentials and of mirror misses. Default none: the peer
+	// address is the client, so behind an edge every client shares it.
+	TrustedProxies []netip.Prefix
 	// MirrorMisses is how many requests one client address may make in
 	// a minute for packages the mirror's registry does not have, before
 	// it gets 429 (default 20): each costs a registry request.

@@ -49,7 +49,7 @@ func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr err
 			return lib, nil, nil // stored: upstream is not asked
 		}
 	}
-	client := clientAddr(r)
+	client := s.clientAddr(r)
 	if lib == nil {
 		// A name storage lacks costs a registry request: a client may
 		// cause only so many that the registry does not have.

@@ -3,7 +3,9 @@ package server
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/cdnserve/cdnserve/access"
 )
@@ -48,7 +50,7 @@ func (s *Server) bearerCredential(r *http.Request, library string) access.Grant 
 
 // limit decides a credential unless the client is over its failures.
 func (s *Server) limit(r *http.Request, decide func(*access.Policy) access.Grant) access.Grant {
-	client := clientAddr(r)
+	client := s.clientAddr(r)
 	if wait, blocked := s.failures.Blocked(client); blocked {
 		return access.Grant{Decision: access.Limited, RetryAfter: wait}
 	}
@@ -60,14 +62,44 @@ func (s *Server) limit(r *http.Request, decide func(*access.Policy) access.Grant
 }
 
 // clientAddr is the address a request came from, without its port: the
-// key failed credentials are counted by. Behind a proxy every client
-// shares the proxy's address; see docs/security.md.
-func clientAddr(r *http.Request) string {
+// key failed credentials and mirror misses are counted by. From a
+// trusted proxy (Config.TrustedProxies) it is the last address of
+// X-Forwarded-For that is not itself a trusted proxy: the one the
+// nearest untrusted hop connected from, which a client cannot forge.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if !s.trusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // a hop that is no address: stop at the proxy
+		}
+		if host = hop; !s.trusted(hop) {
+			break
+		}
 	}
 	return host
+}
+
+// trusted reports whether an address is one of Config.TrustedProxies.
+func (s *Server) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // visible returns whether a request may see each library in a listing.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.RedirectCacheControl, "cache-redirect", server.DefaultRedirectCacheControl, "Cache-Control for range redirects")
 	fs.StringVar(&cfg.NotFoundCacheControl, "cache-404", server.DefaultNotFoundCacheControl, "Cache-Control for 404s")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "the `URL` clients reach this server at (shown with http and https on the browse pages and /-/snippet); default: from each request")
+	trustedProxies := fs.String("trusted-proxies", "", "comma-separated `networks` (CIDR or address) of the proxies in front whose X-Forwarded-For names the client, for the per-client limits (127.0.0.1/32,10.0.0.0/8)")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
 	fs.DurationVar(&cfg.Refresh, "refresh", server.DefaultRefresh, "how often aliases and the version list are re-read, also on SIGHUP (10s when the default is left on S3)")
 	cacheMB := fs.Int("cache-mb", server.DefaultCacheBytes>>20, "in-memory file cache size in `MiB`")
@@ -119,6 +121,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = logger
 	cfg.CacheBytes = int64(*cacheMB) << 20
 	cfg.CORSOrigins = settings.SplitList(*corsOrigins)
+	if cfg.TrustedProxies, err = parseNetworks("--trusted-proxies", *trustedProxies); err != nil {
+		return err
+	}
 	st, demoVersions, err := openServeStorage(ctx, e, *storageURL)
 	if err != nil {
 		return err
@@ -367,4 +372,21 @@ func (c cacheTagsFlag) config() (disable bool, header string) {
 		return false, "Cache-Tag"
 	}
 	return false, ""
+}
+
+// parseNetworks reads a comma-separated list of CIDRs or addresses.
+func parseNetworks(flag, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, n := range settings.SplitList(list) {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			a, aerr := netip.ParseAddr(n)
+			if aerr != nil {
+				return nil, fmt.Errorf("%s %q: not a network such as 10.0.0.0/8 or an address such as 127.0.0.1", flag, n)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
