@@ -32,6 +32,8 @@ func TestDependencyRules(t *testing.T) {
 		{"dist", module + "server", "the tree's writer knows nothing of serving"},
 		{"browse", module + "server", "pages are rendered from the catalog, not from the HTTP layer"},
 		{"importmap", module + "server", "import maps are made from the catalog, not from the HTTP layer"},
+		{"esm", module + "npm", "resolving a package.json needs no registry"},
+		{"esm", module + "server", "resolving a package.json needs no HTTP layer"},
 	} {
 		t.Run(tc.pkg+" does not import "+strings.TrimPrefix(tc.mustNot, module), func(t *testing.T) {
 			for _, p := range deps(t, tc.pkg) {
