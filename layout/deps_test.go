@@ -34,6 +34,8 @@ func TestDependencyRules(t *testing.T) {
 		{"importmap", module + "server", "import maps are made from the catalog, not from the HTTP layer"},
 		{"esm", module + "npm", "resolving a package.json needs no registry"},
 		{"esm", module + "server", "resolving a package.json needs no HTTP layer"},
+		{"esm", "github.com/evanw/esbuild", "resolution links no parser: the server may use it"},
+		{"server", module + "esm/scan", "the server links no build code"},
 	} {
 		t.Run(tc.pkg+" does not import "+strings.TrimPrefix(tc.mustNot, module), func(t *testing.T) {
 			for _, p := range deps(t, tc.pkg) {
