@@ -2,9 +2,12 @@
 // browser: which file a specifier names, as Node and bundlers resolve
 // it (issue 26, part 1). It reads a package.json's exports, imports,
 // module, browser and main fields, with the browser's conditions, and
-// answers package-relative paths, never a path outside the package.
+// answers package-relative paths, never a path outside the package; and
+// it reads an app's package-lock.json, checking every name, version and
+// integrity it pins before any of it becomes a request or a path.
 //
-// It is the first part of issue 26 only: the server does not use it yet.
+// These are the first parts of issue 26 only: the server does not use
+// them yet.
 package esm
 
 import (

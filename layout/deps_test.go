@@ -32,7 +32,7 @@ func TestDependencyRules(t *testing.T) {
 		{"dist", module + "server", "the tree's writer knows nothing of serving"},
 		{"browse", module + "server", "pages are rendered from the catalog, not from the HTTP layer"},
 		{"importmap", module + "server", "import maps are made from the catalog, not from the HTTP layer"},
-		{"esm", module + "npm", "resolving a package.json needs no registry"},
+		{"esm", module + "npm", "resolving a package.json or a lockfile needs no registry"},
 		{"esm", module + "server", "resolving a package.json needs no HTTP layer"},
 		{"esm", "github.com/evanw/esbuild", "resolution links no parser: the server may use it"},
 		{"server", module + "esm/scan", "the server links no build code"},
