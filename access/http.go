@@ -19,6 +19,9 @@ type Grant struct {
 	Sig *Signature
 	// RetryAfter is how long a Limited client must wait.
 	RetryAfter time.Duration
+	// Why, if set, says why a Denied credential was refused, for the
+	// client: a signed URL where only a bearer token opens (BearerOnly).
+	Why string
 }
 
 // Credential decides a request's credential for a private library: a
@@ -37,7 +40,7 @@ func (p *Policy) Credential(r *http.Request, library, signedPath string) Grant {
 	case err != ErrNoSignature:
 		return Grant{Decision: Denied}
 	}
-	return p.BearerOnly(r, library)
+	return p.bearer(r, library)
 }
 
 // BearerOnly decides a request's bearer token alone, for an answer that
@@ -46,8 +49,13 @@ func (p *Policy) Credential(r *http.Request, library, signedPath string) Grant {
 // request that carries a signature is Denied.
 func (p *Policy) BearerOnly(r *http.Request, library string) Grant {
 	if _, err := ParseSignature(r.URL.RawQuery); err != ErrNoSignature {
-		return Grant{Decision: Denied}
+		return Grant{Decision: Denied, Why: "a signed URL does not open " + r.URL.Path + ": its query selects the libraries, which a signature does not cover; send a bearer token"}
 	}
+	return p.bearer(r, library)
+}
+
+// bearer decides the request's Authorization header alone.
+func (p *Policy) bearer(r *http.Request, library string) Grant {
 	token, ok := BearerToken(r)
 	if !ok {
 		if r.Header.Get("Authorization") != "" {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/internal/testutil"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm/npmtest"
 	"github.com/cdnserve/cdnserve/server"
@@ -181,15 +182,8 @@ func mirrorOver(t *testing.T, registry string, m *Mirror, cfg func(*server.Confi
 
 func status(t *testing.T, u string) (*http.Response, string) {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp, b.String()
+	resp, body := testutil.Do(t, "GET", u)
+	return resp, string(body)
 }
 
 // TestMirrorRegistryDown: a registry that is down is a 502 or 504,
@@ -251,7 +245,7 @@ func TestMirrorBounded(t *testing.T) {
 	h.hold = make(chan struct{})
 	c := newTestClient(t, h.URL+"/")
 	c.Limits.Entries = 20
-	ts, _, _ := mirrorOver(t, h.URL+"/", &Mirror{Client: c, Allow: []string{"*"}, Concurrent: 1, QueueWait: 200 * time.Millisecond}, nil)
+	ts, logs, _ := mirrorOver(t, h.URL+"/", &Mirror{Client: c, Allow: []string{"*"}, Concurrent: 1, QueueWait: 200 * time.Millisecond}, nil)
 	first := make(chan int)
 	go func() { resp, _ := status(t, ts.URL+"/slow/1.0.0/a.js"); first <- resp.StatusCode }()
 	time.Sleep(100 * time.Millisecond)
@@ -267,8 +261,8 @@ func TestMirrorBounded(t *testing.T) {
 		t.Errorf("once the slot is free: %d %s", resp.StatusCode, body)
 	}
 	start := time.Now()
-	if resp, _ := status(t, ts.URL+"/many/1.0.0/f1.js"); resp.StatusCode != 502 || time.Since(start) > 5*time.Second {
-		t.Errorf("30 entries over a limit of 20: %d after %v", resp.StatusCode, time.Since(start))
+	if resp, _ := status(t, ts.URL+"/many/1.0.0/f1.js"); resp.StatusCode != 502 || time.Since(start) > 5*time.Second || !strings.Contains(logs.String(), "the tarball has more than 20 entries") {
+		t.Errorf("30 entries over a limit of 20: %d after %v; log:\n%s", resp.StatusCode, time.Since(start), logs.String())
 	}
 }
 

@@ -98,18 +98,8 @@ func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) 
 	if err := m.ours(name); err != nil {
 		return "", err
 	}
-	public, err := true, error(nil)
-	if !m.private(name) {
-		public, err = m.Client.IsPublic(ctx, name)
-	}
-	if err != nil {
+	if err := m.tokenOnly(ctx, name); err != nil {
 		return "", err
-	}
-	if !public {
-		if m.Log != nil {
-			m.Log.Warn("not fetching an npm package that only a token opens into a public library; make it private with serve --private", "package", name)
-		}
-		return "", fmt.Errorf("npm package %s is private at its registry, and its library is not private here (serve --private): %w", name, ErrNotFound)
 	}
 	v, doc, err := m.Client.Resolve(ctx, name, spec)
 	if err != nil {
@@ -282,16 +272,32 @@ func (m *Mirror) collided(name string) bool {
 	return true
 }
 
-// private reports whether the server keeps a library private: by its
-// patterns (Private), or by the library's record in storage.
-func (m *Mirror) private(name string) bool {
-	if m.Private != nil && m.Private(name) {
-		return true
-	}
+// recordedPrivate reports whether the library's record in storage makes
+// it private (an unreadable record counts as private).
+func (m *Mirror) recordedPrivate(name string) bool {
 	tree, err := m.Tree.Library(name)
 	if err != nil {
 		return false
 	}
 	p, err := tree.Private()
 	return p || err != nil
+}
+
+// tokenOnly refuses a package that its registry serves only with a
+// token, unless its library is private here (by a pattern, or by its
+// record in storage, read only for such a package): the mirror never
+// makes a private package public. A registry that cannot be asked is
+// an error (502/504 for the server), never a 404.
+func (m *Mirror) tokenOnly(ctx context.Context, name string) error {
+	if m.Private != nil && m.Private(name) {
+		return nil
+	}
+	public, err := m.Client.IsPublic(ctx, name)
+	if err != nil || public || m.recordedPrivate(name) {
+		return err
+	}
+	if m.Log != nil {
+		m.Log.Warn("not fetching an npm package that only a token opens into a public library; make it private with cdnserve private NAME or serve --private", "package", name)
+	}
+	return fmt.Errorf("npm package %s is private at its registry, and its library is not private here (cdnserve private NAME, or serve --private): %w", name, ErrNotFound)
 }

@@ -108,7 +108,7 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetP
 		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; the fetch goes on, so try again shortly", s.policy.retry)
 	}
 	s.log.Error("fetching a library from upstream failed", "library", ap.lib, "err", err)
-	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed (it is down or refused); nothing of it is stored yet, and nothing here says it does not exist", s.policy.retry)
+	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed; nothing of it is stored yet (this says nothing of whether it exists; the server's log says why)", s.policy.retry)
 }
 
 // tooManyMisses is a client over its misses: requests for names that

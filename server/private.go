@@ -133,16 +133,10 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, g access.Grant) 
 		h["Retry-After"] = []string{strconv.Itoa(int(g.RetryAfter.Seconds() + 0.999))}
 		return s.writeErrorCached(w, r, kindOther, http.StatusTooManyRequests, "too many wrong credentials from this address; try again after Retry-After seconds", noStore)
 	}
-	if _, err := access.ParseSignature(r.URL.RawQuery); err != access.ErrNoSignature && s.bearerOnlyPath(r) {
-		return s.writeErrorCached(w, r, kindOther, http.StatusForbidden, "a signed URL does not open "+r.URL.Path+": its query selects the libraries, which a signature does not cover; send a bearer token", noStore)
+	if g.Why != "" {
+		return s.writeErrorCached(w, r, kindOther, http.StatusForbidden, g.Why, noStore)
 	}
 	return s.writeErrorCached(w, r, kindOther, http.StatusForbidden, "the credential is wrong, expired, or not for this library", noStore)
-}
-
-// bearerOnlyPath reports whether a path answers what its query selects,
-// so that only a bearer token opens it.
-func (s *Server) bearerOnlyPath(r *http.Request) bool {
-	return r.URL.Path == "/-/importmap" || r.URL.Path == "/-/snippet"
 }
 
 // loadAccess puts the first policy in force: AccessFiles loaded, or

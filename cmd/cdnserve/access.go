@@ -29,10 +29,7 @@ func accessFiles(e *env, private []string, tokensFile, keysFile string) (*access
 	if keysFile != "" {
 		f.KeysFile = e.abs(keysFile)
 	}
-	if _, err := f.Load(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return f, nil // server.New loads them, and names a bad file and line
 }
 
 // parseTTL reads a duration that may be in days: "90d", "12h", "30m".
