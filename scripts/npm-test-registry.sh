@@ -9,7 +9,8 @@
 # Verdaccio 6.8.0 is installed once from the npm registry into
 # ${CDNSERVE_TOOLS:-$HOME/.cache/cdnserve}/verdaccio and reused. On Node 20
 # it needs node-fetch pinned to 2.7.0 (shared/notes/real-components.md).
-# Each start begins with an empty registry: no uplink, so nothing is
+# Each start begins with an empty registry holding only the real packages
+# of scripts/real-packages.sh (fetched once, cached): no uplink, so nothing is
 # fetched from outside. Packages under @private/ need a token; the others
 # are public. A user is registered and its token exported, for the tests
 # to publish with npm publish.
@@ -62,6 +63,10 @@ YAML
         echo "verdaccio gave no token for $USER_NAME" >&2
         return 1
       fi
+      # The real packages the ES-module tests run (issue 26), fetched once
+      # from the npm registry and cached.
+      CDNSERVE_TEST_NPM_REGISTRY=http://127.0.0.1:$PORT/ CDNSERVE_TEST_NPM_TOKEN=$token \
+        "$(dirname "$0")/real-packages.sh" publish >&2
       cat <<ENV
 export CDNSERVE_TEST_NPM_REGISTRY=http://127.0.0.1:$PORT/
 export CDNSERVE_TEST_NPM_TOKEN=$token
