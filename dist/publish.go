@@ -42,6 +42,10 @@ type Request struct {
 	// publicly. False leaves the record as it is: making a library
 	// public again is a decision of its own (Tree.SetPrivate).
 	Private bool
+	// NoAlias publishes the exact version only: no major.minor alias is
+	// written or moved (the ES-module builds of package esm/graph, which
+	// are found by their key, never by a range).
+	NoAlias bool
 	// Progress, if set, is called after each file (or sidecar) of the
 	// version is written, with how many of how many and its name.
 	Progress func(done, total int, name string)
@@ -122,7 +126,7 @@ func (t Tree) Plan(req Request) (*Result, error) {
 	if _, res.Action, _, err = t.planExact(c, req.Force); err != nil {
 		return nil, err
 	}
-	if !versioning.IsPrerelease(req.Version) {
+	if !versioning.IsPrerelease(req.Version) && !req.NoAlias {
 		ar, _, err := t.planAlias(req.Version, c)
 		if err != nil {
 			return nil, err
@@ -180,7 +184,7 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {
 		return nil, &StateError{Version: res.Version, Err: err}
 	}
-	if !versioning.IsPrerelease(req.Version) {
+	if !versioning.IsPrerelease(req.Version) && !req.NoAlias {
 		ar, err := t.publishAlias(ctx, req.Version, c)
 		if err != nil {
 			return res, &StateError{Version: res.Version, Live: true, Alias: ar.Dir, AliasHolds: ar.Was, Err: err}

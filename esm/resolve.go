@@ -30,6 +30,42 @@ type Package struct {
 	Browser json.RawMessage `json:"browser"`
 	Exports json.RawMessage `json:"exports"`
 	Imports json.RawMessage `json:"imports"`
+	// Dependencies, PeerDependencies and OptionalDependencies are what
+	// a bare specifier of the package's modules resolves against.
+	Dependencies         map[string]string `json:"dependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+}
+
+// DependencyRange is the range the package declares for another
+// package: in dependencies, then optionalDependencies, then
+// peerDependencies; false when it declares none.
+func (p *Package) DependencyRange(name string) (string, bool) {
+	for _, m := range []map[string]string{p.Dependencies, p.OptionalDependencies, p.PeerDependencies} {
+		if r, ok := m[name]; ok {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// Subpaths lists the subpaths the package exports by name, in its
+// order: "." first when it has one, then "./hooks" and the like; not
+// patterns ("./addons/*"), JSON files ("./package.json"), nor subpaths excluded with
+// null. A package without exports has ".".
+func (p *Package) Subpaths() []string {
+	obj, ok := orderedObject(p.Exports)
+	if !ok || len(obj) == 0 || !strings.HasPrefix(obj[0].key, ".") {
+		return []string{"."}
+	}
+	var out []string
+	for _, kv := range obj {
+		if strings.Contains(kv.key, "*") || strings.HasSuffix(kv.key, ".json") || strings.HasSuffix(kv.key, "/") || isNull(kv.value) {
+			continue
+		}
+		out = append(out, kv.key)
+	}
+	return out
 }
 
 // ParsePackage reads a package.json.

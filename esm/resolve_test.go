@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -167,6 +168,34 @@ func TestImports(t *testing.T) {
 	for _, spec := range []string{"#bad", "#missing", "nohash", "#"} {
 		if _, err := p.Import(spec, BrowserConditions); err == nil {
 			t.Errorf("%s resolved", spec)
+		}
+	}
+}
+
+// TestSubpathsAndDependencies: the subpaths a real package exports by
+// name, and the range it declares for a dependency.
+func TestSubpathsAndDependencies(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"preact_10.24.3", []string{".", "./compat", "./debug", "./devtools", "./hooks", "./test-utils", "./jsx-runtime", "./jsx-dev-runtime", "./compat/client", "./compat/server", "./compat/jsx-runtime", "./compat/jsx-dev-runtime", "./compat/scheduler"}},
+		{"uuid_9.0.1", []string{"."}},
+		{"lodash-es_4.17.21", []string{"."}},
+	} {
+		p := loadPackage(t, tc.file)
+		if got := p.Subpaths(); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.file, got, tc.want)
+		}
+	}
+	// react-dom 18.3.1's own fields.
+	p, err := ParsePackage([]byte(`{"name":"react-dom","dependencies":{"loose-envify":"^1.1.0","scheduler":"^0.23.2"},"peerDependencies":{"react":"^18.3.1"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dep, want := range map[string]string{"scheduler": "^0.23.2", "react": "^18.3.1", "vue": ""} {
+		if r, ok := p.DependencyRange(dep); r != want || ok != (want != "") {
+			t.Errorf("react-dom's range for %s: %q %v, want %q", dep, r, ok, want)
 		}
 	}
 }
