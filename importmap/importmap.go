@@ -21,9 +21,46 @@ import (
 // exact version's ES-module entry, and a specifier with a trailing slash
 // to the version's directory; each module file gets its SRI.
 type Map struct {
-	Imports   map[string]string `json:"imports"`
-	Integrity map[string]string `json:"integrity"`
+	Imports map[string]string `json:"imports"`
+	// Scopes map, below a URL prefix, the specifiers whose modules there
+	// need another version than Imports gives (npm's nested
+	// node_modules).
+	Scopes    map[string]map[string]string `json:"scopes,omitempty"`
+	Integrity map[string]string            `json:"integrity"`
 }
+
+// Result is an import map made for an npm dependency graph (package
+// esm/graph), and what making it did.
+type Result struct {
+	Map *Map
+	// Preload are the module URLs the asked-for entry points load
+	// first, for <link rel="modulepreload">.
+	Preload []string
+	// Libraries are the libraries the map names (packages fetched into
+	// storage may be among them), and Builds the keys of the builds it
+	// names, so that a server that caches its view of storage looks
+	// again.
+	Libraries, Builds []string
+	// Packages counts the packages of the graph; Built the builds that
+	// ran (the others were found in storage).
+	Packages, Built int
+}
+
+// The kinds of errors a graph's map fails with, besides fs.ErrNotExist
+// (a package, version or subpath that is not there) and
+// context.DeadlineExceeded (a build past its time limit).
+var (
+	// ErrUnsupported is a module a browser cannot run and a build
+	// cannot fix: a Node built-in, a syntax error, a missing file, an
+	// undeclared dependency.
+	ErrUnsupported = errors.New("cannot run in a browser")
+	// ErrTooLarge is a package past the build's memory limit, or a
+	// graph past its package limit.
+	ErrTooLarge = errors.New("too large to build")
+	// ErrNotPackage is a library that is no npm package (it has no
+	// package.json): its map is made from its manifest (Make).
+	ErrNotPackage = errors.New("not an npm package")
+)
 
 // Error is a spec an import map cannot be made for; it says why.
 type Error struct {

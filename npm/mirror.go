@@ -33,6 +33,12 @@ type Mirror struct {
 	// ("sockjs-client") or a path.Match glob ("@corp/*"). Nothing else is
 	// ever fetched: there is no open mirror.
 	Allow []string
+	// AllowDependencies lets a package that Allow does not name be
+	// fetched for an import map's graph when a package of the graph
+	// declares it in its dependencies, peerDependencies or
+	// optionalDependencies (EnsureFor). Asked for by name, it is still
+	// refused.
+	AllowDependencies bool
 	// Tool names the publisher in the provenance.
 	Tool string
 	// Timeout bounds one fetch and publish (default 2 min); it runs on
@@ -92,8 +98,22 @@ func (m *Mirror) Allowed(name string) bool {
 // ErrTimeout (also context.DeadlineExceeded) when it did not answer in
 // time, and otherwise says what failed.
 func (m *Mirror) Ensure(ctx context.Context, name, spec string) (string, error) {
-	if !m.Allowed(name) {
-		return "", fmt.Errorf("npm package %s is not allowed by --npm-allow: %w", name, ErrNotFound)
+	return m.EnsureFor(ctx, name, spec, "")
+}
+
+// EnsureFor is Ensure for a package of an import map's graph: dependent
+// is the package whose dependencies declare it ("" for one asked for by
+// name). With AllowDependencies, a dependency is fetched whether or not
+// Allow names it; the graph follows only declared dependencies from
+// packages that were allowed, so nothing that no allowed package
+// depends on is ever fetched.
+func (m *Mirror) EnsureFor(ctx context.Context, name, spec, dependent string) (string, error) {
+	if !m.Allowed(name) && (dependent == "" || !m.AllowDependencies) {
+		why := "is not allowed by --npm-allow"
+		if dependent != "" {
+			why += " (a dependency of " + dependent + "; --npm-allow-dependencies allows those)"
+		}
+		return "", fmt.Errorf("npm package %s %s: %w", name, why, ErrNotFound)
 	}
 	if err := m.ours(name); err != nil {
 		return "", err

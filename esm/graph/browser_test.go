@@ -1,0 +1,264 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/importmap"
+	"github.com/cdnserve/cdnserve/internal/browsertest"
+	"github.com/cdnserve/cdnserve/npm"
+	"github.com/cdnserve/cdnserve/npm/npmtest"
+	"github.com/cdnserve/cdnserve/server"
+	"github.com/cdnserve/cdnserve/storage"
+	"github.com/chromedp/chromedp"
+)
+
+// cdn is a real server with the npm mirror (fetching from the test
+// registry, which holds the real packages of scripts/real-packages.sh)
+// and a Maker, behind an edge that can change one byte of one file.
+type cdn struct {
+	origin *httptest.Server
+	edge   *httptest.Server
+	root   string
+	// tamper, when set, is the path whose body the edge changes.
+	tamper atomic.Pointer[string]
+}
+
+func newCDN(t *testing.T, allow ...string) *cdn {
+	t.Helper()
+	reg := npmtest.Start(t)
+	c := &cdn{root: filepath.Join(t.TempDir(), "dist")}
+	os.MkdirAll(c.root, 0o755)
+	client := npm.NewClient(npm.NewConfig(reg.URL))
+	client.CacheDir = t.TempDir()
+	log := slog.New(slog.DiscardHandler)
+	mirror := &npm.Mirror{Client: client, Tree: dist.NewTree(storage.DiskFs{}, c.root), Allow: allow, AllowDependencies: true, Tool: "cdnserve test", Log: log}
+	maker, err := New(Options{Fs: storage.DiskFs{}, Root: c.root, Fetch: mirror, Tool: "cdnserve test", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { maker.Close() })
+	srv, err := server.New(server.Config{Fs: storage.DiskFs{}, Root: c.root, Mirror: mirror, Modules: maker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.origin = httptest.NewServer(srv)
+	t.Cleanup(c.origin.Close)
+	u, _ := url.Parse(c.origin.URL)
+	rp := &proxy{target: u, tamper: &c.tamper}
+	c.edge = httptest.NewServer(rp)
+	t.Cleanup(c.edge.Close)
+	return c
+}
+
+// proxy forwards to the origin, changing one byte of the body of the
+// path tamper names.
+type proxy struct {
+	target *url.URL
+	tamper *atomic.Pointer[string]
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target.String()+r.URL.RequestURI(), nil)
+	for k, v := range r.Header {
+		if k != "Accept-Encoding" {
+			req.Header[k] = v
+		}
+	}
+	req.Host = r.Host // maps name the edge, as they name a CDN's public host
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if t := p.tamper.Load(); t != nil && r.URL.Path == *t && len(body) > 100 {
+		body = bytes.Clone(body)
+		i := bytes.LastIndexByte(body[:len(body)-1], ';')
+		body[i] = ' ' // one byte: still valid JavaScript, other bytes
+	}
+	for k, v := range resp.Header {
+		if k != "Content-Length" && k != "Etag" {
+			w.Header()[k] = v
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(body)
+}
+
+// importMap asks the edge for a graph's map.
+func (c *cdn) importMap(t *testing.T, query string) (*importmap.Map, []byte) {
+	t.Helper()
+	resp, err := http.Get(c.edge.URL + "/-/importmap?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/importmap+json" {
+		t.Fatalf("/-/importmap?%s: %d %s\n%s", query, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var m importmap.Map
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m, body
+}
+
+// realApps are pages' module scripts, each using real packages the way
+// their documentation does, and the text each must put in the page.
+var realApps = []struct {
+	name, libs, script, want string
+}{
+	{"react", "lib=react@^18&lib=react-dom@^18/client", `
+import React, { useState, useEffect } from "react";
+import { createRoot } from "react-dom/client";
+function App() {
+  const [n, setN] = useState(0);
+  useEffect(() => { setN(1); }, []);
+  return React.createElement("p", { id: "out" }, "react " + React.version + " count " + n);
+}
+createRoot(document.getElementById("app")).render(React.createElement(App));
+await new Promise((r) => setTimeout(r, 50));
+window.result = document.getElementById("out")?.textContent;`, "react 18.3.1 count 1"},
+	{"preact", "lib=preact@^10", `
+import { h, render } from "preact";
+import { useState, useEffect } from "preact/hooks";
+function App() {
+  const [n, setN] = useState(0);
+  useEffect(() => setN(2), []);
+  return h("p", { id: "out" }, "preact count " + n);
+}
+render(h(App), document.getElementById("app"));
+await new Promise((r) => setTimeout(r, 50));
+window.result = document.getElementById("out")?.textContent;`, "preact count 2"},
+	{"lit", "lib=lit@^3", `
+import { LitElement, html } from "lit";
+import { classMap } from "lit/directives/class-map.js";
+class HelloLit extends LitElement {
+  render() { return html` + "`<p class=${classMap({ on: true })}>lit works</p>`" + `; }
+}
+customElements.define("hello-lit", HelloLit);
+const el = document.createElement("hello-lit");
+document.body.append(el);
+await el.updateComplete;
+window.result = el.shadowRoot.querySelector("p.on").textContent;`, "lit works"},
+	{"vue", "lib=vue@^3", `
+import { createApp, h, ref } from "vue";
+createApp({ setup() { const n = ref(3); return () => h("p", { id: "out" }, "vue count " + n.value); } }).mount("#app");
+window.result = document.getElementById("out")?.textContent;`, "vue count 3"},
+	{"three", "lib=three@^0.170&lib=three@^0.170/addons/controls/OrbitControls.js", `
+import * as THREE from "three";
+import { OrbitControls } from "three/addons/controls/OrbitControls.js";
+const camera = new THREE.PerspectiveCamera();
+const controls = new OrbitControls(camera, document.body);
+window.result = "three " + new THREE.Vector3(3, 4, 0).length() + " " + (typeof controls.update);`, "three 5 function"},
+	{"d3", "lib=d3@^7", `
+import * as d3 from "d3";
+const x = d3.scaleLinear().domain([0, 10]).range([0, 100]);
+d3.select("#app").append("p").attr("id", "out").text("d3 " + x(5) + " " + d3.sum([1, 2, 3]));
+window.result = document.getElementById("out").textContent;`, "d3 50 6"},
+	{"lodash-es", "lib=lodash-es@^4", `
+import { chunk, debounce } from "lodash-es";
+window.result = "lodash " + JSON.stringify(chunk([1, 2, 3, 4], 2)) + " " + typeof debounce;`, "lodash [[1,2],[3,4]] function"},
+	{"floating-ui", "lib=@floating-ui/dom@^1", `
+import { computePosition } from "@floating-ui/dom";
+const ref = document.createElement("button"), tip = document.createElement("div");
+document.body.append(ref, tip);
+const pos = await computePosition(ref, tip, { placement: "bottom" });
+window.result = "floating " + pos.placement;`, "floating bottom"},
+}
+
+// page runs a module script with an import map in a fresh Chromium, on
+// another origin than the CDN, and returns what it put in
+// window.result, or why it failed.
+func page(t *testing.T, mapJSON []byte, script string) (string, *browsertest.Page) {
+	t.Helper()
+	p := browsertest.NewPage(t)
+	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>app</title>
+<script type="importmap">`+string(mapJSON)+`</script>
+<div id="app"></div>
+<script>window.appSource = `+jsString(script)+`;</script>`)))
+	got := p.Eval(t, `new Promise(function (resolve) {
+  const blob = new Blob([window.appSource], { type: "text/javascript" });
+  import(URL.createObjectURL(blob)).then(() => {}, (e) => { window.result = window.result || "failed: " + e; });
+  (function wait() { if (window.result) return resolve(String(window.result)); setTimeout(wait, 20); })();
+})`)
+	return got, p
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.ReplaceAll(string(b), "</", "<\\/")
+}
+
+// TestRealPackagesInChromium: real packages from npm, fetched through
+// the mirror, run in Chromium from a page on another origin that uses
+// only the import map of their graph; and a byte changed in any module
+// of a graph, one served as it is or one built, makes Chromium refuse
+// it.
+func TestRealPackagesInChromium(t *testing.T) {
+	c := newCDN(t, "react", "react-dom", "preact", "lit", "vue", "three", "d3", "lodash-es", "@floating-ui/dom")
+	t.Run("apps", func(t *testing.T) {
+		for _, app := range realApps {
+			t.Run(app.name, func(t *testing.T) {
+				t.Parallel()
+				_, body := c.importMap(t, app.libs)
+				got, p := page(t, body, app.script)
+				if got != app.want {
+					t.Errorf("%q, want %q\nmap: %s\nbrowser log:\n%s", got, app.want, body, p.Log())
+				}
+			})
+		}
+	})
+	for _, tc := range []struct {
+		app string
+		// module picks the module whose byte the edge changes: one deep
+		// in the graph, not an entry point the page names.
+		module func(m *importmap.Map) string
+	}{
+		{"react", func(m *importmap.Map) string { return m.Imports["scheduler"] }}, // built: react-dom's dependency
+		{"d3", func(m *importmap.Map) string { return m.Imports["d3-array"] }},     // as it is: d3's dependency
+		{"lodash-es", func(m *importmap.Map) string { // as it is: a module the entry imports
+			for u := range m.Integrity {
+				if strings.HasSuffix(u, "/chunk.js") {
+					return u
+				}
+			}
+			return ""
+		}},
+	} {
+		t.Run("changed byte/"+tc.app, func(t *testing.T) {
+			var app = realApps[0]
+			for _, a := range realApps {
+				if a.name == tc.app {
+					app = a
+				}
+			}
+			m, body := c.importMap(t, app.libs)
+			target := tc.module(m)
+			if target == "" || m.Integrity[target] == "" {
+				t.Fatalf("no module to change, or it has no integrity: %q\n%s", target, body)
+			}
+			u, _ := url.Parse(target)
+			c.tamper.Store(&u.Path)
+			defer c.tamper.Store(nil)
+			got, p := page(t, body, app.script)
+			if !strings.HasPrefix(got, "failed") || !strings.Contains(p.Log(), "integrity") {
+				t.Errorf("with one byte of %s changed: %q, want a failure on integrity\nbrowser log:\n%s", u.Path, got, p.Log())
+			}
+		})
+	}
+}
