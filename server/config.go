@@ -127,6 +127,11 @@ type Config struct {
 	// them, and publishes them into storage for good (npm.Mirror: the npm
 	// mirror of serve --npm-mirror). Nil serves storage alone.
 	Mirror Mirror
+	// Modules, if set, makes /-/importmap's maps for npm packages: whole
+	// dependency graphs, built where a browser cannot run the files as
+	// they are (esm/graph.Maker, wired by the command). Nil maps each
+	// library's own ES-module file (importmap.Make).
+	Modules Modules
 
 	// PublicURL is the base URL clients reach this server at, such as
 	// "https://cdn.example.com/" (behind a proxy or CDN). The browse pages

@@ -60,6 +60,11 @@ func (s *Server) handleImportMap(c echo.Context) error {
 			c.Response().Writer = s.private(c.Response().Writer, g)
 		}
 	}
+	if s.cfg.Modules != nil {
+		if done, err := s.graphMap(c, libs); done || err != nil {
+			return err
+		}
+	}
 	m, err := s.importMap(s.tagBase(c.Request()), libs)
 	var ie *importmap.Error
 	switch {

@@ -23,10 +23,12 @@ import (
 // Server serves one dist tree: its root library and every named library. Create it with New, serve it as an
 // http.Handler, and run Run alongside to follow publishes.
 type Server struct {
-	cfg   Config
-	echo  *echo.Echo
-	cat   *catalog.Catalog
-	cache *content.Cache
+	cfg  Config
+	echo *echo.Echo
+	cat  *catalog.Catalog
+	// builds is the catalog of the ES-module builds (modules.go).
+	builds *catalog.Catalog
+	cache  *content.Cache
 	// content reads files' bytes through cache, checked.
 	content *content.Store
 	policy  cachePolicy
@@ -117,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 		NewVersion:    s.newVersion,
 		ForgetLibrary: s.metrics.forget,
 	})
+	s.builds = s.newBuilds()
 	s.usage = stats.NewRecorder(cfg.Fs, cfg.Root, cfg.ReplicaID, cfg.Clock)
 	s.metrics.reg.MustRegister(newVersionCollector(s))
 	if err := s.cat.Refresh(); err != nil {
@@ -143,6 +146,8 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/stats", s.handleStats)
 	e.Match(get, "/-/stats/*", s.handleStats)
 	e.Match(get, "/-/importmap", s.handleImportMap)
+	e.Match(get, "/-/importmap/:file", s.handleStoredMap)
+	e.Match(get, "/-/esm/*", s.handleBuild)
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
 	return e

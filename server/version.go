@@ -72,6 +72,11 @@ func dataOf(lib *store) *libData { return lib.Data.(*libData) }
 // newVersion precomputes everything a request needs from a checked
 // manifest.
 func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
+	return s.newVersionIn(s.cfg.Root, lib, cv)
+}
+
+// newVersionIn is newVersion for a version of a catalog rooted at root.
+func (s *Server) newVersionIn(root string, lib *store, cv *catalog.Version) *version {
 	m := cv.Manifest
 	v := &version{Version: cv, files: make(map[string]*content.File, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: s.usage.Counter(lib.Name(), m.Version)}
 	if !v.ModTime.IsZero() {
@@ -82,7 +87,7 @@ func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
 	// then never depends on the alias directory, which a publish rewrites
 	// (file by file on object storage): it gets whole, matching bytes even
 	// in the middle of a switch.
-	dir := path.Join(layout.LibraryDir(s.cfg.Root, lib.Name()), m.Version)
+	dir := path.Join(layout.LibraryDir(root, lib.Name()), m.Version)
 	for _, mf := range m.Files {
 		if layout.CheckPath(mf.Path) != nil {
 			continue // never serve a path that could leave the directory

@@ -16,6 +16,7 @@ import (
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/demo"
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/esm/graph"
 	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
@@ -61,6 +62,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	npmMirror := fs.Bool("npm-mirror", false, "fetch npm packages that storage lacks on their first request, verified, and store them for good (needs --npm-allow)")
 	var npmAllow settings.StringList
 	fs.Var(&npmAllow, "npm-allow", "an npm package `pattern` the mirror may fetch: a name, or a glob such as '@corp/*' (repeatable)")
+	npmDeps := fs.Bool("npm-allow-dependencies", true, "let the mirror fetch, for an import map's graph, the packages that a fetched package declares as dependencies, even when --npm-allow does not name them (asked for by name, they are still refused)")
+	esmOn := fs.Bool("esm", true, "answer /-/importmap for npm packages with the map of their whole dependency graph, building with esbuild the packages a browser cannot run as they are")
+	esmBuilds := fs.Int("esm-builds", 2, "most esbuild builds at once; more wait, then get 503")
+	esmTimeout := fs.Duration("esm-build-timeout", 2*time.Minute, "longest one build may take before its map answers 504")
+	esmMaxMB := fs.Int("esm-max-package-mb", 64, "most `MiB` of files of one package a build reads (its memory limit); a bigger package's map answers 503")
 	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
 	var nf npmFlags
 	nf.register(fs)
@@ -130,14 +136,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	cfg.Fs, cfg.Root = st.Fs, st.Root
+	var mirror *npm.Mirror
 	if *npmMirror {
 		client, err := nf.client(e, e.dir)
 		if err != nil {
 			return err
 		}
 		client.DocTTL = *npmDocTTL
-		cfg.Mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, Tool: "cdnserve " + toolVersion(), Log: logger, Private: patterns.IsPrivate}
-		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "registries", client.Config.String())
+		mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, AllowDependencies: *npmDeps,
+			Tool: "cdnserve " + toolVersion(), Log: logger, Private: patterns.IsPrivate}
+		cfg.Mirror = mirror
+		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "dependencies", *npmDeps, "registries", client.Config.String())
+	}
+	if *esmOn {
+		o := graph.Options{Fs: st.Fs, Root: st.Root, Tool: "cdnserve " + toolVersion(), Log: logger,
+			Builds: *esmBuilds, BuildTimeout: *esmTimeout, MaxPackageBytes: int64(*esmMaxMB) << 20}
+		if mirror != nil {
+			o.Fetch = mirror
+		}
+		maker, err := graph.New(o)
+		if err != nil {
+			return err
+		}
+		defer maker.Close()
+		cfg.Modules = maker
 	}
 	var srv *server.Server
 	if len(purgers.Purgers) > 0 {
