@@ -262,3 +262,83 @@ func TestRealPackagesInChromium(t *testing.T) {
 		})
 	}
 }
+
+// TestServedMaps: through a real server, a graph's map has an immutable
+// URL of its own with the same bytes; its build files are served
+// immutable, as JavaScript, to any origin; ?format=html gives the tags
+// for a page's head; a map that cannot be made says why, with its
+// status.
+func TestServedMaps(t *testing.T) {
+	c := newCDN(t, "react", "react-dom")
+	resp, err := http.Get(c.origin.URL + "/-/importmap?lib=react@^18&lib=react-dom@^18/client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Content-Location")
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "public, max-age=60" || !strings.HasPrefix(loc, "/-/importmap/") {
+		t.Fatalf("%d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+	for _, tc := range []struct {
+		path, status, cacheControl, contentType string
+		body                                    []byte
+	}{
+		{loc, "200 OK", "public, max-age=31536000, immutable", "application/importmap+json", body},
+		{"/-/importmap/" + strings.Repeat("0", 64) + ".json", "404 Not Found", "public, max-age=60", "", nil},
+		{"/-/importmap/../../etc/passwd", "404 Not Found", "", "", nil},
+		{"/-/esm/" + strings.Repeat("m", 21) + "/1.0.0/index.js", "404 Not Found", "public, max-age=60", "", nil},
+		{"/-/esm/x/../../react/18.3.1/package.json", "404 Not Found", "", "", nil},
+	} {
+		resp, err := http.Get(c.origin.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Status != tc.status || tc.cacheControl != "" && resp.Header.Get("Cache-Control") != tc.cacheControl ||
+			tc.contentType != "" && resp.Header.Get("Content-Type") != tc.contentType || tc.body != nil && !bytes.Equal(got, tc.body) {
+			t.Errorf("%s: %s %q %q\n%.300s", tc.path, resp.Status, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"), got)
+		}
+	}
+	var m importmap.Map
+	json.Unmarshal(body, &m)
+	req, _ := http.NewRequest("GET", m.Imports["react-dom/client"], nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Accept-Encoding", "br")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	h := resp.Header
+	if resp.StatusCode != 200 || h.Get("Cache-Control") != "public, max-age=31536000, immutable" || h.Get("Content-Type") != "text/javascript; charset=utf-8" ||
+		h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Content-Encoding") != "br" || h.Get("Etag") == "" {
+		t.Errorf("a build's file: %d %v", resp.StatusCode, h)
+	}
+	resp, err = http.Get(c.origin.URL + "/-/importmap?lib=react@^18&format=html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || !bytes.HasPrefix(html, []byte(`<script type="importmap">`)) ||
+		!bytes.Contains(html, []byte(`<link rel="modulepreload" href="`+m.Imports["react"]+`" integrity="`+m.Integrity[m.Imports["react"]]+`" crossorigin="anonymous">`)) {
+		t.Errorf("format=html:\n%s", html)
+	}
+	for q, want := range map[string]string{
+		"lib=react@^99":         "404 Not Found",
+		"lib=vue@^3":            "404 Not Found", // not allowed
+		"lib=react@^18/nothing": "404 Not Found",
+	} {
+		resp, err := http.Get(c.origin.URL + "/-/importmap?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Status != want || !bytes.Contains(msg, []byte(strings.Split(strings.TrimPrefix(q, "lib="), "@")[0])) {
+			t.Errorf("%s: %s %s", q, resp.Status, msg)
+		}
+	}
+}
