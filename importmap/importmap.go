@@ -8,6 +8,7 @@ package importmap
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"path"
 	"strings"
@@ -60,6 +61,9 @@ var (
 	// ErrNotPackage is a library that is no npm package (it has no
 	// package.json): its map is made from its manifest (Make).
 	ErrNotPackage = errors.New("not an npm package")
+	// ErrFormat is an app's file that is neither a package.json nor a
+	// package-lock.json (v2 or v3).
+	ErrFormat = errors.New("not a package.json or a package-lock.json")
 )
 
 // Error is a spec an import map cannot be made for; it says why.
@@ -188,4 +192,45 @@ func SplitSpec(spec string) (name, rng, file string, at bool) {
 	head, file, _ := strings.Cut(rest, "/")
 	name, rng, at = strings.Cut(head, "@")
 	return scope + name, rng, file, at
+}
+
+// HTMLTags are the tags a page's <head> needs for a graph: its import
+// map, and a modulepreload link with integrity for each module the
+// entry points load first.
+func HTMLTags(res *Result, mapJSON []byte) string {
+	var b strings.Builder
+	b.WriteString("<script type=\"importmap\">\n")
+	b.WriteString(strings.ReplaceAll(string(mapJSON), "</", "<\\/"))
+	b.WriteString("</script>\n")
+	for _, u := range res.Preload {
+		b.WriteString(`<link rel="modulepreload" href="` + html.EscapeString(u) + `"`)
+		if sri := res.Map.Integrity[u]; sri != "" {
+			b.WriteString(` integrity="` + html.EscapeString(sri) + `"`)
+		}
+		b.WriteString(" crossorigin=\"anonymous\">\n")
+	}
+	return b.String()
+}
+
+// Published reports whether every spec names a library of cat that was
+// published here, not fetched from npm (its newest version's provenance
+// names no registry): its map is Make's, from its manifest; an npm
+// package's is its graph's (package esm/graph).
+func Published(cat *catalog.Catalog, specs []string) bool {
+	for _, spec := range specs {
+		name, _, _, _ := SplitSpec(spec)
+		lib, err := cat.Library(name)
+		if err != nil {
+			return false
+		}
+		vs := lib.Versions()
+		if len(vs) == 0 {
+			return false
+		}
+		v, err := lib.Get(vs[0].Original())
+		if err != nil || v.Manifest.Provenance.Registry != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -60,7 +60,7 @@ func (s *Server) handleImportMap(c echo.Context) error {
 			c.Response().Writer = s.private(c.Response().Writer, g)
 		}
 	}
-	if s.cfg.Modules != nil {
+	if s.cfg.Modules != nil && !importmap.Published(s.cat, libs) {
 		if done, err := s.graphMap(c, libs); done || err != nil {
 			return err
 		}

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -33,6 +33,35 @@ import (
 // anything else (502, when fetching failed).
 type Modules interface {
 	Make(ctx context.Context, base string, specs []string) (*importmap.Result, error)
+	// MakeFrom makes an app's map from its package.json or its
+	// package-lock.json; importmap.ErrFormat when the body is neither.
+	MakeFrom(ctx context.Context, base string, body []byte) (*importmap.Result, error)
+}
+
+// maxAppFile bounds a POST /-/importmap body: a lockfile of thousands of
+// packages fits.
+const maxAppFile = 16 << 20
+
+// handlePostImportMap serves POST /-/importmap: the map of the app
+// whose package.json or package-lock.json is the body. It is not
+// cached (Cache-Control: no-store); the map's own URL
+// (Content-Location) is.
+func (s *Server) handlePostImportMap(c echo.Context) error {
+	setKind(c, kindMeta)
+	w, r := c.Response(), c.Request()
+	if s.cfg.Modules == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "this server makes no maps of npm packages (serve --esm)")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAppFile+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "reading the body: "+err.Error())
+	}
+	if len(body) > maxAppFile {
+		s.writeErrorCached(w, r, kindMeta, http.StatusRequestEntityTooLarge, "the body is over 16 MiB: send the package-lock.json or the package.json, nothing else", noStore)
+		return nil
+	}
+	_, err = s.answerGraph(c, func() (*importmap.Result, error) { return s.cfg.Modules.MakeFrom(r.Context(), s.tagBase(r), body) })
+	return err
 }
 
 // The storage below the dist root that graphs use: dot-names, which the
@@ -96,9 +125,15 @@ func (s *Server) handleBuild(c echo.Context) error {
 // false when the libraries are no npm packages (the caller maps them
 // from their manifests).
 func (s *Server) graphMap(c echo.Context, specs []string) (bool, error) {
+	r := c.Request()
+	return s.answerGraph(c, func() (*importmap.Result, error) { return s.cfg.Modules.Make(r.Context(), s.tagBase(r), specs) })
+}
+
+// answerGraph answers with the map mk makes, or why it could not.
+func (s *Server) answerGraph(c echo.Context, mk func() (*importmap.Result, error)) (bool, error) {
 	w, r := c.Response(), c.Request()
-	res, err := s.cfg.Modules.Make(r.Context(), s.tagBase(r), specs)
-	if errors.Is(err, importmap.ErrNotPackage) {
+	res, err := mk()
+	if errors.Is(err, importmap.ErrNotPackage) && r.Method != http.MethodPost {
 		return false, nil
 	}
 	if err != nil {
@@ -135,28 +170,13 @@ func (s *Server) graphMap(c echo.Context, specs []string) (bool, error) {
 		w.Header()["Content-Location"] = []string{"/-/importmap/" + name}
 	}
 	w.Header()["Cache-Control"] = s.policy.redirect
+	if r.Method == http.MethodPost {
+		w.Header()["Cache-Control"] = noStore
+	}
 	if c.QueryParam("format") == "html" {
-		return true, c.Blob(http.StatusOK, "text/html; charset=utf-8", []byte(HTMLTags(res, body)))
+		return true, c.Blob(http.StatusOK, "text/html; charset=utf-8", []byte(importmap.HTMLTags(res, body)))
 	}
 	return true, c.Blob(http.StatusOK, "application/importmap+json", body)
-}
-
-// HTMLTags are the tags a page's <head> needs for a graph: its import
-// map, and a modulepreload link with integrity for each module the
-// entry points load first.
-func HTMLTags(res *importmap.Result, mapJSON []byte) string {
-	var b strings.Builder
-	b.WriteString("<script type=\"importmap\">\n")
-	b.WriteString(strings.ReplaceAll(string(mapJSON), "</", "<\\/"))
-	b.WriteString("</script>\n")
-	for _, u := range res.Preload {
-		b.WriteString(`<link rel="modulepreload" href="` + html.EscapeString(u) + `"`)
-		if sri := res.Map.Integrity[u]; sri != "" {
-			b.WriteString(` integrity="` + html.EscapeString(sri) + `"`)
-		}
-		b.WriteString(" crossorigin=\"anonymous\">\n")
-	}
-	return b.String()
 }
 
 // graphError answers a map that could not be made, naming the package,
@@ -167,6 +187,8 @@ func (s *Server) graphError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &later):
 		w.Header()["Retry-After"] = []string{strconv.Itoa(int(later.RetryAfter().Seconds()))}
 		s.writeErrorCached(w, r, kindMeta, http.StatusServiceUnavailable, err.Error(), noStore)
+	case errors.Is(err, importmap.ErrFormat):
+		s.writeErrorCached(w, r, kindMeta, http.StatusBadRequest, err.Error(), noStore)
 	case errors.Is(err, fs.ErrNotExist):
 		s.writeError(w, r, kindMeta, http.StatusNotFound, err.Error())
 	case errors.Is(err, importmap.ErrUnsupported):

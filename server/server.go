@@ -146,6 +146,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/stats", s.handleStats)
 	e.Match(get, "/-/stats/*", s.handleStats)
 	e.Match(get, "/-/importmap", s.handleImportMap)
+	e.POST("/-/importmap", s.handlePostImportMap)
 	e.Match(get, "/-/importmap/:file", s.handleStoredMap)
 	e.Match(get, "/-/esm/*", s.handleBuild)
 	e.Match(get, "/-/healthz", s.handleHealthz)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cdnserve/cdnserve/npm/npmtest"
 )
 
 // TestImportmapCommand builds an ES-module library and prints its import
@@ -35,5 +37,41 @@ func TestImportmapCommand(t *testing.T) {
 	}
 	if code, _, errOut := cli(t, dir, "importmap", "widget@^3"); code != 1 || !strings.Contains(errOut, "widget@^3: no published version matches") {
 		t.Errorf("a range that matches nothing: %d %s", code, errOut)
+	}
+}
+
+// TestImportmapLockfile: from an app's package-lock.json to its page:
+// the real preact package is fetched from the registry, checked against
+// the lockfile's integrity, and the page gets the map and the
+// modulepreload tags in its head, once however often it runs; a
+// lockfile whose integrity differs fails naming the package.
+func TestImportmapLockfile(t *testing.T) {
+	t.Parallel()
+	reg := npmtest.Start(t)
+	dir := t.TempDir()
+	lock := `{"name": "app", "lockfileVersion": 3, "requires": true, "packages": {
+  "": {"name": "app", "dependencies": {"preact": "^10.20.0"}},
+  "node_modules/preact": {"version": "10.29.8", "resolved": "https://registry.npmjs.org/preact/-/preact-10.29.8.tgz",
+    "integrity": "sha512-ej2aVZ+vZ8WO7tvlQWRM9N63A0KzF9q4mWJfDUHgYaIofWY9hu74QdnQrjoPMmZi2/nZ5gN0bJCQF49xQqx09Q==", "license": "MIT"}}}`
+	os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte(lock), 0o644)
+	page := "<!doctype html>\n<html><head><title>app</title></head><body></body></html>\n"
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644)
+	args := []string{"importmap", "--lockfile", "package-lock.json", "--npm-fetch", "--npm-registry", reg.URL, "--npm-cache", t.TempDir(),
+		"--public-url", "https://cdn.example.com/", "--html", "index.html"}
+	for range 2 {
+		if code, _, errOut := cli(t, dir, args...); code != 0 || !strings.Contains(errOut, "wrote the import map and its modulepreload tags into") {
+			t.Fatalf("%d %s", code, errOut)
+		}
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	entry := `"preact": "https://cdn.example.com/preact/10.29.8/dist/preact.module.js"`
+	if strings.Count(string(got), `<script type="importmap">`) != 1 || !strings.Contains(string(got), entry) || !strings.Contains(string(got), `"preact/hooks": "`) ||
+		!strings.Contains(string(got), `<link rel="modulepreload" href="https://cdn.example.com/preact/10.29.8/dist/preact.module.js" integrity="sha384-`) ||
+		!strings.HasSuffix(string(got), "<!-- /cdnserve importmap -->\n</head><body></body></html>\n") {
+		t.Errorf("the page:\n%s", got)
+	}
+	os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte(strings.Replace(lock, "sha512-ej2a", "sha512-AAAA", 1)), 0o644)
+	if code, _, errOut := cli(t, dir, args...); code != 1 || !strings.Contains(errOut, "preact@10.29.8: the lockfile says its integrity is sha512-AAAA") {
+		t.Errorf("a lockfile whose integrity differs: %d %s", code, errOut)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/importmap"
@@ -70,7 +71,7 @@ type proxy struct {
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target.String()+r.URL.RequestURI(), nil)
+	req, _ := http.NewRequestWithContext(r.Context(), r.Method, p.target.String()+r.URL.RequestURI(), r.Body)
 	for k, v := range r.Header {
 		if k != "Accept-Encoding" {
 			req.Header[k] = v
@@ -115,6 +116,18 @@ func (c *cdn) importMap(t *testing.T, query string) (*importmap.Map, []byte) {
 		t.Fatal(err)
 	}
 	return &m, body
+}
+
+// post sends an app's file to POST /-/importmap.
+func (c *cdn) post(t *testing.T, body []byte) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(c.edge.URL+"/-/importmap", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 // realApps are pages' module scripts, each using real packages the way
@@ -221,6 +234,44 @@ func TestRealPackagesInChromium(t *testing.T) {
 					t.Errorf("%q, want %q\nmap: %s\nbrowser log:\n%s", got, app.want, body, p.Log())
 				}
 			})
+		}
+	})
+	t.Run("lockfile", func(t *testing.T) {
+		lock, err := os.ReadFile("../../testdata/realpkgs/package-lock.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		status, body := c.post(t, lock)
+		t.Logf("the map of a %d-package lockfile: %v", 78, time.Since(start).Round(time.Millisecond))
+		var m importmap.Map
+		if status != 200 || json.Unmarshal(body, &m) != nil {
+			t.Fatalf("%d %s", status, body)
+		}
+		for spec, file := range map[string]string{"three": "/three/0.170.0/build/three.module.js", "lodash-es": "/lodash-es/4.18.1/lodash.js", "d3": "/d3/7.9.2/dist/d3.mjs"} {
+			if !strings.HasSuffix(m.Imports[spec], file) {
+				t.Errorf("imports[%q] = %q, want the lockfile's version: …%s", spec, m.Imports[spec], file)
+			}
+		}
+		got, p := page(t, body, realApps[0].script)
+		if got != realApps[0].want {
+			t.Errorf("react with the lockfile's map: %q\n%s", got, p.Log())
+		}
+		// One integrity changed in the lockfile: the stored package is
+		// not the one the app was tested with.
+		bad := bytes.Replace(lock, []byte(`"integrity": "sha512-wS+hAgJShR0KhEvPJArfuPVN1+Hz1t0Y6n5jLrGQbkb4urgPE/0Rve+1kMB1v/oWgHgm4WIcV+i7F2pTVj+2iQ=="`),
+			[]byte(`"integrity": "sha512-AAAAAgJShR0KhEvPJArfuPVN1+Hz1t0Y6n5jLrGQbkb4urgPE/0Rve+1kMB1v/oWgHgm4WIcV+i7F2pTVj+2iQ=="`), 1)
+		if bytes.Equal(bad, lock) {
+			t.Fatal("react's integrity is not in the lockfile")
+		}
+		if status, body := c.post(t, bad); status != 422 || !strings.Contains(string(body), "react@18.3.1: the lockfile says its integrity is sha512-AAAA") {
+			t.Errorf("a lockfile whose react integrity differs: %d %s", status, body)
+		}
+		if status, body := c.post(t, []byte(`{"name": "app", "dependencies": {"preact": "^10.20.0"}}`)); status != 200 || !strings.Contains(string(body), `"preact/hooks": "`) {
+			t.Errorf("a package.json: %d %s", status, body)
+		}
+		if status, body := c.post(t, []byte("lockfileVersion: '9.0'\n")); status != 400 || !strings.Contains(string(body), "pnpm lockfiles are not read yet") {
+			t.Errorf("a pnpm-lock.yaml: %d %s", status, body)
 		}
 	})
 	for _, tc := range []struct {

@@ -227,6 +227,8 @@ type trace struct {
 	nodes map[string]*node
 	queue []want
 	built int
+	// pins, when set, are a lockfile's versions: nothing is resolved.
+	pins *Pins
 }
 
 // want is a subpath of a node to analyse; optional ones (subpaths a
@@ -244,7 +246,12 @@ type want struct {
 // entry point the package exports by name is mapped. URLs start with
 // base.
 func (m *Maker) Make(ctx context.Context, base string, specs []string) (*importmap.Result, error) {
-	t := &trace{m: m, ctx: ctx, top: map[string]*node{}, nodes: map[string]*node{}}
+	return m.make(ctx, base, specs, nil)
+}
+
+// make is Make, with a lockfile's pins or without.
+func (m *Maker) make(ctx context.Context, base string, specs []string, pins *Pins) (*importmap.Result, error) {
+	t := &trace{m: m, ctx: ctx, top: map[string]*node{}, nodes: map[string]*node{}, pins: pins}
 	base = strings.TrimSuffix(base, "/") + "/"
 	var roots []want
 	for _, spec := range specs {
@@ -346,6 +353,9 @@ func (t *trace) follow(w want, spec string) error {
 // the range, as npm's dedupe does, else the newest that does, in from's
 // scope.
 func (t *trace) choose(name, rng string, from *node) (*node, error) {
+	if t.pins != nil {
+		return t.pinned(name, from)
+	}
 	cur := t.top[name]
 	if cur != nil && satisfies(cur.version, rng) {
 		return cur, nil
