@@ -312,12 +312,16 @@ func (m *Maker) unpack(ctx context.Context, n *node) (string, error) {
 		if total > m.o.MaxPackageBytes {
 			return nil, &Error{Package: id, Err: ErrTooLarge, Reason: fmt.Sprintf("its files hold %d bytes, more than a build may read (%d)", total, m.o.MaxPackageBytes)}
 		}
+		work, err := m.workDir()
+		if err != nil {
+			return nil, err
+		}
 		sum := sha256.Sum256([]byte(id))
-		final := filepath.Join(m.work, hex.EncodeToString(sum[:12]))
+		final := filepath.Join(work, hex.EncodeToString(sum[:12]))
 		if _, err := os.Stat(filepath.Join(final, "package.json")); err == nil {
 			return final, nil
 		}
-		tmp, err := os.MkdirTemp(m.work, ".unpack-")
+		tmp, err := os.MkdirTemp(work, ".unpack-")
 		if err != nil {
 			return nil, err
 		}

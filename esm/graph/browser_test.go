@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -194,21 +195,31 @@ const pos = await computePosition(ref, tip, { placement: "bottom" });
 window.result = "floating " + pos.placement;`, "floating bottom"},
 }
 
-// page runs a module script with an import map in a fresh Chromium, on
-// another origin than the CDN, and returns what it put in
-// window.result, or why it failed.
-func page(t *testing.T, mapJSON []byte, script string) (string, *browsertest.Page) {
+// page runs module scripts, one after the other, with an import map in
+// a fresh Chromium, on another origin than the CDN, and returns what
+// each put in window.result, or why it failed.
+func page(t *testing.T, mapJSON []byte, scripts ...string) ([]string, *browsertest.Page) {
 	t.Helper()
 	p := browsertest.NewPage(t)
+	sources, _ := json.Marshal(scripts)
 	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>app</title>
 <script type="importmap">`+string(mapJSON)+`</script>
 <div id="app"></div>
-<script>window.appSource = `+jsString(script)+`;</script>`)))
-	got := p.Eval(t, `new Promise(function (resolve) {
-  const blob = new Blob([window.appSource], { type: "text/javascript" });
-  import(URL.createObjectURL(blob)).then(() => {}, (e) => { window.result = window.result || "failed: " + e; });
-  (function wait() { if (window.result) return resolve(String(window.result)); setTimeout(wait, 20); })();
-})`)
+<script>window.appSources = `+strings.ReplaceAll(string(sources), "</", "<\\/")+`;</script>`)))
+	out := p.Eval(t, `(async function () {
+  const results = [];
+  for (const src of window.appSources) {
+    window.result = undefined;
+    document.getElementById("app").replaceWith(Object.assign(document.createElement("div"), { id: "app" }));
+    const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+    try { await import(url); } catch (e) { window.result = window.result || "failed: " + e; }
+    for (let i = 0; i < 250 && window.result === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    results.push(String(window.result));
+  }
+  return JSON.stringify(results);
+})()`)
+	var got []string
+	json.Unmarshal([]byte(out), &got)
 	return got, p
 }
 
@@ -219,23 +230,13 @@ func jsString(s string) string {
 
 // TestRealPackagesInChromium: real packages from npm, fetched through
 // the mirror, run in Chromium from a page on another origin that uses
-// only the import map of their graph; and a byte changed in any module
-// of a graph, one served as it is or one built, makes Chromium refuse
-// it.
+// only the import map of their graph: made from the app's lockfile
+// (POST), and from ranges (GET, three with an addon); and a byte
+// changed in any module of a graph, one served as it is or one built,
+// makes Chromium refuse it.
 func TestRealPackagesInChromium(t *testing.T) {
+	t.Parallel()
 	c := newCDN(t, "react", "react-dom", "preact", "lit", "vue", "three", "d3", "lodash-es", "@floating-ui/dom")
-	t.Run("apps", func(t *testing.T) {
-		for _, app := range realApps {
-			t.Run(app.name, func(t *testing.T) {
-				t.Parallel()
-				_, body := c.importMap(t, app.libs)
-				got, p := page(t, body, app.script)
-				if got != app.want {
-					t.Errorf("%q, want %q\nmap: %s\nbrowser log:\n%s", got, app.want, body, p.Log())
-				}
-			})
-		}
-	})
 	t.Run("lockfile", func(t *testing.T) {
 		lock, err := os.ReadFile("../../testdata/realpkgs/package-lock.json")
 		if err != nil {
@@ -253,9 +254,17 @@ func TestRealPackagesInChromium(t *testing.T) {
 				t.Errorf("imports[%q] = %q, want the lockfile's version: …%s", spec, m.Imports[spec], file)
 			}
 		}
-		got, p := page(t, body, realApps[0].script)
-		if got != realApps[0].want {
-			t.Errorf("react with the lockfile's map: %q\n%s", got, p.Log())
+		// Every app but three's, which imports an addon by a pattern
+		// subpath (below), in one page with the lockfile's map.
+		var scripts, names, wants []string
+		for _, app := range realApps {
+			if app.name != "three" {
+				scripts, names, wants = append(scripts, app.script), append(names, app.name), append(wants, app.want)
+			}
+		}
+		got, p := page(t, body, scripts...)
+		if !slices.Equal(got, wants) {
+			t.Errorf("%q with the lockfile's map:\n got %q\nwant %q\nbrowser log:\n%s", names, got, wants, p.Log())
 		}
 		// One integrity changed in the lockfile: the stored package is
 		// not the one the app was tested with.
@@ -272,6 +281,17 @@ func TestRealPackagesInChromium(t *testing.T) {
 		}
 		if status, body := c.post(t, []byte("lockfileVersion: '9.0'\n")); status != 400 || !strings.Contains(string(body), "pnpm lockfiles are not read yet") {
 			t.Errorf("a pnpm-lock.yaml: %d %s", status, body)
+		}
+	})
+	t.Run("ranges", func(t *testing.T) {
+		for _, app := range realApps {
+			if app.name != "three" {
+				continue
+			}
+			_, body := c.importMap(t, app.libs)
+			if got, p := page(t, body, app.script); len(got) != 1 || got[0] != app.want {
+				t.Errorf("%s: %q, want %q\nmap: %s\nbrowser log:\n%s", app.name, got, app.want, body, p.Log())
+			}
 		}
 	})
 	for _, tc := range []struct {
@@ -307,7 +327,7 @@ func TestRealPackagesInChromium(t *testing.T) {
 			c.tamper.Store(&u.Path)
 			defer c.tamper.Store(nil)
 			got, p := page(t, body, app.script)
-			if !strings.HasPrefix(got, "failed") || !strings.Contains(p.Log(), "integrity") {
+			if len(got) != 1 || !strings.HasPrefix(got[0], "failed") || !strings.Contains(p.Log(), "integrity") {
 				t.Errorf("with one byte of %s changed: %q, want a failure on integrity\nbrowser log:\n%s", u.Path, got, p.Log())
 			}
 		})
@@ -320,6 +340,7 @@ func TestRealPackagesInChromium(t *testing.T) {
 // for a page's head; a map that cannot be made says why, with its
 // status.
 func TestServedMaps(t *testing.T) {
+	t.Parallel()
 	c := newCDN(t, "react", "react-dom")
 	resp, err := http.Get(c.origin.URL + "/-/importmap?lib=react@^18&lib=react-dom@^18/client")
 	if err != nil {

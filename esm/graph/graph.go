@@ -148,8 +148,11 @@ type Maker struct {
 	env     string
 	work    string
 	ownWork bool
-	slots   chan struct{}
-	group   singleflight.Group
+	// workOnce makes the work directory once (workDir).
+	workOnce sync.Once
+	workErr  error
+	slots    chan struct{}
+	group    singleflight.Group
 
 	mu       sync.Mutex
 	unpacked map[string]string // name@version -> its directory below work
@@ -187,19 +190,32 @@ func New(o Options) (*Maker, error) {
 		m.conds, m.env = esm.DevelopmentConditions, "development"
 	}
 	m.work = o.WorkDir
-	if m.work == "" {
-		dir, err := os.MkdirTemp("", "cdnserve-esm-")
-		if err != nil {
-			return nil, fmt.Errorf("making the build work directory: %w", err)
-		}
-		m.work, m.ownWork = dir, true
-	}
 	m.cat = catalog.New(catalog.Options{Fs: o.Fs, Root: o.Root, NegativeTTL: time.Second})
 	return m, nil
 }
 
+// workDir returns the work directory, made on first use (below
+// os.TempDir, $TMPDIR, unless Options.WorkDir names one): a server in a
+// root without /tmp starts, and only its builds fail, saying why.
+func (m *Maker) workDir() (string, error) {
+	m.workOnce.Do(func() {
+		if m.work != "" {
+			m.workErr = os.MkdirAll(m.work, 0o755)
+			return
+		}
+		dir, err := os.MkdirTemp("", "cdnserve-esm-")
+		if err != nil {
+			m.workErr = fmt.Errorf("making the build work directory (set TMPDIR to a writable directory): %w", err)
+			return
+		}
+		m.work, m.ownWork = dir, true
+	})
+	return m.work, m.workErr
+}
+
 // Close removes the work directory it made.
 func (m *Maker) Close() error {
+	m.workOnce.Do(func() {}) // none is made after Close
 	if m.ownWork {
 		return os.RemoveAll(m.work)
 	}
