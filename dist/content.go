@@ -2,8 +2,10 @@ package dist
 
 import (
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
@@ -29,8 +31,28 @@ func newContent(version string, files []layout.File, prov layout.Provenance, lev
 	c := &content{manifest: layout.Manifest{Format: layout.ManifestFormat, Version: version, Provenance: prov}}
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b layout.File) int { return strings.Compare(a.Name, b.Name) })
-	for _, f := range sorted {
-		scs := precompress(f, level)
+	// Compressing is most of a publish's time: the files are compressed
+	// on every core at once, each into its own slot, so the content is
+	// the same whatever the order they finish in.
+	all := make([][]sidecar, len(sorted))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(sorted)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				all[i] = precompress(sorted[i], level)
+			}
+		}()
+	}
+	for i := range sorted {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, f := range sorted {
+		scs := all[i]
 		c.manifest.Files = append(c.manifest.Files, describe(f, scs))
 		c.files = append(c.files, f)
 		for _, s := range scs {

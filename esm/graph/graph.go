@@ -242,6 +242,7 @@ type trace struct {
 	top   map[string]*node
 	nodes map[string]*node
 	queue []want
+	later []want // optional entry points, analysed after the others
 	built int
 	// pins, when set, are a lockfile's versions: nothing is resolved.
 	pins *Pins
@@ -258,8 +259,10 @@ type want struct {
 
 // Make makes the import map for packages named "name@range" (a range, a
 // tag or a version; "name" alone is name@latest), or
-// "name@range/subpath" for one entry point; without a subpath, every
-// entry point the package exports by name is mapped. URLs start with
+// "name@range/subpath" for one entry point; without a subpath, its main
+// entry point, and every other entry point it exports by name whose
+// imports the graph already holds (react/jsx-runtime, preact/hooks;
+// not vue/server-renderer, which needs @vue/server-renderer). URLs start with
 // base.
 func (m *Maker) Make(ctx context.Context, base string, specs []string) (*importmap.Result, error) {
 	return m.make(ctx, base, specs, nil)
@@ -290,7 +293,9 @@ func (m *Maker) make(ctx context.Context, base string, specs []string, pins *Pin
 			roots = append(roots, want{n: n, sub: s, optional: s != "."})
 		}
 	}
-	t.queue = append(t.queue, roots...)
+	for _, w := range roots {
+		t.add(w)
+	}
 	if err := t.run(); err != nil {
 		return nil, err
 	}
@@ -302,9 +307,13 @@ func (m *Maker) make(ctx context.Context, base string, specs []string, pins *Pin
 
 // run analyses every wanted subpath, and what their imports reach.
 func (t *trace) run() error {
-	for len(t.queue) > 0 {
-		w := t.queue[0]
-		t.queue = t.queue[1:]
+	for len(t.queue)+len(t.later) > 0 {
+		var w want
+		if len(t.queue) > 0 {
+			w, t.queue = t.queue[0], t.queue[1:]
+		} else {
+			w, t.later = t.later[0], t.later[1:]
+		}
 		if _, done := w.n.subs[w.sub]; done {
 			continue
 		}
@@ -339,20 +348,29 @@ func (t *trace) run() error {
 }
 
 // follow resolves a bare specifier that the modules of a wanted entry
-// point import; what an optional entry point reaches is optional too.
+// point import. What an optional entry point (a subpath of a package
+// asked for without one) imports must already be in the graph, at a
+// version its range allows: it may add entry points to the graph's
+// packages, never a package.
 func (t *trace) follow(w want, spec string) error {
 	n := w.n
 	name, sub := splitBare(spec)
 	if name == n.name {
-		t.queue = append(t.queue, want{n: n, sub: sub, optional: w.optional})
+		t.add(want{n: n, sub: sub, optional: w.optional})
 		return nil
 	}
 	rng, declared := n.pkg.DependencyRange(name)
-	if !declared {
-		if cur := t.top[name]; cur != nil {
-			t.queue = append(t.queue, want{n: cur, sub: sub, optional: w.optional})
-			return nil
+	if cur := t.top[name]; cur != nil && (!declared || w.optional) {
+		if w.optional && declared && !t.fits(n, name, rng, cur) {
+			return &Error{Package: n.id(), Specifier: spec, Err: fs.ErrNotExist, Reason: "needs another version of " + name + " than the graph's; name the subpath to map it"}
 		}
+		t.add(want{n: cur, sub: sub, optional: w.optional})
+		return nil
+	}
+	if w.optional {
+		return &Error{Package: n.id(), Specifier: spec, Err: fs.ErrNotExist, Reason: name + " is not in the graph; name the subpath to map it with its dependencies"}
+	}
+	if !declared {
 		return &Error{Package: n.id(), Specifier: spec, Err: ErrUnsupported,
 			Reason: fmt.Sprintf("a module imports %s, but the package.json declares no %s in dependencies, peerDependencies or optionalDependencies", spec, name)}
 	}
@@ -360,8 +378,30 @@ func (t *trace) follow(w want, spec string) error {
 	if err != nil {
 		return err
 	}
-	t.queue = append(t.queue, want{n: dep, sub: sub, optional: w.optional})
+	t.add(want{n: dep, sub: sub})
 	return nil
+}
+
+// fits reports whether the graph's version of name is the one from
+// should get: in its range, or the lockfile's.
+func (t *trace) fits(from *node, name, rng string, cur *node) bool {
+	if t.pins == nil {
+		return satisfies(cur.version, rng)
+	}
+	if v, ok := t.pins.Plan.Scopes[from.id()][name]; ok {
+		return v == cur.version
+	}
+	return t.pins.Plan.Top[name] == cur.version
+}
+
+// add queues an entry point to analyse: required ones first, so that
+// optional ones find every package the graph needs already in it.
+func (t *trace) add(w want) {
+	if w.optional {
+		t.later = append(t.later, w)
+	} else {
+		t.queue = append(t.queue, w)
+	}
 }
 
 // choose picks the version of name for a range that from declares (nil

@@ -24,7 +24,7 @@ import (
 // newMaker is a Maker over an empty dist tree on disk at root, fetching
 // real packages (scripts/real-packages.sh) from the test registry; only
 // allow is allowed by name, and dependencies of what is fetched.
-func newMaker(t *testing.T, root string, o Options, allow ...string) *Maker {
+func newMaker(t testing.TB, root string, o Options, allow ...string) *Maker {
 	t.Helper()
 	reg := npmtest.Start(t)
 	client := npm.NewClient(npm.NewConfig(reg.URL))
