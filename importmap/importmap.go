@@ -30,6 +30,20 @@ type Map struct {
 	Integrity map[string]string            `json:"integrity"`
 }
 
+// Where graphs keep what they make, below the dist root (dot-names, which
+// the tree's catalog never lists), and the URL path builds are served at.
+const (
+	// BuildsDir holds the ES-module builds (package esm/graph): one
+	// library per build key, with one exact version.
+	BuildsDir = ".esm"
+	// MapsDir holds every graph's map, by the SHA-256 of its bytes,
+	// for /-/importmap/<sha256>.json.
+	MapsDir = ".importmaps"
+	// BuildPath is the URL path below which builds are served:
+	// /-/esm/<key>/<version>/<file>.
+	BuildPath = "/-/esm/"
+)
+
 // Result is an import map made for an npm dependency graph (package
 // esm/graph), and what making it did.
 type Result struct {

@@ -64,26 +64,14 @@ func (s *Server) handlePostImportMap(c echo.Context) error {
 	return err
 }
 
-// The storage below the dist root that graphs use: dot-names, which the
-// tree's catalog never lists.
-const (
-	// buildsDir holds the builds, one library per key (esm/graph).
-	buildsDir = ".esm"
-	// mapsDir holds every graph's map, by its SHA-256, for
-	// /-/importmap/<sha256>.json.
-	mapsDir = ".importmaps"
-)
-
 // newBuilds is the catalog of the builds: each key a library with one
 // exact version, counted under one metrics label.
 func (s *Server) newBuilds() *catalog.Catalog {
-	root := path.Join(s.cfg.Root, buildsDir)
+	root := path.Join(s.cfg.Root, importmap.BuildsDir)
 	return catalog.New(catalog.Options{Fs: s.cfg.Fs, Root: root, NegativeTTL: s.cfg.NegativeTTL, Clock: s.cfg.Clock, Log: s.cfg.Logger,
 		NewLibrary: func(*store) any { return &libData{counts: s.metrics.library(buildsLabel)} },
 		NewVersion: func(lib *store, cv *catalog.Version) any {
-			v := s.newVersionIn(root, lib, cv)
-			v.use = &stats.Counter{} // a build's use is not a version's
-			return v
+			return s.newVersionIn(root, lib, cv, &stats.Counter{}) // a build's use is no library version's
 		},
 	})
 }
@@ -96,7 +84,7 @@ const buildsLabel = "-esm"
 func (s *Server) handleBuild(c echo.Context) error {
 	w, r := c.Response(), c.Request()
 	setKind(c, kindExact)
-	key, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/-/esm/"), "/")
+	key, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, importmap.BuildPath), "/")
 	exact, file, _ := strings.Cut(rest, "/")
 	if !layout.IsLibraryName(key) || layout.ClassifyDir(exact) != layout.Exact || layout.CheckPath(file) != nil {
 		s.writeError(w, r, kindOther, http.StatusNotFound, "no such build file: /-/esm/<key>/<version>/<file>, as an import map names them")
@@ -205,9 +193,14 @@ func (s *Server) graphError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// storeMap keeps a map's bytes under their SHA-256, once.
+// storeMap keeps a map's bytes under their SHA-256, once: a map answered
+// again costs no look at storage.
 func (s *Server) storeMap(name string, body []byte) error {
-	p := path.Join(s.cfg.Root, mapsDir, name)
+	if _, ok := s.storedMaps.Load(name); ok {
+		return nil
+	}
+	defer s.storedMaps.Store(name, true)
+	p := path.Join(s.cfg.Root, importmap.MapsDir, name)
 	if _, err := s.cfg.Fs.Stat(p); err == nil {
 		return nil
 	}
@@ -228,7 +221,7 @@ func (s *Server) handleStoredMap(c echo.Context) error {
 		s.writeError(w, r, kindOther, http.StatusNotFound, "no such import map: /-/importmap/<sha256>.json names one by the SHA-256 of its bytes")
 		return nil
 	}
-	body, err := afero.ReadFile(s.cfg.Fs, path.Join(s.cfg.Root, mapsDir, name))
+	body, err := afero.ReadFile(s.cfg.Fs, path.Join(s.cfg.Root, importmap.MapsDir, name))
 	if err == nil {
 		if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != hexSum {
 			s.log.Error("a stored import map does not match its name; storage is damaged", "map", name)

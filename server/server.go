@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cdnserve/cdnserve/access"
@@ -26,9 +27,11 @@ type Server struct {
 	cfg  Config
 	echo *echo.Echo
 	cat  *catalog.Catalog
-	// builds is the catalog of the ES-module builds (modules.go).
-	builds *catalog.Catalog
-	cache  *content.Cache
+	// builds is the catalog of the ES-module builds (modules.go), and
+	// storedMaps the maps known to be kept in storage.
+	builds     *catalog.Catalog
+	storedMaps sync.Map
+	cache      *content.Cache
 	// content reads files' bytes through cache, checked.
 	content *content.Store
 	policy  cachePolicy

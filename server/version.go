@@ -72,13 +72,14 @@ func dataOf(lib *store) *libData { return lib.Data.(*libData) }
 // newVersion precomputes everything a request needs from a checked
 // manifest.
 func (s *Server) newVersion(lib *store, cv *catalog.Version) any {
-	return s.newVersionIn(s.cfg.Root, lib, cv)
+	return s.newVersionIn(s.cfg.Root, lib, cv, s.usage.Counter(lib.Name(), cv.Manifest.Version))
 }
 
-// newVersionIn is newVersion for a version of a catalog rooted at root.
-func (s *Server) newVersionIn(root string, lib *store, cv *catalog.Version) *version {
+// newVersionIn is newVersion for a version of a catalog rooted at root,
+// whose requests count in use.
+func (s *Server) newVersionIn(root string, lib *store, cv *catalog.Version, use *stats.Counter) *version {
 	m := cv.Manifest
-	v := &version{Version: cv, files: make(map[string]*content.File, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: s.usage.Counter(lib.Name(), m.Version)}
+	v := &version{Version: cv, files: make(map[string]*content.File, len(m.Files)), tags: versionTags(lib.Name(), m.Version, cv.Name), use: use}
 	if !v.ModTime.IsZero() {
 		v.lastModified = []string{v.ModTime.UTC().Format(http.TimeFormat)}
 	}

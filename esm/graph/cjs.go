@@ -33,7 +33,7 @@ var (
 
 // cjsExports lists the names a CommonJS module of an unpacked package
 // exports, sorted, following re-exports of the package's own files.
-func (m *Maker) cjsExports(dir, file string) []string {
+func (m *Maker) cjsExports(n *node, dir, file string) []string {
 	names := map[string]bool{}
 	seen := map[string]bool{}
 	var walk func(file string, depth int)
@@ -68,7 +68,7 @@ func (m *Maker) cjsExports(dir, file string) []string {
 		}
 		for _, re := range []*regexp.Regexp{cjsReexport, cjsStar} {
 			for _, sm := range re.FindAllStringSubmatch(code, -1) {
-				if target, ok := relativeFile(dir, file, sm[1]); ok {
+				if target, ok := relativeFile(n, file, sm[1]); ok {
 					walk(target, depth+1)
 				}
 			}
@@ -85,9 +85,9 @@ func (m *Maker) cjsExports(dir, file string) []string {
 	return out
 }
 
-// relativeFile finds the file a relative require names, as Node does:
-// the file, then with .js, .cjs or .json, then the directory's index.js.
-func relativeFile(dir, from, spec string) (string, bool) {
+// relativeFile finds the package's file a relative require names, as
+// probe finds an entry's.
+func relativeFile(n *node, from, spec string) (string, bool) {
 	if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
 		return "", false
 	}
@@ -95,12 +95,7 @@ func relativeFile(dir, from, spec string) (string, bool) {
 	if p == ".." || strings.HasPrefix(p, "../") {
 		return "", false
 	}
-	for _, c := range []string{p, p + ".js", p + ".cjs", path.Join(p, "index.js")} {
-		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(c))); err == nil && fi.Mode().IsRegular() {
-			return c, true
-		}
-	}
-	return "", false
+	return probe(n, p)
 }
 
 // cjsWrapper is the ES module an entry point that is CommonJS is built
@@ -110,7 +105,7 @@ func (m *Maker) cjsWrapper(n *node, dir, file string) string {
 	q := strconv.Quote("./" + file)
 	var b strings.Builder
 	b.WriteString("import __cjs from " + q + ";\nexport default __cjs;\n")
-	names := m.cjsExports(dir, file)
+	names := m.cjsExports(n, dir, file)
 	for i, name := range names {
 		b.WriteString("var __n" + strconv.Itoa(i) + " = __cjs[" + strconv.Quote(name) + "];\n")
 	}

@@ -44,9 +44,8 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// BuildsDir is the directory below the dist root that holds the builds:
-// a dot-name, so the tree's own catalog never lists it.
-const BuildsDir = ".esm"
+// BuildsDir is the directory below the dist root that holds the builds.
+const BuildsDir = importmap.BuildsDir
 
 // Fetcher makes storage hold a package version that it lacks (the npm
 // mirror, npm.Mirror.EnsureFor).
@@ -496,10 +495,15 @@ func specifier(name, sub string) string {
 // fails or refuses), else from storage.
 func (m *Maker) resolve(ctx context.Context, name, rng, dependent string) (string, error) {
 	var fetchErr error
+	if lib, err := m.cat.Library(name); err == nil && lib.Loaded(rng) != nil {
+		return rng, nil // an exact version storage holds (a lockfile's): nothing to ask
+	}
 	if m.o.Fetch != nil {
 		v, err := m.o.Fetch.EnsureFor(ctx, name, rng, dependent)
 		if err == nil {
-			m.cat.Published(name)
+			if lib := m.cat.Loaded(name); lib == nil || lib.Loaded(v) == nil {
+				m.cat.Published(name) // new to storage, maybe: look again
+			}
 			return v, nil
 		}
 		fetchErr = err

@@ -7,9 +7,8 @@ import (
 	"github.com/cdnserve/cdnserve/importmap"
 )
 
-// BuildPath is the URL path below which the server serves builds:
-// /-/esm/<key>/<version>/<file>.
-const BuildPath = "/-/esm/"
+// BuildPath is the URL path below which the server serves builds.
+const BuildPath = importmap.BuildPath
 
 // dirURL is the URL of the directory a node's modules are served from:
 // the package's own for files served as they are, its build's otherwise.
