@@ -102,6 +102,34 @@ type Provenance struct {
 	Integrity string `json:"integrity,omitempty"`
 	// License is the package's license, from its package.json.
 	License string `json:"license,omitempty"`
+	// Verified is what the supply-chain gate checked before the version
+	// was stored (package gate); nil for a version it did not check.
+	Verified *Verified `json:"verified,omitempty"`
+}
+
+// Verified is what the supply-chain gate found of an npm package
+// version at ingest: the version page shows it.
+type Verified struct {
+	// Policy names the policy in force (its digest).
+	Policy string `json:"policy"`
+	// KeyID is the registry key whose signature verified.
+	KeyID string `json:"signature_keyid,omitempty"`
+	// Repository, Commit and Workflow come from a verified Sigstore
+	// provenance attestation: the source repository, its commit, and
+	// the build's workflow.
+	Repository string `json:"provenance_repository,omitempty"`
+	Commit     string `json:"provenance_commit,omitempty"`
+	Workflow   string `json:"provenance_workflow,omitempty"`
+	License    string `json:"license,omitempty"`
+	// Advisories are the OSV ids that affected the version at ingest.
+	Advisories []string `json:"advisories,omitempty"`
+	// Scripts are its install scripts; Maintainers its maintainers, and
+	// NewMaintainers those not on the version stored before it.
+	Scripts        []string `json:"install_scripts,omitempty"`
+	Maintainers    []string `json:"maintainers,omitempty"`
+	NewMaintainers []string `json:"new_maintainers,omitempty"`
+	// Warnings are the checks that found something the policy admits.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // SRI returns the Subresource Integrity string of data.

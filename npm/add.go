@@ -50,8 +50,11 @@ type Added struct {
 // Add resolves an npm package (Spec: a range, a tag or a version) and
 // publishes it into the dist root as the library of the same name:
 // dist/<name>/<version>/ and its major.minor alias, with every rule of
-// dist (atomic, immutable, integrity manifests, sidecars). The tarball is
-// verified against the registry's sha512 before anything is written, and
+// dist (atomic, immutable, integrity manifests, sidecars). The client's
+// supply-chain gate decides first (Client.Gate): a refused version is
+// never fetched, and what it verified goes into the provenance. The
+// tarball is verified against the registry's sha512 before anything is
+// written, and
 // only its regular files below package/ are kept (Extract). The
 // provenance records the registry, the tarball's URL, npm's integrity
 // string and the license. A version storage already holds is not fetched
@@ -72,6 +75,10 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 		out.Stored = true
 		return out, nil
 	}
+	verified, err := c.admit(ctx, v, doc, &tree)
+	if err != nil {
+		return out, err
+	}
 	files, skipped, err := fetchFiles(ctx, c, v, opts.Files)
 	out.Skipped = skipped
 	if err != nil {
@@ -88,7 +95,7 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 	out.Publish, err = tree.Publish(ctx, dist.Request{
 		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression, Private: opts.Private,
 		Provenance: layout.Provenance{Tool: opts.Tool, Source: "npm " + v.Name + "@" + v.Version,
-			Registry: redact.URL(doc.Registry), Tarball: redact.URL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName()},
+			Registry: redact.URL(doc.Registry), Tarball: redact.URL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName(), Verified: verified},
 	})
 	return out, err
 }
@@ -136,11 +143,17 @@ func (c *Client) File(ctx context.Context, spec Spec) ([]byte, *PackageVersion, 
 		return nil, nil, fmt.Errorf("%s: name the file in the package: %s/dist/file.js", spec, spec)
 	}
 	v := c.cachedVersion(spec.Name, spec.Range)
-	if v == nil {
-		var err error
-		if v, _, err = c.Resolve(ctx, spec.Name, spec.Range); err != nil {
+	if v == nil || c.Gate != nil {
+		// The gate reads the registry's document (its signatures, time
+		// and attestations), even for a tarball the cache holds.
+		rv, doc, err := c.Resolve(ctx, spec.Name, spec.Range)
+		if err != nil {
 			return nil, nil, err
 		}
+		if _, err := c.admit(ctx, rv, doc, nil); err != nil {
+			return nil, rv, err
+		}
+		v = rv
 	}
 	files, _, err := fetchFiles(ctx, c, v, []string{spec.Path})
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/cdnserve/cdnserve/gate"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/retry"
@@ -86,6 +87,10 @@ type Client struct {
 	Limits Limits
 	// Clock is the time (default time.Now).
 	Clock func() time.Time
+	// Gate is the supply-chain gate every version passes before its
+	// files are fetched for storage or a build (Add, File); nil admits
+	// what the integrity check admits.
+	Gate *gate.Gate
 
 	mu     sync.Mutex
 	docs   map[string]cachedDoc
@@ -160,6 +165,10 @@ type Packument struct {
 	Name     string                     `json:"name"`
 	DistTags map[string]string          `json:"dist-tags"`
 	Versions map[string]*PackageVersion `json:"versions"`
+	// Time is when each version was published (and "created",
+	// "modified"), as RFC 3339 strings; the gate's minimum age and key
+	// expiry read it.
+	Time map[string]string `json:"time"`
 	// Registry is the registry it came from.
 	Registry string `json:"-"`
 	// refused are the versions set aside by check, and why.
@@ -176,10 +185,22 @@ type PackageVersion struct {
 	Unpkg      string          `json:"unpkg"`
 	Jsdelivr   string          `json:"jsdelivr"`
 	Deprecated json.RawMessage `json:"deprecated"`
-	Dist       struct {
+	// Scripts and Maintainers are signals the supply-chain gate records.
+	Scripts     map[string]string `json:"scripts"`
+	Maintainers []struct {
+		Name string `json:"name"`
+	} `json:"maintainers"`
+	Dist struct {
 		Integrity string `json:"integrity"`
 		Shasum    string `json:"shasum"`
 		Tarball   string `json:"tarball"`
+		// Signatures are the registry's ECDSA signatures over
+		// "<name>@<version>:<integrity>"; Attestations points at the
+		// version's Sigstore attestations.
+		Signatures   []gate.Signature `json:"signatures"`
+		Attestations *struct {
+			URL string `json:"url"`
+		} `json:"attestations"`
 	} `json:"dist"`
 }
 

@@ -27,16 +27,30 @@ list() {
     }' "$PWD/$LOCK"
 }
 
+# supplychain prints "name version integrity [from]" for the tarballs
+# of the supply-chain gate's signed fixtures (testdata/supplychain,
+# issue 27): not published into the registry, only cached for the tests'
+# own signing registry. "from" takes the tarball out of another package
+# (npm-registry-mock, npm's test registry, holds @isaacs/namespace-test).
+supplychain() {
+  grep -v '^#' testdata/supplychain/tarballs.txt
+}
+
 # fetch packs every package missing from the cache, and checks each
 # cached tarball's sha512 against the lockfile.
 fetch() {
   mkdir -p "$CACHE"
-  list | while read -r name version integrity; do
+  { list; supplychain; } | while read -r name version integrity from; do
     file="$CACHE/$(echo "$name" | tr / +)-$version.tgz"
     if [ ! -s "$file" ]; then
       tmp=$(mktemp -d)
-      (cd "$tmp" && npm pack "$name@$version" --registry https://registry.npmjs.org/ --loglevel=error >/dev/null)
-      mv "$tmp"/*.tgz "$file"
+      if [ -n "${from:-}" ]; then
+        (cd "$tmp" && npm pack "${from%%:*}" --registry https://registry.npmjs.org/ --loglevel=error >/dev/null &&
+          tar xzf ./*.tgz "${from#*:}" && mv "${from#*:}" "$file")
+      else
+        (cd "$tmp" && npm pack "$name@$version" --registry https://registry.npmjs.org/ --loglevel=error >/dev/null)
+        mv "$tmp"/*.tgz "$file"
+      fi
       rm -rf "$tmp"
     fi
     got="sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)"
@@ -69,5 +83,6 @@ case "${1:-}" in
   fetch) fetch ;;
   publish) publish ;;
   list) list ;;
-  *) echo "usage: $0 fetch|publish|list" >&2; exit 2 ;;
+  supplychain) supplychain ;;
+  *) echo "usage: $0 fetch|publish|list|supplychain" >&2; exit 2 ;;
 esac
