@@ -94,6 +94,17 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{if .Deprecated}}<p role="note"><span class="badge">deprecated</span> {{.Deprecated}}{{if .Successor}} Use <a href="{{.Base}}{{.Successor}}/">{{.Successor}}</a>.{{end}}</p>{{end}}
 {{if .HasStats}}<p class="muted">{{.Requests7}} requests in the last 7 days (all replicas, up to a minute behind; <a href="/-/stats{{.VersionsPath}}">/-/stats{{.VersionsPath}}</a>).</p>{{end}}
 <p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
+{{if .Registry}}<h2 id="verified">Verified at ingest</h2>
+{{with .Verified}}<dl class="verified">
+<dt>Registry signature</dt><dd>{{if .KeyID}}verified, key <code>{{.KeyID}}</code>{{else}}not checked (the registry publishes no keys, or the policy turns it off){{end}}</dd>
+<dt>Provenance</dt><dd>{{if .Repository}}built from <a href="{{.Repository}}" rel="nofollow">{{.Repository}}</a> at commit <code>{{.Commit}}</code> by <code>{{.Workflow}}</code> (Sigstore, verified){{else}}none{{end}}</dd>
+<dt>Licence</dt><dd>{{if .License}}{{.License}}{{else}}none given{{end}}</dd>
+<dt>Advisories at ingest</dt><dd>{{if .Advisories}}{{range $i, $a := .Advisories}}{{if $i}}, {{end}}<code>{{$a}}</code>{{end}}{{else}}none{{end}}</dd>
+<dt>Install scripts</dt><dd>{{if .Scripts}}{{range $i, $s := .Scripts}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}{{else}}none{{end}}</dd>
+{{if .NewMaintainers}}<dt>New maintainers</dt><dd>{{range $i, $m := .NewMaintainers}}{{if $i}}, {{end}}{{$m}}{{end}}</dd>{{end}}
+{{if .Warnings}}<dt>Admitted with warnings</dt><dd><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul></dd>{{end}}
+<dt>Policy</dt><dd><code>{{.Policy}}</code></dd>
+</dl>{{else}}<p class="muted">Fetched from {{.Registry}} and checked against its integrity; stored before the supply-chain gate, so nothing more was verified.</p>{{end}}{{end}}
 <h2 id="files">Files</h2>
 <table aria-labelledby="files"><thead><tr><th scope="col">File and SRI</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
 {{range .Files}}<tr><td class="file"><a href="{{.URL}}">{{.Path}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>

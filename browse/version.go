@@ -35,6 +35,10 @@ type VersionData struct {
 	Major                                     uint64
 	Files                                     []File
 	Tags                                      []Tag
+	// Registry is the npm registry a fetched version came from, and
+	// Verified what the supply-chain gate checked then (nil: not checked).
+	Registry string
+	Verified *layout.Verified
 }
 
 // VersionInput is what a version page shows beyond the catalog: the
@@ -65,6 +69,7 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		data.Published = prov.BuiltAt.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	data.Commit, data.Dirty, data.Tool = shortCommit(prov.GitCommit), prov.GitDirty, prov.Tool
+	data.Registry, data.Verified = prov.Registry, prov.Verified
 	if sv, err := versioning.Parse(v.Exact); err == nil {
 		data.Pre, data.Major = versioning.IsPrerelease(sv), sv.Major()
 		data.Newer, data.Older = neighbours(v.Lib, sv)

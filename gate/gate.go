@@ -155,6 +155,15 @@ func New(o Options) (*Gate, error) {
 // Policy is the policy in force.
 func (g *Gate) Policy() *Policy { return g.policy }
 
+// Fingerprint names what a decision depends on besides the version: the
+// policy and the database. An admission holds while it is the same.
+func (g *Gate) Fingerprint() string {
+	if g.db != nil {
+		return g.digest + " " + g.db.Digest
+	}
+	return g.digest
+}
+
 // Database is the OSV database, or nil.
 func (g *Gate) Database() *OSV { return g.db }
 
@@ -257,7 +266,7 @@ func (g *Gate) Admit(ctx context.Context, c Candidate, src Source) (*layout.Veri
 		}
 		g.decided[key] = d
 		g.mu.Unlock()
-		g.logger.Warn("the supply-chain gate refused a package", "package", c.Name, "version", c.Version, "policy", g.digest)
+		g.logger.Info("the supply-chain gate refused a package", "package", c.Name, "version", c.Version, "policy", g.digest)
 		return nil, &Refused{d}
 	}
 	return d.Verified, nil

@@ -143,9 +143,10 @@ func (c *Client) File(ctx context.Context, spec Spec) ([]byte, *PackageVersion, 
 		return nil, nil, fmt.Errorf("%s: name the file in the package: %s/dist/file.js", spec, spec)
 	}
 	v := c.cachedVersion(spec.Name, spec.Range)
-	if v == nil || c.Gate != nil {
+	if v == nil || !c.admittedBefore(v) {
 		// The gate reads the registry's document (its signatures, time
-		// and attestations), even for a tarball the cache holds.
+		// and attestations), unless it admitted the cached tarball under
+		// the policy in force.
 		rv, doc, err := c.Resolve(ctx, spec.Name, spec.Range)
 		if err != nil {
 			return nil, nil, err

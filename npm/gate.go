@@ -40,7 +40,30 @@ func (c *Client) admit(ctx context.Context, v *PackageVersion, doc *Packument, t
 	if tree != nil {
 		cand.Previous = previous(tree)
 	}
-	return c.Gate.Admit(ctx, cand, c)
+	verified, err := c.Gate.Admit(ctx, cand, c)
+	if err == nil && c.CacheDir != "" {
+		// A build that names this version again reads its tarball from
+		// the cache without asking the registry, while the policy and
+		// the database are the same (admittedBefore).
+		layout.WriteFileAtomic(c.cacheFs(), c.versionPath(v.Name, v.Version)+".gate", []byte(c.admission(v)))
+	}
+	return verified, err
+}
+
+// admission is what the cache records of an admitted version: its
+// integrity, and the gate's fingerprint.
+func (c *Client) admission(v *PackageVersion) string {
+	return v.Dist.Integrity + "\n" + c.Gate.Fingerprint() + "\n"
+}
+
+// admittedBefore reports whether the gate admitted a cached version
+// under the policy and database in force (or there is no gate).
+func (c *Client) admittedBefore(v *PackageVersion) bool {
+	if c.Gate == nil {
+		return true
+	}
+	raw, err := afero.ReadFile(c.cacheFs(), c.versionPath(v.Name, v.Version)+".gate")
+	return err == nil && string(raw) == c.admission(v)
 }
 
 // previous is what the gate recorded of the newest version a library's

@@ -75,6 +75,7 @@ func TestGateAdmitsRealSignedPackages(t *testing.T) {
 	if err != nil || len(lines) != 3 {
 		t.Fatalf("audit log: %d lines, %v", len(lines), err)
 	}
+	lines, _ = g.log.Read("sigstore")
 	var d gate.Decision
 	json.Unmarshal([]byte(lines[0]), &d)
 	if !d.Admitted || d.Integrity == "" || d.Policy == "" || len(d.Checks) < 3 {
@@ -286,5 +287,17 @@ func TestGateOnBuildFile(t *testing.T) {
 	data, _, err := g.c.File(context.Background(), Spec{Name: "tuf-js", Range: "1.0.0", Path: "package.json"})
 	if err != nil || !bytes.Contains(data, []byte(`"name": "tuf-js"`)) {
 		t.Fatalf("tuf-js/package.json: %v %.80s", err, data)
+	}
+	// Admitted under this policy, the cached tarball builds offline; a
+	// new policy asks the registry again.
+	reg.Close()
+	if _, _, err := g.c.File(context.Background(), Spec{Name: "tuf-js", Range: "1.0.0", Path: "package.json"}); err != nil {
+		t.Errorf("offline, the same policy: %v", err)
+	}
+	p, _ := gate.ParsePolicy("p.yaml", []byte("min_age: 1h\n"))
+	other := newGated(t, reg, p, now)
+	other.c.CacheDir = g.c.CacheDir
+	if _, _, err := other.c.File(context.Background(), Spec{Name: "tuf-js", Range: "1.0.0", Path: "package.json"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("offline, another policy: %v, want the registry unavailable", err)
 	}
 }

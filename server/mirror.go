@@ -93,7 +93,10 @@ func (s *Server) mirrored(r *http.Request, ap *assetPath, lib *store, libErr err
 func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetPath, err error) (int, int64, routeKind) {
 	var later interface{ RetryAfter() time.Duration }
 	var misses *tooManyMisses
+	var refused refusal
 	switch {
+	case errors.As(err, &refused):
+		return s.writeRefusal(w, r, kindOther, refused)
 	case errors.As(err, &misses):
 		w.Header()["Retry-After"] = []string{strconv.Itoa(int(misses.wait.Seconds() + 0.999))}
 		return s.writeErrorCached(w, r, kindOther, http.StatusTooManyRequests, "too many requests for packages the registry does not have, from this address; try again after Retry-After seconds", noStore)
@@ -109,6 +112,27 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetP
 	}
 	s.log.Error("fetching a library from upstream failed", "library", ap.lib, "err", err)
 	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed; nothing of it is stored yet (this says nothing of whether it exists; the server's log says why)", s.policy.retry)
+}
+
+// refusal is a version the supply-chain gate refused at ingest
+// (gate.Refused): its GateRefusal is the JSON answer, with the reason
+// and each check's outcome.
+type refusal interface {
+	error
+	GateRefusal() any
+}
+
+// writeRefusal answers 403 for a version the gate refused: the reason in
+// JSON, or a page for a browser. The refusal holds until the policy or
+// the database changes, so it is cached only briefly.
+func (s *Server) writeRefusal(w http.ResponseWriter, r *http.Request, kind routeKind, ref refusal) (int, int64, routeKind) {
+	w.Header()["Cache-Control"] = s.policy.retry
+	if wantsHTML(r) {
+		status, n := s.errorPage(w, r, http.StatusForbidden, ref.Error(), nil, nil)
+		return status, n, kind
+	}
+	status, n := writeJSON(w, r, http.StatusForbidden, ref.GateRefusal())
+	return status, n, kind
 }
 
 // tooManyMisses is a client over its misses: requests for names that

@@ -171,7 +171,10 @@ func (s *Server) answerGraph(c echo.Context, mk func() (*importmap.Result, error
 // the specifier and why.
 func (s *Server) graphError(w http.ResponseWriter, r *http.Request, err error) {
 	var later interface{ RetryAfter() time.Duration }
+	var refused refusal
 	switch {
+	case errors.As(err, &refused):
+		s.writeRefusal(w, r, kindMeta, refused)
 	case errors.As(err, &later):
 		w.Header()["Retry-After"] = []string{strconv.Itoa(int(later.RetryAfter().Seconds()))}
 		s.writeErrorCached(w, r, kindMeta, http.StatusServiceUnavailable, err.Error(), noStore)

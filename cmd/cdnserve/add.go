@@ -24,7 +24,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	fs.Var(&files, "files", "keep only the package's files matching this `glob` (\"dist/**\"; repeatable); default: all")
 	storageURL := fs.StorageFlag("dist", "publish into this `storage`")
 	var nf npmFlags
-	nf.register(fs)
+	nf.register(e, fs)
 	var pf publishFlags
 	pf.register(fs)
 	var pg purgeFlags
@@ -44,10 +44,6 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		}
 		parsed = append(parsed, sp)
 	}
-	client, err := nf.client(e, e.dir)
-	if err != nil {
-		return err
-	}
 	purgers, err := pg.set(e)
 	if err != nil {
 		return err
@@ -57,6 +53,10 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	client, err := nf.gatedClient(e, e.dir, st.Fs, st.Root, nil)
+	if err != nil {
+		return err
+	}
 	for _, sp := range parsed {
 		added, err := npm.Add(ctx, client, root, sp, npm.AddOptions{Files: files, Tool: "cdnserve " + toolVersion(), Wait: pf.wait, Private: pg.isPrivate(sp.Name)})
 		if err != nil {

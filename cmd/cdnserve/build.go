@@ -32,7 +32,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 	var pf publishFlags
 	pf.register(fs)
 	var nf npmFlags
-	nf.register(fs)
+	nf.register(e, fs)
 	var pg purgeFlags
 	pg.register(fs, storageURL)
 	var m *build.Manifest
@@ -57,7 +57,14 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 
 	start := time.Now()
 	base := filepath.Dir(mpath)
-	client, err := nf.client(e, base) // .npmrc: the user's, then the manifest directory's
+	st, tree, err := openStorage(ctx, e, *storageURL, m.Library)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// .npmrc: the user's, then the manifest directory's; the gate logs
+	// into the storage published to.
+	client, err := nf.gatedClient(e, base, st.Fs, st.Root, nil)
 	if err != nil {
 		return err
 	}
@@ -82,11 +89,6 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, w)
 	}
 
-	st, tree, err := openStorage(ctx, e, *storageURL, m.Library)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if *dryRun {
 		return printDryRun(e, pf, tree, res)
 	}

@@ -31,7 +31,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:5555", "listen `address`; loopback unless you mean to share it")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated `origins` allowed by CORS; empty allows any (*)")
 	var nf npmFlags
-	nf.register(fs)
+	nf.register(e, fs)
 	if _, err := fs.ParseArgs(args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, err := nf.client(e, filepath.Dir(e.abs(*manifest)))
+	client, err := nf.gatedClient(e, filepath.Dir(e.abs(*manifest)), nil, "", logger) // dev stores nothing: no audit log
 	if err != nil {
 		return err
 	}

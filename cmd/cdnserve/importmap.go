@@ -44,7 +44,7 @@ func runImportmap(ctx context.Context, e *env, args []string) error {
 	htmlFile := fs.String("html", "", "write the map and its modulepreload tags into this HTML `file`'s <head> (again: replaced), instead of printing the map")
 	fetch := fs.Bool("npm-fetch", false, "fetch from the npm registry, verified, the packages storage lacks (with --lockfile: every package the lockfile names)")
 	var nf npmFlags
-	nf.register(fs)
+	nf.register(e, fs)
 	libs, err := fs.ParseArgs(args, 0, -1, "")
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func runImportmap(ctx context.Context, e *env, args []string) error {
 func graphMap(ctx context.Context, e *env, fsys afero.Fs, root, publicURL string, libs []string, appFile []byte, fetch bool, nf npmFlags) (*importmap.Result, error) {
 	o := graph.Options{Fs: fsys, Root: root, Tool: "cdnserve " + toolVersion()}
 	if fetch {
-		client, err := nf.client(e, e.dir)
+		client, err := nf.gatedClient(e, e.dir, fsys, root, nil)
 		if err != nil {
 			return nil, err
 		}

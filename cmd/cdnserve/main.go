@@ -66,6 +66,7 @@ func commands() []command {
 		{"publish", "publish a directory built by another tool as a version", runPublish},
 		{"add", "publish npm packages, verified, as libraries of the tree", runAdd},
 		{"verify", "re-hash a dist tree against its integrity manifests", runVerify},
+		{"audit", "report stored npm versions an OSV database flags; audit log prints the supply-chain gate's decisions", runAudit},
 		{"purge", "tell edges to drop what they cached of an alias, now", runPurge},
 		{"stats", "print a library's requests and bytes per version and day, from every replica", runStats},
 		{"deprecate", "mark a version deprecated: still served, skipped by ranges, flagged", runDeprecate},

@@ -1,24 +1,135 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/gate"
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"github.com/cdnserve/cdnserve/npm"
+	"github.com/spf13/afero"
 )
 
-// npmFlags are the registry settings add, build and serve share.
+// npmFlags are the registry and supply-chain settings add, build and
+// serve share (and dev and importmap, which fetch too).
 type npmFlags struct {
 	registry string
 	cacheDir string
+	// The supply-chain gate (package gate): a policy file, and flags for
+	// the common cases, which win over it.
+	policyFile string
+	signatures string
+	provenance settings.StringList
+	osvDB      string
+	minAge     string
+	licenses   string
+	keys       string
+	// policy is what the gate enforces, made once every setting is read.
+	policy *gate.Policy
 }
 
-func (n *npmFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-}) {
+func (n *npmFlags) register(e *env, fs *settings.Set) {
 	fs.StringVar(&n.registry, "npm-registry", "", "fetch every npm package from this registry `URL`, whatever .npmrc says (its tokens still apply)")
 	fs.StringVar(&n.cacheDir, "npm-cache", "", "keep verified npm tarballs in this `dir`, keyed by integrity (default: the user's cache dir/cdnserve/npm)")
+	fs.StringVar(&n.policyFile, "policy", "", "the supply-chain gate's policy, a YAML `file` (docs/security.md); the --npm-* gate flags win over it")
+	fs.StringVar(&n.signatures, "npm-signatures", "auto", "check the registry's signatures: off, warn, require, or auto (require when the registry publishes keys at /-/npm/v1/keys; otherwise warn once)")
+	fs.Var(&n.provenance, "npm-provenance", "require a verified Sigstore provenance for the npm packages matching this `pattern` ('@corp/*'; repeatable)")
+	fs.StringVar(&n.osvDB, "osv-db", "", "an OSV database for npm (a .json file, a directory of them, or OSV's all.zip): versions with a MAL- entry are refused, advisories recorded")
+	fs.StringVar(&n.minAge, "npm-min-age", "", "refuse npm versions published less than this `duration` ago (72h), by the document's time")
+	fs.StringVar(&n.licenses, "npm-licenses", "", "admit only npm versions whose licence satisfies these SPDX `expressions` (MIT,ISC,Apache-2.0)")
+	fs.StringVar(&n.keys, "npm-keys", "", "a pinned `file` of the registry's signing keys (the format of /-/npm/v1/keys), for offline use")
+	fs.Derive(func() error {
+		p, err := n.makePolicy(e, fs)
+		n.policy = p
+		return err
+	})
+	fs.AlsoPrint(func(w io.Writer) {
+		fmt.Fprintf(w, "# the supply-chain policy in force (%s, %s):\n", n.policy.Source, n.policy.Digest())
+		for _, line := range strings.Split(strings.TrimRight(string(n.policy.YAML()), "\n"), "\n") {
+			fmt.Fprintln(w, "#   "+line)
+		}
+	})
+}
+
+// makePolicy reads --policy, then lays the gate flags over it. Paths in
+// the file are relative to the file; the flags' to the directory.
+func (n *npmFlags) makePolicy(e *env, fs *settings.Set) (*gate.Policy, error) {
+	p := &gate.Policy{Source: "defaults"}
+	if n.policyFile != "" {
+		file := e.abs(n.policyFile)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+		if p, err = gate.ParsePolicy(n.policyFile, data); err != nil {
+			return nil, err
+		}
+		for _, f := range []*string{&p.Keys, &p.TrustedRoot, &p.OSVDB} {
+			if *f != "" && !filepath.IsAbs(*f) {
+				*f = filepath.Join(filepath.Dir(file), *f)
+			}
+		}
+	}
+	var flags []string
+	set := func(flag, setting, value string) error {
+		if fs.IsDefault(flag) {
+			return nil
+		}
+		flags = append(flags, "--"+flag)
+		if err := p.Settings.Set(setting, value); err != nil {
+			return fmt.Errorf("--%s: %v", flag, err)
+		}
+		return nil
+	}
+	for _, s := range [][3]string{{"npm-signatures", "signatures", n.signatures}, {"npm-min-age", "min_age", n.minAge}, {"npm-licenses", "licenses", n.licenses}} {
+		if err := set(s[0], s[1], s[2]); err != nil {
+			return nil, err
+		}
+	}
+	for _, pat := range n.provenance {
+		r := gate.Rule{Match: []string{pat}}
+		if err := r.Settings.Set("provenance", "require"); err != nil {
+			return nil, err
+		}
+		if _, err := filepath.Match(pat, ""); err != nil || pat == "" {
+			return nil, fmt.Errorf("--npm-provenance %q: not a package name or a glob such as '@corp/*'", pat)
+		}
+		p.Rules = append(p.Rules, r)
+		flags = append(flags, "--npm-provenance")
+	}
+	if n.osvDB != "" {
+		p.OSVDB, flags = e.abs(n.osvDB), append(flags, "--osv-db")
+	}
+	if n.keys != "" {
+		p.Keys, flags = e.abs(n.keys), append(flags, "--npm-keys")
+	}
+	if len(flags) > 0 {
+		if p.Source == "defaults" {
+			p.Source = "flags"
+		} else {
+			p.Source += " + flags"
+		}
+		p.Source += " " + strings.Join(flags, " ")
+	}
+	return p, nil
+}
+
+// gate makes the supply-chain gate of the policy, logging its decisions
+// into the storage the command writes to (fsys nil: none, for dev).
+func (n *npmFlags) gate(e *env, fsys afero.Fs, root string, logger *slog.Logger) (*gate.Gate, error) {
+	o := gate.Options{Policy: n.policy, Logger: logger}
+	if fsys != nil {
+		o.Log = &gate.AuditLog{Fs: fsys, Root: root}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return gate.New(o)
 }
 
 // client reads .npmrc as npm does (the user's, then the one in dir) and
@@ -42,6 +153,18 @@ func (n *npmFlags) client(e *env, dir string) (*npm.Client, error) {
 		c.CacheDir = e.abs(c.CacheDir)
 	}
 	c.HTTP.Timeout = 2 * time.Minute
+	return c, nil
+}
+
+// gatedClient is client with the gate, logging into fsys.
+func (n *npmFlags) gatedClient(e *env, dir string, fsys afero.Fs, root string, logger *slog.Logger) (*npm.Client, error) {
+	c, err := n.client(e, dir)
+	if err != nil {
+		return nil, err
+	}
+	if c.Gate, err = n.gate(e, fsys, root, logger); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	esmMaxMB := fs.Int("esm-max-package-mb", 64, "most `MiB` of files of one package a build reads (its memory limit); a bigger package's map answers 503")
 	npmDocTTL := fs.Duration("npm-doc-ttl", 60*time.Second, "how long the mirror reuses a package's document from the registry")
 	var nf npmFlags
-	nf.register(fs)
+	nf.register(e, fs)
 	fs.DurationVar(&cfg.GoneFor, "gone-for", 7*24*time.Hour, "how long a removed exact version answers 410 Gone before 404 (cdnserve prune)")
 	fs.DurationVar(&cfg.StatsFlush, "stats-flush", time.Minute, "how often this replica writes its usage counts into the tree's daily stats files (and once more on shutdown)")
 	cacheTags := cacheTagsFlag("both")
@@ -138,7 +138,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Fs, cfg.Root = st.Fs, st.Root
 	var mirror *npm.Mirror
 	if *npmMirror {
-		client, err := nf.client(e, e.dir)
+		client, err := nf.gatedClient(e, e.dir, st.Fs, st.Root, logger)
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, AllowDependencies: *npmDeps,
 			Tool: "cdnserve " + toolVersion(), Log: logger, Private: patterns.IsPrivate}
 		cfg.Mirror = mirror
-		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "dependencies", *npmDeps, "registries", client.Config.String())
+		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "dependencies", *npmDeps, "registries", client.Config.String(),
+			"policy", nf.policy.Digest(), "policy_source", nf.policy.Source)
 	}
 	if *esmOn {
 		o := graph.Options{Fs: st.Fs, Root: st.Root, Tool: "cdnserve " + toolVersion(), Log: logger,

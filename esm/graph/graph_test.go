@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/gate"
 	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/npm"
@@ -211,6 +212,40 @@ func TestDependenciesOfAllowedPackages(t *testing.T) {
 	var ge *Error
 	if !errors.As(err, &ge) || !strings.Contains(err.Error(), "react@") || !strings.Contains(err.Error(), "dependency of react-dom") {
 		t.Errorf("without AllowDependencies: %v", err)
+	}
+}
+
+// TestGateRefusesADependency: the supply-chain gate runs for every
+// package a graph pulls in: with react 18.3.1 reported as malicious in
+// the OSV database, react-dom's map fails naming react and the check,
+// and react is not stored.
+func TestGateRefusesADependency(t *testing.T) {
+	t.Parallel()
+	reg := npmtest.Start(t)
+	osv := filepath.Join(t.TempDir(), "MAL-test-react.json")
+	os.WriteFile(osv, []byte(`{"id": "MAL-2026-9999", "summary": "Malicious code in react (npm) [test record]",
+  "affected": [{"package": {"ecosystem": "npm", "name": "react"}, "versions": ["18.3.1"]}]}`), 0o644)
+	root := filepath.Join(t.TempDir(), "dist")
+	log := &gate.AuditLog{Fs: storage.DiskFs{}, Root: root}
+	g, err := gate.New(gate.Options{Policy: &gate.Policy{OSVDB: osv, Source: "test"}, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := npm.NewClient(npm.NewConfig(reg.URL))
+	client.CacheDir, client.Gate = t.TempDir(), g
+	m := newMaker(t, root, Options{Fetch: &npm.Mirror{Client: client, Tree: dist.NewTree(storage.DiskFs{}, root), Allow: []string{"react-dom"}, AllowDependencies: true}})
+	_, err = m.Make(context.Background(), base, []string{"react-dom@18.3.1"})
+	var refused *gate.Refused
+	if !errors.As(err, &refused) || refused.Decision.Package != "react" || !strings.Contains(err.Error(), "malware: reported as malicious: MAL-2026-9999") {
+		t.Fatalf("react-dom's graph: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "react")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("react was stored: %v", err)
+	}
+	lines, _ := log.Read("")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"package":"react-dom","version":"18.3.1"`) || !strings.Contains(lines[1], `"package":"react","version":"18.3.1"`) ||
+		!strings.Contains(lines[1], `"admitted":false`) {
+		t.Errorf("audit log %q", lines)
 	}
 }
 

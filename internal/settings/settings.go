@@ -90,6 +90,7 @@ type Set struct {
 	src            map[string]string
 	pos            []string
 	derived        []func() error
+	printers       []func(io.Writer)
 }
 
 // New makes a command's flag set, with --config and
@@ -116,6 +117,10 @@ func (s *Set) StorageFlag(def, what string) *string {
 	s.root = s.String("root", "", "deprecated: the same as --storage `dir`")
 	return s.storage
 }
+
+// AlsoPrint registers what --print-config prints after the settings: a
+// policy made from them, say.
+func (s *Set) AlsoPrint(fn func(io.Writer)) { s.printers = append(s.printers, fn) }
 
 // Derive registers a step that fills a default from other settings. It
 // runs after every source is read, before --print-config prints.
@@ -160,6 +165,9 @@ func (s *Set) ParseArgs(args []string, min, max int, need string) ([]string, err
 	}
 	if *s.printConfig {
 		s.print()
+		for _, fn := range s.printers {
+			fn(s.e.Stdout)
+		}
 		return nil, ErrPrinted
 	}
 	return pos, nil
