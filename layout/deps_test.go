@@ -36,6 +36,9 @@ func TestDependencyRules(t *testing.T) {
 		{"esm", module + "server", "resolving a package.json needs no HTTP layer"},
 		{"esm", "github.com/evanw/esbuild", "resolution links no parser: the server may use it"},
 		{"server", module + "esm/scan", "the server links no build code"},
+		{"server", module + "gate", "the server knows a refusal by its GateRefusal method; the commands link sigstore"},
+		{"gate", module + "npm", "the gate decides on what npm's client tells it (Candidate, Source), not on the client"},
+		{"gate", module + "server", "the gate knows nothing of HTTP serving"},
 	} {
 		t.Run(tc.pkg+" does not import "+strings.TrimPrefix(tc.mustNot, module), func(t *testing.T) {
 			for _, p := range deps(t, tc.pkg) {

@@ -145,7 +145,8 @@ function App() {
   return React.createElement("p", { id: "out" }, "react " + React.version + " count " + n);
 }
 createRoot(document.getElementById("app")).render(React.createElement(App));
-await new Promise((r) => setTimeout(r, 50));
+// The effect runs after the first paint: wait for it (up to 5 s, on a busy machine).
+for (let i = 0; i < 100 && !(document.getElementById("out")?.textContent || "").endsWith("count 1"); i++) await new Promise((r) => setTimeout(r, 50));
 window.result = document.getElementById("out")?.textContent;`, "react 18.3.1 count 1"},
 	{"preact", "lib=preact@^10", `
 import { h, render } from "preact";
@@ -156,7 +157,7 @@ function App() {
   return h("p", { id: "out" }, "preact count " + n);
 }
 render(h(App), document.getElementById("app"));
-await new Promise((r) => setTimeout(r, 50));
+for (let i = 0; i < 100 && !(document.getElementById("out")?.textContent || "").endsWith("count 2"); i++) await new Promise((r) => setTimeout(r, 50));
 window.result = document.getElementById("out")?.textContent;`, "preact count 2"},
 	{"lit", "lib=lit@^3", `
 import { LitElement, html } from "lit";
