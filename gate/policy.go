@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cdnserve/cdnserve/internal/settings"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -310,7 +311,7 @@ func (p *Policy) readMapping(file string, m *yaml.Node, inRule bool) error {
 			if err := p.Settings.set(k.Value, v.Value, v); err != nil {
 				if errors.Is(err, errUnknown) {
 					msg := fmt.Sprintf("%s:%d: unknown setting %q", file, k.Line, k.Value)
-					if near := nearest(k.Value); near != "" {
+					if near := settings.Nearest(k.Value, settingNames); near != "" {
 						msg += "; did you mean " + near + "?"
 					}
 					return errors.New(msg)
@@ -389,37 +390,6 @@ func (s *Settings) set(name, value string, node *yaml.Node) error {
 		return errUnknown
 	}
 	return nil
-}
-
-// nearest is the setting name closest to a misspelt one.
-func nearest(name string) string {
-	best, bestD := "", 3
-	for _, c := range settingNames {
-		if d := distance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // repositoryMatches reports whether a provenance's repository URL
