@@ -168,7 +168,9 @@ func TestGateRefusesEachAlteration(t *testing.T) {
 			says: "tuf-js@1.0.0 was published 24h0m0s ago (2023-02-09T17:38:25Z), less than the minimum age 72h0m0s; it becomes eligible at 2023-02-12T17:38:25Z"},
 		{name: "published an hour ago", pkg: "@isaacs/namespace-test", check: "min-age", policy: "min_age: 72h\n",
 			says: "@isaacs/namespace-test@1.0.0 was published 1h0m0s ago (2026-12-05T11:00:00Z), less than the minimum age 72h0m0s; it becomes eligible at 2026-12-08T11:00:00Z",
-			alter: func(t *testing.T, reg *npmtest.Signed) { reg.SetTime("@isaacs/namespace-test", "2026-12-05T11:00:00.000Z") }},
+			alter: func(t *testing.T, reg *npmtest.Signed) {
+				reg.SetTime("@isaacs/namespace-test", "2026-12-05T11:00:00.000Z")
+			}},
 		{name: "licence not allowed", pkg: "sigstore", check: "license", policy: "licenses: [MIT, ISC]\n",
 			says: `its licence "Apache-2.0" is not in the allowed list (MIT, ISC)`},
 		{name: "malware", pkg: "tuf-js", check: "malware", policy: "osv_db: OSV\n", says: "reported as malicious: MAL-2026-0001"},
