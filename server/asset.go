@@ -205,6 +205,7 @@ func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, code int, ca
 // the same headers (RFC 9110 §13, §14).
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f *content.File) (int, int64, routeKind) {
 	kind := v.kind()
+	byteRanges(r.Header)
 	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))
 	if err != nil {
 		return s.bodyError(w, r, kind, err)
@@ -279,6 +280,22 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *content.File, vr *con
 	if vr.CE != nil {
 		h["Content-Encoding"] = vr.CE
 	}
+}
+
+// byteRanges keeps a Range header only in the one unit served, bytes, in
+// any case ("Bytes=0-9" is "bytes=0-9"): RFC 9110 §14.2 says a range
+// unit the server does not know is ignored (200, not 416), and range
+// units are case-insensitive.
+func byteRanges(h http.Header) {
+	rg := h.Get("Range")
+	if rg == "" {
+		return
+	}
+	if unit, spec, ok := strings.Cut(rg, "="); ok && strings.EqualFold(strings.TrimSpace(unit), "bytes") {
+		h.Set("Range", "bytes="+spec)
+		return
+	}
+	h.Del("Range")
 }
 
 // isRange reports whether a request may get a part of a file.

@@ -185,6 +185,13 @@ func TestConditionalAndRanges(t *testing.T) {
 			}
 		}},
 		{"too many ranges", []string{"Range", "bytes=0-1,2-3,4-5,6-7"}, 200, string(body), nil},
+		// RFC 9110 §14.2: a range unit the server does not know is ignored;
+		// units are case-insensitive.
+		{"unknown unit", []string{"Range", "items=0-5"}, 200, string(body), func(t *testing.T, r *http.Response) {
+			checkHeader(t, r.Header, "Content-Range", absent)
+			checkHeader(t, r.Header, "Content-Length", strconv.Itoa(len(body)))
+		}},
+		{"unit in capitals", []string{"Range", "Bytes=0-3"}, 206, string(body[:4]), nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
