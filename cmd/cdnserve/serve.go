@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -135,6 +136,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if err := missingRoot(st, *npmMirror, logger); err != nil {
+		return err
+	}
 	cfg.Fs, cfg.Root = st.Fs, st.Root
 	var mirror *npm.Mirror
 	if *npmMirror {
@@ -226,6 +230,27 @@ func openServeStorage(ctx context.Context, e *env, spec string) (*storage.Storag
 		return nil, nil, fmt.Errorf("publishing the embedded demo: %w", err)
 	}
 	return st, versions, nil
+}
+
+// missingRoot deals with a local dist root that does not exist: the
+// mirror's store starts empty, so with --npm-mirror it is created (and
+// the log says so); without, nothing could ever be served from it, and
+// the error says what to run.
+func missingRoot(st *storage.Storage, mirror bool, logger *slog.Logger) error {
+	if st.Kind != storage.Local {
+		return nil
+	}
+	if _, err := os.Stat(st.Root); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if !mirror {
+		return fmt.Errorf("--storage %s: no such directory; publish into it first (cdnserve build, publish or add --storage %s), or create it empty (mkdir -p %s) for --npm-mirror to fill", st.Root, st.Root, st.Root)
+	}
+	if err := os.MkdirAll(st.Root, 0o755); err != nil {
+		return fmt.Errorf("--storage %s: creating the mirror's empty store: %w", st.Root, err)
+	}
+	logger.Info("created the empty dist root for the npm mirror to fill", "storage", st.Root)
+	return nil
 }
 
 // hasPublishedVersion reports whether dir holds a version directory with

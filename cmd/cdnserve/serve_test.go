@@ -460,3 +460,26 @@ func TestCacheTagsFlag(t *testing.T) {
 		t.Errorf("a bad value: exit %d, %s", code, errOut)
 	}
 }
+
+// TestServeMissingStorage: a dist root that does not exist is created for
+// the npm mirror, whose store starts empty; without the mirror the error
+// says what to run (issue 28, item 15).
+func TestServeMissingStorage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, _, errOut := cli(t, dir, "serve", "--storage", "nodir", "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errOut, "--storage "+filepath.Join(dir, "nodir")+": no such directory; publish into it first") || !strings.Contains(errOut, "mkdir -p") {
+		t.Errorf("without the mirror: %d %s", code, errOut)
+	}
+	s := startServe(t, dir, nil, "--storage", "nodir", "--addr", "127.0.0.1:0", "--npm-mirror", "--npm-allow", "left-pad", "--npm-registry", "http://127.0.0.1:9/")
+	if fi, err := os.Stat(filepath.Join(dir, "nodir")); err != nil || !fi.IsDir() {
+		t.Errorf("the mirror's store was not created: %v", err)
+	}
+	if r, _ := get(t, s.base+"/-/libraries"); r.StatusCode != 200 {
+		t.Errorf("/-/libraries: %d", r.StatusCode)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "created the empty dist root for the npm mirror to fill") {
+		t.Errorf("the log:\n%s", s.stderr.String())
+	}
+}
