@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/importmap"
@@ -29,10 +31,18 @@ func (s *Server) handleLoader(c echo.Context) error {
 	h := c.Response().Header()
 	h["Cache-Control"] = s.policy.alias
 	h["Etag"] = loaderETag
-	if c.Request().Header.Get("If-None-Match") == loaderETag[0] {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return c.Blob(http.StatusOK, layout.ContentType("loader.js"), loaderjs.Min)
+	h["Content-Type"] = []string{layout.ContentType("loader.js")}
+	serveBytes(c.Response(), c.Request(), loaderjs.Min)
+	return nil
+}
+
+// serveBytes answers with bytes whose ETag and Content-Type are set,
+// through http.ServeContent, as files are when they have preconditions:
+// If-None-Match compared weakly, lists and "*" (RFC 9110 §13.1.2),
+// ranges, HEAD, and a Content-Length.
+func serveBytes(w http.ResponseWriter, r *http.Request, body []byte) {
+	byteRanges(r.Header)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
 // importMap makes an import map with integrity of libraries of the

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,8 +19,16 @@ func TestLoaderEndpoint(t *testing.T) {
 		resp.Header.Get("Access-Control-Allow-Origin") != "*" || resp.Header.Get("Cache-Control") != DefaultAliasCacheControl || layout.SRI(body) != loaderjs.Integrity {
 		t.Fatalf("/-/loader.js: %d %v", resp.StatusCode, resp.Header)
 	}
-	if r, _ := do(t, "GET", ts.URL+"/-/loader.js", "If-None-Match", resp.Header.Get("Etag")); r.StatusCode != 304 {
-		t.Errorf("revalidation: %d", r.StatusCode)
+	etag := resp.Header.Get("Etag")
+	// The same preconditions as files (RFC 9110 §13.1.2): weak
+	// comparison, lists and "*" (issue 28, item 11).
+	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+		if r, body := do(t, "GET", ts.URL+"/-/loader.js", "If-None-Match", inm); r.StatusCode != 304 || len(body) != 0 || r.Header.Get("Etag") != etag {
+			t.Errorf("If-None-Match %s: %d", inm, r.StatusCode)
+		}
+	}
+	if r, _ := do(t, "GET", ts.URL+"/-/loader.js", "If-None-Match", `"other"`); r.StatusCode != 200 || r.Header.Get("Content-Length") != strconv.Itoa(len(loaderjs.Min)) {
+		t.Errorf("another ETag: %d, Content-Length %q", r.StatusCode, r.Header.Get("Content-Length"))
 	}
 	_, page := do(t, "GET", ts.URL+"/2.2.3/")
 	if !strings.Contains(string(page), `-/loader.js&#34; integrity=&#34;`+strings.ReplaceAll(loaderjs.Integrity, "+", "&#43;")+`&#34; crossorigin=&#34;anonymous&#34;`) {

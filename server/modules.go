@@ -243,8 +243,7 @@ func (s *Server) handleStoredMap(c echo.Context) error {
 	h := w.Header()
 	h["Cache-Control"] = s.policy.exact
 	h["Etag"] = []string{`"` + hexSum + `"`}
-	if r.Header.Get("If-None-Match") == h["Etag"][0] {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return c.Blob(http.StatusOK, "application/importmap+json", body)
+	h["Content-Type"] = []string{"application/importmap+json"}
+	serveBytes(w, r, body)
+	return nil
 }
