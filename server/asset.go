@@ -187,12 +187,15 @@ func (s *Server) atForm(w http.ResponseWriter, r *http.Request, lib *store, ap a
 	return s.resolveTo(w, r, lib, spec, ap.resolved, file)
 }
 
+var hvZero = []string{"0"}
+
 // redirectTo answers code (301 or 302) to dir + file, keeping the query,
 // with the given Cache-Control.
 func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, code int, cacheControl []string, dir, file string) (int, int64, routeKind) {
 	h := w.Header()
 	h["Cache-Control"] = cacheControl
 	h["Location"] = []string{(&url.URL{Path: dir + file, RawQuery: r.URL.RawQuery}).String()}
+	h["Content-Length"] = hvZero // a HEAD gets it too, as GET does
 	w.WriteHeader(code)
 	return code, 0, kindRedirect
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,5 +210,38 @@ func TestConditionalAndRanges(t *testing.T) {
 				tc.check(t, resp)
 			}
 		})
+	}
+}
+
+// TestHeadMatchesGet: a HEAD gets GET's headers on every kind of answer:
+// a file, a 404 (Content-Type, Content-Length), a redirect
+// (Content-Length: 0) (issue 28, item 10). An error whose body depends on
+// Accept says so with Vary: Accept (item 6).
+func TestHeadMatchesGet(t *testing.T) {
+	f := newFixture(t, "2.2.3")
+	_, ts := f.server(t, nil)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/2.2.3/pusher.js", 200}, {"/2.2.3/nope.js", 404}, {"/9.9.9/pusher.js", 404}, {"/^2.2.0/pusher.js", 302}, {"/-/loader.js", 200}} {
+		for _, accept := range []string{"", "application/json", "text/html"} {
+			get, body := do(t, "GET", ts.URL+tc.path, "Accept", accept)
+			head, hbody := do(t, "HEAD", ts.URL+tc.path, "Accept", accept)
+			if get.StatusCode != tc.status || head.StatusCode != tc.status || len(hbody) != 0 {
+				t.Errorf("%s (%s): GET %d, HEAD %d with %d bytes", tc.path, accept, get.StatusCode, head.StatusCode, len(hbody))
+				continue
+			}
+			for _, k := range []string{"Content-Type", "Content-Length", "Cache-Control", "Vary", "Etag", "Location"} {
+				if g, h := get.Header.Values(k), head.Header.Values(k); strings.Join(g, ",") != strings.Join(h, ",") {
+					t.Errorf("%s (%s): %s: GET %q, HEAD %q", tc.path, accept, k, g, h)
+				}
+			}
+			if want := strconv.Itoa(len(body)); get.Header.Get("Content-Length") != want {
+				t.Errorf("%s (%s): Content-Length %q, the body has %s bytes", tc.path, accept, get.Header.Get("Content-Length"), want)
+			}
+			if tc.status == 404 && !slices.Contains(strings.Split(strings.Join(get.Header.Values("Vary"), ","), ", "), "Accept") {
+				t.Errorf("%s: a negotiated 404 without Vary: Accept (%q)", tc.path, get.Header.Values("Vary"))
+			}
+		}
 	}
 }

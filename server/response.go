@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 	if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
 		h["Allow"] = hvMethods
 	}
+	varyAccept(h)
 	if wantsJSON(r) {
 		status, n := writeJSON(w, r, code, map[string]any{"error": msg, "status": code})
 		return status, n, kind
@@ -34,10 +36,6 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 	if wantsHTML(r) {
 		status, n := s.errorPage(w, r, code, msg, nil, nil)
 		return status, n, kind
-	}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(code)
-		return code, 0, kind
 	}
 	status, n := writeText(w, r, code, http.StatusText(code)+": "+msg+"\n")
 	return status, n, kind
@@ -54,6 +52,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 		s.setTags(w.Header(), specTags(lib.Name(), re.Spec))
 	}
 	w.Header()["Cache-Control"] = s.policy.notFound
+	varyAccept(w.Header())
 	if wantsJSON(r) {
 		status, n := writeJSON(w, r, http.StatusNotFound, re)
 		return status, n, kind
@@ -111,6 +110,20 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg
 	return writeBody(w, r, code, hvHTML[0], page)
 }
 
+// varyAccept adds Accept to Vary: an answer whose body is text, JSON or
+// a page by the request's Accept must say so, or a cache gives a
+// browser's page to a JSON client.
+func varyAccept(h http.Header) {
+	for _, v := range h.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "Accept") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Accept")
+}
+
 // wantsHTML reports a browser: a client that asks for HTML.
 func wantsHTML(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
@@ -133,6 +146,7 @@ func writeText(w http.ResponseWriter, r *http.Request, code int, text string) (i
 
 func writeBody(w http.ResponseWriter, r *http.Request, code int, contentType string, body []byte) (int, int64) {
 	w.Header()["Content-Type"] = []string{contentType}
+	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))} // a HEAD's too: it gets GET's headers
 	w.WriteHeader(code)
 	if r.Method == http.MethodHead {
 		return code, 0
