@@ -323,7 +323,7 @@ func TestServeBadSettings(t *testing.T) {
 	}{
 		{[]string{"serve", "--log-format", "xml"}, 1, `--log-format "xml": want text or json`},
 		{[]string{"serve", "--tls-addr", ":8443"}, 1, "--tls-addr needs --tls-cert and --tls-key"},
-		{[]string{"serve", "--root", "missing"}, 1, "dist root " + filepath.Join(dir, "missing")},
+		{[]string{"serve", "--root", "missing"}, 1, "--storage " + filepath.Join(dir, "missing") + ": no such directory; publish into it first"},
 		{[]string{"serve", "--addr", ""}, 1, "nothing to listen on"},
 		{[]string{"serve", "--cors-origins", "app.example"}, 1, `CORS origin "app.example"`},
 		{[]string{"serve", "--refresh", "often"}, 2, "invalid value"},
