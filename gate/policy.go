@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -224,6 +226,50 @@ func (p *Policy) YAML() []byte {
 	enc.SetIndent(2)
 	enc.Encode(p)
 	return b.Bytes()
+}
+
+// ReadPolicy reads a policy file; the files it names (keys, trusted
+// root, database) are relative to it.
+func ReadPolicy(name, file string) (*Policy, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--policy: %w", err)
+	}
+	p, err := ParsePolicy(name, data)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []*string{&p.Keys, &p.TrustedRoot, &p.OSVDB} {
+		if *f != "" && !filepath.IsAbs(*f) {
+			*f = filepath.Join(filepath.Dir(file), *f)
+		}
+	}
+	return p, nil
+}
+
+// RequireProvenance adds a rule that requires provenance for the
+// packages a pattern matches (--npm-provenance).
+func (p *Policy) RequireProvenance(pattern string) error {
+	if _, err := path.Match(pattern, ""); err != nil || pattern == "" {
+		return fmt.Errorf("%q: not a package name or a glob such as '@corp/*'", pattern)
+	}
+	req := Require
+	p.Rules = append(p.Rules, Rule{Match: []string{pattern}, Settings: Settings{Provenance: &req}})
+	return nil
+}
+
+// Overridden notes that flags changed the policy: its Source says
+// which.
+func (p *Policy) Overridden(flags []string) {
+	if len(flags) == 0 {
+		return
+	}
+	if p.Source == "" || p.Source == "defaults" {
+		p.Source = "flags"
+	} else {
+		p.Source += " + flags"
+	}
+	p.Source += " " + strings.Join(flags, " ")
 }
 
 // settingNames are the keys a policy's mapping may hold, for errors.

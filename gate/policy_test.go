@@ -61,6 +61,29 @@ rules:
 	}
 }
 
+func TestPolicyFileAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(file, []byte("osv_db: osv\nkeys: /etc/npm-keys.json\n"), 0o644)
+	p, err := ReadPolicy("policy.yaml", file)
+	if err != nil || p.OSVDB != filepath.Join(dir, "osv") || p.Keys != "/etc/npm-keys.json" {
+		t.Fatalf("paths relative to the file: %+v %v", p, err)
+	}
+	if err := p.RequireProvenance("@corp/*"); err != nil || p.For("@corp/x").Provenance != Require || p.For("other").Provenance != Warn {
+		t.Errorf("--npm-provenance: %v", err)
+	}
+	if err := p.RequireProvenance("["); err == nil || !strings.Contains(err.Error(), `"[": not a package name or a glob`) {
+		t.Errorf("a bad pattern: %v", err)
+	}
+	p.Overridden([]string{"--npm-provenance"})
+	if p.Source != "policy.yaml + flags --npm-provenance" {
+		t.Errorf("source %q", p.Source)
+	}
+	if _, err := ReadPolicy("missing.yaml", filepath.Join(dir, "missing.yaml")); err == nil || !strings.Contains(err.Error(), "--policy: open ") {
+		t.Errorf("a missing file: %v", err)
+	}
+}
+
 func TestLicenseExpressions(t *testing.T) {
 	allow := []string{"MIT", "ISC", "Apache-2.0", "GPL-2.0-only WITH Classpath-exception-2.0"}
 	for license, want := range map[string]bool{

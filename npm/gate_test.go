@@ -75,6 +75,9 @@ func TestGateAdmitsRealSignedPackages(t *testing.T) {
 	if err != nil || len(lines) != 3 {
 		t.Fatalf("audit log: %d lines, %v", len(lines), err)
 	}
+	if n := reg.KeyRequests(); n != 1 {
+		t.Errorf("the registry's keys were asked for %d times for three packages; they are cached", n)
+	}
 	lines, _ = g.log.Read("sigstore")
 	var d gate.Decision
 	json.Unmarshal([]byte(lines[0]), &d)

@@ -290,10 +290,11 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *content.File, vr *con
 // unit the server does not know is ignored (200, not 416), and range
 // units are case-insensitive.
 func byteRanges(h http.Header) {
-	rg := h.Get("Range")
-	if rg == "" {
+	vs := h["Range"] // the key as net/http stores it: no canonicalising on the hot path
+	if len(vs) == 0 {
 		return
 	}
+	rg := vs[0]
 	if unit, spec, ok := strings.Cut(rg, "="); ok && strings.EqualFold(strings.TrimSpace(unit), "bytes") {
 		h.Set("Range", "bytes="+spec)
 		return

@@ -127,6 +127,7 @@ type refusal interface {
 // the database changes, so it is cached only briefly.
 func (s *Server) writeRefusal(w http.ResponseWriter, r *http.Request, kind routeKind, ref refusal) (int, int64, routeKind) {
 	w.Header()["Cache-Control"] = s.policy.retry
+	varyAccept(w.Header())
 	if wantsHTML(r) {
 		status, n := s.errorPage(w, r, http.StatusForbidden, ref.Error(), nil, nil)
 		return status, n, kind

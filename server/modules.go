@@ -202,15 +202,17 @@ func (s *Server) storeMap(name string, body []byte) error {
 	if _, ok := s.storedMaps.Load(name); ok {
 		return nil
 	}
-	defer s.storedMaps.Store(name, true)
 	p := path.Join(s.cfg.Root, importmap.MapsDir, name)
-	if _, err := s.cfg.Fs.Stat(p); err == nil {
-		return nil
+	if _, err := s.cfg.Fs.Stat(p); err != nil {
+		if err := s.cfg.Fs.MkdirAll(path.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := layout.WriteFileAtomic(s.cfg.Fs, p, body); err != nil {
+			return err // not remembered: the next answer tries again
+		}
 	}
-	if err := s.cfg.Fs.MkdirAll(path.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return layout.WriteFileAtomic(s.cfg.Fs, p, body)
+	s.storedMaps.Store(name, true)
+	return nil
 }
 
 // handleStoredMap serves /-/importmap/<sha256>.json: a map as it was

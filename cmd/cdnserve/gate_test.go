@@ -116,7 +116,7 @@ func TestServeGate(t *testing.T) {
 		Checks                  []struct{ Check, Level, Outcome, Detail string }
 	}
 	json.Unmarshal([]byte(body), &refusal)
-	if r.StatusCode != 403 || r.Header.Get("Content-Type") != "application/json" || refusal.Package != "tuf-js" || refusal.Version != "1.0.0" ||
+	if r.StatusCode != 403 || r.Header.Get("Content-Type") != "application/json" || !strings.Contains(strings.Join(r.Header.Values("Vary"), ","), "Accept") || refusal.Package != "tuf-js" || refusal.Version != "1.0.0" ||
 		!strings.Contains(refusal.Error, "malware: reported as malicious: MAL-2026-0001") {
 		t.Errorf("refused: %d %s %s", r.StatusCode, r.Header.Get("Content-Type"), body)
 	}

@@ -56,50 +56,30 @@ func (n *npmFlags) register(e *env, fs *settings.Set) {
 	})
 }
 
-// makePolicy reads --policy, then lays the gate flags over it. Paths in
-// the file are relative to the file; the flags' to the directory.
+// makePolicy reads --policy, then lays the gate flags over it (the
+// flags' paths are relative to the directory).
 func (n *npmFlags) makePolicy(e *env, fs *settings.Set) (*gate.Policy, error) {
 	p := &gate.Policy{Source: "defaults"}
 	if n.policyFile != "" {
-		file := e.abs(n.policyFile)
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("--policy: %w", err)
-		}
-		if p, err = gate.ParsePolicy(n.policyFile, data); err != nil {
+		var err error
+		if p, err = gate.ReadPolicy(n.policyFile, e.abs(n.policyFile)); err != nil {
 			return nil, err
-		}
-		for _, f := range []*string{&p.Keys, &p.TrustedRoot, &p.OSVDB} {
-			if *f != "" && !filepath.IsAbs(*f) {
-				*f = filepath.Join(filepath.Dir(file), *f)
-			}
 		}
 	}
 	var flags []string
-	set := func(flag, setting, value string) error {
-		if fs.IsDefault(flag) {
-			return nil
-		}
-		flags = append(flags, "--"+flag)
-		if err := p.Settings.Set(setting, value); err != nil {
-			return fmt.Errorf("--%s: %v", flag, err)
-		}
-		return nil
-	}
 	for _, s := range [][3]string{{"npm-signatures", "signatures", n.signatures}, {"npm-min-age", "min_age", n.minAge}, {"npm-licenses", "licenses", n.licenses}} {
-		if err := set(s[0], s[1], s[2]); err != nil {
-			return nil, err
+		if fs.IsDefault(s[0]) {
+			continue
 		}
+		if err := p.Settings.Set(s[1], s[2]); err != nil {
+			return nil, fmt.Errorf("--%s: %v", s[0], err)
+		}
+		flags = append(flags, "--"+s[0])
 	}
 	for _, pat := range n.provenance {
-		r := gate.Rule{Match: []string{pat}}
-		if err := r.Settings.Set("provenance", "require"); err != nil {
-			return nil, err
+		if err := p.RequireProvenance(pat); err != nil {
+			return nil, fmt.Errorf("--npm-provenance %v", err)
 		}
-		if _, err := filepath.Match(pat, ""); err != nil || pat == "" {
-			return nil, fmt.Errorf("--npm-provenance %q: not a package name or a glob such as '@corp/*'", pat)
-		}
-		p.Rules = append(p.Rules, r)
 		flags = append(flags, "--npm-provenance")
 	}
 	if n.osvDB != "" {
@@ -108,14 +88,7 @@ func (n *npmFlags) makePolicy(e *env, fs *settings.Set) (*gate.Policy, error) {
 	if n.keys != "" {
 		p.Keys, flags = e.abs(n.keys), append(flags, "--npm-keys")
 	}
-	if len(flags) > 0 {
-		if p.Source == "defaults" {
-			p.Source = "flags"
-		} else {
-			p.Source += " + flags"
-		}
-		p.Source += " " + strings.Join(flags, " ")
-	}
+	p.Overridden(flags)
 	return p, nil
 }
 

@@ -31,6 +31,7 @@ type Signed struct {
 	// attestations are the bodies by "name@version".
 	attestations map[string][]byte
 	tarballs     int
+	keyRequests  int
 }
 
 // SignedPackages are the fixture packages: two with provenance, one
@@ -130,6 +131,13 @@ func (s *Signed) Attestations(t testing.TB, id string) []byte {
 	return s.read(t, id+".attestations.json")
 }
 
+// KeyRequests is how many times /-/npm/v1/keys was asked for.
+func (s *Signed) KeyRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyRequests
+}
+
 // Tarballs is how many tarball requests it answered.
 func (s *Signed) Tarballs() int {
 	s.mu.Lock()
@@ -143,6 +151,7 @@ func (s *Signed) serve(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/-/npm/v1/keys":
+		s.keyRequests++
 		if s.keys == nil {
 			http.NotFound(w, r)
 			return
