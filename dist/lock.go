@@ -45,11 +45,11 @@ func (e *LockedError) Error() string {
 const DefaultStaleAfter = time.Hour
 
 // unreadableLockGrace is how long a lock file that holds no holder yet
-// is left alone. Its creator writes it right after creating it, but a
-// process can be descheduled in between: taking such a lock over after
-// a poll interval (as cdnserve once did) let two publishers in at once
-// on a loaded machine. Only a holder killed between the two steps leaves
-// one behind, and the next publisher waits this long for it.
+// is left alone, on a storage that cannot create a file whole
+// (layout.ExclusiveCreator; only memory, in practice). Its creator writes
+// it right after creating it, but a process can be descheduled in
+// between. Where locks are created whole (the disk, S3), a lock without
+// a holder was never a live publisher's, and is taken over at once.
 const unreadableLockGrace = 10 * time.Second
 
 // lock takes the tree's publish lock. It is stale, and taken over, when
@@ -61,27 +61,16 @@ func (t Tree) lock(ctx context.Context, wait bool) (unlock func(), err error) {
 	me := lockInfo{PID: t.pid(), Host: t.host(), Started: t.now().UTC()}
 	data, _ := json.Marshal(me)
 	for {
-		f, err := t.Fs.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		whole, err := layout.CreateExclusive(t.Fs, p, data)
 		if err == nil {
-			_, werr := f.Write(data)
-			if cerr := f.Close(); werr == nil {
-				werr = cerr
-			}
-			if errors.Is(werr, os.ErrExist) {
-				continue // object storage: another publisher's lock landed first
-			}
-			if werr != nil {
-				t.Fs.Remove(p)
-				return nil, fmt.Errorf("writing lock %s: %w", p, werr)
-			}
 			return func() { t.Fs.Remove(p) }, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("creating lock %s: %w", p, err)
 		}
-		holder, ok := t.readLock(p)
+		holder, ok := t.readLock(p, whole)
 		if ok && t.stale(holder) {
-			t.breakLock(p, holder)
+			t.breakLock(p, holder, whole)
 			continue
 		}
 		lerr := &LockedError{Path: p, PID: holder.PID, Host: holder.Host, Since: holder.Started}
@@ -96,10 +85,11 @@ func (t Tree) lock(ctx context.Context, wait bool) (unlock func(), err error) {
 	}
 }
 
-// readLock reads the lock file. A lock that cannot be parsed (a holder
-// killed between create and write) counts as stale once it is older than
-// unreadableLockGrace, judged by its modification time.
-func (t Tree) readLock(p string) (lockInfo, bool) {
+// readLock reads the lock file. A lock that cannot be parsed is stale at
+// once when locks are created whole (whole), since no live holder can
+// have left it so; otherwise (a holder between create and write) once it
+// is older than unreadableLockGrace, judged by its modification time.
+func (t Tree) readLock(p string, whole bool) (lockInfo, bool) {
 	data, err := afero.ReadFile(t.Fs, p)
 	if err != nil {
 		return lockInfo{}, false // vanished: retry at once
@@ -110,7 +100,11 @@ func (t Tree) readLock(p string) (lockInfo, bool) {
 		if err != nil {
 			return lockInfo{}, false
 		}
-		return lockInfo{PID: -1, Host: "unknown", Started: fi.ModTime()}, true
+		started := fi.ModTime()
+		if whole {
+			started = time.Time{}
+		}
+		return lockInfo{PID: -1, Host: "unknown", Started: started}, true
 	}
 	return li, true
 }
@@ -129,12 +123,12 @@ func (t Tree) stale(li lockInfo) bool {
 // and checks that what it moved is still the stale holder's lock, so two
 // processes that both judged it stale cannot remove each other's fresh
 // lock: the loser puts a live lock back.
-func (t Tree) breakLock(p string, holder lockInfo) {
+func (t Tree) breakLock(p string, holder lockInfo, whole bool) {
 	private := layout.TempName(t.Root) // recover removes it if we die holding it
 	if err := t.Fs.Rename(p, private); err != nil {
 		return
 	}
-	moved, ok := t.readLock(private)
+	moved, ok := t.readLock(private, whole)
 	if ok && moved.PID != holder.PID && !t.stale(moved) {
 		t.Fs.Rename(private, p) // a fresh lock: give it back
 		return

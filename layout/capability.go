@@ -2,6 +2,7 @@ package layout
 
 import (
 	"errors"
+	"os"
 
 	"github.com/spf13/afero"
 )
@@ -54,4 +55,44 @@ func WriteModeOf(fsys afero.Fs) WriteMode {
 		return WriteExchange
 	}
 	return WriteRename
+}
+
+// ExclusiveCreator is an afero.Fs that can create a file holding its
+// whole content in one step, failing with an error that is os.ErrExist
+// when the name is taken: no reader ever sees the file empty or half
+// written, and a process killed on the way leaves either no file or the
+// whole one. storage.DiskFs links a written temporary file into place;
+// storage.BlobFs uploads with a conditional write. A publish lock created
+// this way always names its holder.
+type ExclusiveCreator interface {
+	CreateExclusive(name string, data []byte) error
+}
+
+// CreateExclusive creates name holding data, failing with an error that
+// is os.ErrExist when name is taken. It reports whether the file appeared
+// whole in one step (fsys is an ExclusiveCreator); otherwise it was
+// created empty and then written, and a reader in between saw it empty.
+func CreateExclusive(fsys afero.Fs, name string, data []byte) (whole bool, err error) {
+	if c, ok := fsys.(ExclusiveCreator); ok {
+		return true, c.CreateExclusive(name, data)
+	}
+	return false, CreateThenWrite(fsys, name, data)
+}
+
+// CreateThenWrite creates name with O_EXCL and writes data to it. It is
+// CreateExclusive for a file system that has nothing better; on one that
+// uploads on close (storage.BlobFs), it is already whole.
+func CreateThenWrite(fsys afero.Fs, name string, data []byte) error {
+	f, err := fsys.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil && !errors.Is(werr, os.ErrExist) {
+		fsys.Remove(name)
+	}
+	return werr
 }

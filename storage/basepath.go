@@ -14,7 +14,7 @@ func NewBasePathFs(source afero.Fs, dir string) afero.Fs {
 	b := afero.NewBasePathFs(source, dir).(*afero.BasePathFs)
 	switch layout.WriteModeOf(source) {
 	case layout.WriteInPlace:
-		return inPlaceBase{b}
+		return inPlaceBase{b, source}
 	case layout.WriteExchange:
 		return exchangeBase{b, source.(layout.Exchanger)}
 	}
@@ -22,7 +22,10 @@ func NewBasePathFs(source afero.Fs, dir string) afero.Fs {
 }
 
 // inPlaceBase is a BasePathFs over a storage written in place.
-type inPlaceBase struct{ *afero.BasePathFs }
+type inPlaceBase struct {
+	*afero.BasePathFs
+	source afero.Fs
+}
 
 var _ layout.InPlaceWriter = inPlaceBase{}
 
@@ -47,4 +50,28 @@ func (e exchangeBase) Exchange(a, b string) error {
 		return err
 	}
 	return e.source.Exchange(ra, rb)
+}
+
+var (
+	_ layout.ExclusiveCreator = inPlaceBase{}
+	_ layout.ExclusiveCreator = exchangeBase{}
+)
+
+func (i inPlaceBase) CreateExclusive(name string, data []byte) error {
+	return createExclusive(i.BasePathFs, i.source, name, data)
+}
+
+func (e exchangeBase) CreateExclusive(name string, data []byte) error {
+	return createExclusive(e.BasePathFs, e.source.(afero.Fs), name, data)
+}
+
+// createExclusive creates name below the base path, in one step where
+// the source can.
+func createExclusive(b *afero.BasePathFs, source afero.Fs, name string, data []byte) error {
+	real, err := b.RealPath(name)
+	if err != nil {
+		return err
+	}
+	_, err = layout.CreateExclusive(source, real, data)
+	return err
 }

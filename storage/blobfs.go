@@ -284,3 +284,11 @@ func (b *BlobFs) list(k string) ([]os.FileInfo, error) {
 		}
 	}
 }
+
+var _ layout.ExclusiveCreator = (*BlobFs)(nil)
+
+// CreateExclusive uploads data to name with a conditional write, which
+// fails if an object has the key: the object appears whole or not at all.
+func (b *BlobFs) CreateExclusive(name string, data []byte) error {
+	return layout.CreateThenWrite(b, name, data)
+}

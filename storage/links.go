@@ -141,3 +141,22 @@ func (d DiskFs) Chtimes(name string, atime, mtime time.Time) error {
 	}
 	return d.OsFs.Chtimes(name, atime, mtime)
 }
+
+var _ layout.ExclusiveCreator = DiskFs{}
+
+// CreateExclusive writes data to a temporary file beside name and links
+// it to name, which fails if name exists (link(2) never replaces). A
+// process killed before the link leaves only the temporary file, which
+// dist removes as it removes every one a killed publisher left.
+func (d DiskFs) CreateExclusive(name string, data []byte) error {
+	if err := d.beneath("create", name, true); err != nil {
+		return err
+	}
+	tmp := layout.TempName(filepath.Dir(name))
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	defer os.Remove(tmp)
+	return os.Link(tmp, name)
+}

@@ -70,3 +70,32 @@ func TestDiskFsRefusesLinks(t *testing.T) {
 		t.Errorf("lstat of the link itself: %v %v", fi, err)
 	}
 }
+
+// TestDiskFsCreateExclusive: a file created exclusively appears whole,
+// a second creation fails with os.ErrExist and leaves the first intact,
+// no temporary file stays behind, and a link below Root is refused.
+func TestDiskFsCreateExclusive(t *testing.T) {
+	root := t.TempDir()
+	d := storage.DiskFs{Root: root}
+	p := filepath.Join(root, ".lock")
+	if err := d.CreateExclusive(p, []byte(`{"pid":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CreateExclusive(p, []byte(`{"pid":2}`)); !errors.Is(err, os.ErrExist) {
+		t.Errorf("second create: %v, want os.ErrExist", err)
+	}
+	if data, _ := os.ReadFile(p); string(data) != `{"pid":1}` {
+		t.Errorf("the first file became %q", data)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Errorf("left in the root: %v", entries)
+	}
+	outside := t.TempDir()
+	os.Symlink(outside, filepath.Join(root, "lib"))
+	if err := d.CreateExclusive(filepath.Join(root, "lib", ".lock"), []byte("x")); !errors.Is(err, storage.ErrLink) {
+		t.Errorf("create through a link: %v, want ErrLink", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("written outside the root: %v", entries)
+	}
+}
