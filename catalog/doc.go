@@ -13,7 +13,7 @@
 //   - A refresh lists directories and reads no manifest; a version's
 //     manifest is read and checked the first time it is asked for. Exact
 //     versions, once loaded, are kept for good; aliases are re-read when
-//     their manifest changes, and a move is reported (Options.OnMove).
+//     their manifest changes.
 //   - A library or a version that storage lacks is remembered as absent
 //     for Options.NegativeTTL, so a miss costs one look.
 //   - Ranges resolve with npm's rules (versioning.Range.MatchNPM), skip
@@ -48,8 +48,6 @@ type Options struct {
 	Clock func() time.Time
 	// Log hears of entries that are ignored, each once; default: none.
 	Log *slog.Logger
-	// OnMove, if set, hears of every alias a refresh sees move.
-	OnMove func(AliasMove)
 	// NewLibrary, if set, makes Library.Data when a library is found.
 	NewLibrary func(*Library) any
 	// NewVersion, if set, makes Version.Served when a version or an
@@ -68,7 +66,7 @@ func New(o Options) *Catalog {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return newCatalog(&treeEnv{fs: o.Fs, root: o.Root, negTTL: o.NegativeTTL, clock: o.Clock, log: o.Log, ignored: map[string]bool{},
-		onMove: o.OnMove, newLibrary: o.NewLibrary, newData: o.NewVersion, forgetLibrary: o.ForgetLibrary})
+		newLibrary: o.NewLibrary, newData: o.NewVersion, forgetLibrary: o.ForgetLibrary})
 }
 
 // Root is the root library.

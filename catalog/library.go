@@ -41,8 +41,6 @@ type treeEnv struct {
 	ignoredMu sync.Mutex
 	ignored   map[string]bool // entries logged as ignored, each once
 
-	// onMove, if set, hears of every alias this replica sees move.
-	onMove func(AliasMove)
 	// newLibrary, newVersion and forgetLibrary are Options'.
 	newLibrary    func(*Library) any
 	newData       func(*Library, *Version) any
@@ -64,26 +62,6 @@ func (e *treeEnv) ignore(name, why string) {
 	if first {
 		e.log.Warn("ignoring an entry of the dist tree: never served, never listed", "entry", name, "why", why)
 	}
-}
-
-// AliasMove is an alias a replica saw move on a refresh: published by
-// another process, such as a CI job (Config.OnAliasMove).
-type AliasMove struct {
-	Library, Alias, From, To string
-	// Files are the paths the alias held before and holds now.
-	Files []string
-}
-
-// movedFiles lists the files of an alias before and after a move.
-func movedFiles(before, after *Version) []string {
-	var out []string
-	for _, v := range []*Version{before, after} {
-		for _, f := range v.Manifest.Files {
-			out = append(out, f.Path)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // store is the server's view of one library's tree: the root library's,
@@ -279,9 +257,6 @@ func (s *Library) update(entries []fs.FileInfo) {
 		if raw, err := afero.ReadFile(s.fs, path.Join(s.dir, a.Name, layout.ManifestName)); err == nil && !bytes.Equal(raw, a.raw) {
 			if v, err := s.parse(a.Name, raw); err == nil {
 				reloaded[a.Name] = v
-				if v.Exact != a.Exact && s.onMove != nil {
-					s.onMove(AliasMove{Library: s.name, Alias: a.Name, From: a.Exact, To: v.Exact, Files: movedFiles(a, v)})
-				}
 			}
 		}
 	}

@@ -59,6 +59,8 @@ type Tree struct {
 	// library is the named library this tree holds (Tree.Library), or ""
 	// for the root library, whose directory also holds the others.
 	library string
+	// top is the dist root of a named library's tree.
+	top string
 }
 
 // NewTree opens the tree at root on fsys and chooses, once, how its

@@ -114,6 +114,16 @@ func TestPublishLayoutAndManifest(t *testing.T) {
 		"1.7/_cdnserve.json", "1.7/common.js", "1.7/common.js.br", "1.7/common.js.gz",
 		"1.7/lib.js", "1.7/lib.js.br", "1.7/lib.js.gz", "1.7/sub/flash.swf", "1.7/tiny.js",
 	}
+	// The change for the edge is recorded: alias 1.7 created, holding
+	// 1.7.1, the latest, and the files an edge may hold of it.
+	if res.Change == nil || res.ChangeErr != nil {
+		t.Fatalf("no change recorded: %v", res.ChangeErr)
+	}
+	want = append([]string{ChangesDir + "/" + res.Change.ID}, want...)
+	raw, _ := afero.ReadFile(tree.Fs, path.Join(tree.Root, ChangesDir, res.Change.ID))
+	if got := string(raw); !strings.Contains(got, `"kind":"publish","version":"1.7.1","aliases":[{"dir":"1.7","to":"1.7.1"}],"files":["common.js","lib.js","sub/flash.swf","tiny.js"],"latest":true`) {
+		t.Errorf("the change record: %s", got)
+	}
 	if got := listTree(t, tree); !slices.Equal(got, want) {
 		t.Errorf("tree =\n%q\nwant\n%q", got, want)
 	}
@@ -242,7 +252,7 @@ func listDot(t *testing.T, tree Tree) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != ChangesDir { // the changes for the edge are records, not leftovers
 			out = append(out, e.Name())
 		}
 	}

@@ -21,8 +21,19 @@ func (t Tree) Library(name string) (Tree, error) {
 		return Tree{}, &LibraryNameError{Name: name, Err: err}
 	}
 	lt := t
-	lt.Root, lt.library = layout.LibraryDir(t.Root, name), name
+	lt.Root, lt.library, lt.top = layout.LibraryDir(t.Root, name), name, t.Root
 	return lt, nil
+}
+
+// Top returns the tree of the dist root this tree is in: itself for the
+// root library's.
+func (t Tree) Top() Tree {
+	if t.library == "" {
+		return t
+	}
+	top := t
+	top.Root, top.library, top.top = t.top, "", ""
+	return top
 }
 
 // LibraryNameError is a library name that npm's rules, or ours, refuse.

@@ -37,6 +37,13 @@ type Request struct {
 	Force bool
 	// Wait waits for another publisher's lock instead of failing.
 	Wait bool
+	// Purging says the caller purges the edge itself: the change it
+	// records is claimed for it, so that no replica purges it too.
+	Purging bool
+	// Unrecorded publishes without recording a change for the edge: for
+	// a tree no URL reaches before it is written, such as derived
+	// builds, whose keys are hashes.
+	Unrecorded bool
 	// Private records the library as private (AccessName) before any
 	// file of the version is written, so that no replica ever serves it
 	// publicly. False leaves the record as it is: making a library
@@ -75,6 +82,11 @@ type Result struct {
 	// Cleaned lists leftovers of interrupted publishes that were removed,
 	// and Recovered the alias switches they had left half done.
 	Cleaned, Recovered []string
+	// Change is the change recorded for the edge (ChangesDir), nil when
+	// the publish changed nothing; ChangeErr says it could not be
+	// recorded, and so no replica will purge it.
+	Change    *Change `json:"-"`
+	ChangeErr error   `json:"-"`
 }
 
 // AliasResult is what happened to one alias directory.
@@ -190,6 +202,10 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 			return res, &StateError{Version: res.Version, Live: true, Alias: ar.Dir, AliasHolds: ar.Was, Err: err}
 		}
 		res.Aliases = append(res.Aliases, ar)
+	}
+	if c, ok := t.publishChange(res); ok && !req.Unrecorded {
+		c, res.ChangeErr = t.record(c, req.Purging)
+		res.Change = &c
 	}
 	return res, nil
 }

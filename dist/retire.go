@@ -108,7 +108,22 @@ func (t Tree) Deprecate(ctx context.Context, version, message string, wait bool)
 	} else {
 		deps[version] = Deprecation{Message: message, At: t.now().UTC()}
 	}
-	return t.writeJSON(DeprecatedName, deps)
+	if err := t.writeJSON(DeprecatedName, deps); err != nil {
+		return err
+	}
+	c := Change{Kind: ChangeDeprecate, Version: version, Latest: t.Latest() == version}
+	if message == "" {
+		c.Kind = ChangeUndeprecate
+	}
+	aliases, _ := t.AliasesHolding(version)
+	for _, a := range aliases {
+		c.Aliases = append(c.Aliases, ChangedAlias{Dir: a, From: version, To: version})
+	}
+	if len(aliases) > 0 || c.Latest {
+		c.Files = t.filesOf(version)
+	}
+	_, err = t.record(c, false)
+	return err
 }
 
 // RemoveResult is what Remove did.
@@ -118,6 +133,10 @@ type RemoveResult struct {
 	// RemoveRequest.Force: an alias that held the version).
 	Aliases []string `json:"aliases,omitempty"`
 	Files   int      `json:"files"`
+	// ChangeErr says the removal could not be recorded for the edge
+	// (ChangesDir).
+	ChangeErr error   `json:"-"`
+	Change    *Change `json:"-"`
 }
 
 // AliasesHolding lists the alias directories whose manifest holds a
@@ -207,6 +226,14 @@ func (t Tree) Remove(ctx context.Context, version string, force, wait bool) (*Re
 			delete(deps, version)
 			t.writeJSON(DeprecatedName, deps)
 		}
+	}
+	c := Change{Kind: ChangeRemove, Version: version, Files: t.filesOfManifest(m)}
+	for _, a := range aliases {
+		c.Aliases = append(c.Aliases, ChangedAlias{Dir: a, From: version})
+	}
+	rec, err := t.record(c, false)
+	if res.ChangeErr = err; err == nil {
+		res.Change = &rec
 	}
 	return res, nil
 }

@@ -24,6 +24,9 @@ type AddOptions struct {
 	Tool string
 	// Wait waits for another publisher's lock instead of failing.
 	Wait bool
+	// Purging says the caller purges the edge itself
+	// (dist.Request.Purging).
+	Purging bool
 	// Compression is how hard the sidecars are compressed (dist.Request):
 	// layout.Best for add, layout.Fast for the mirror, whose first
 	// request waits for it.
@@ -93,7 +96,7 @@ func Add(ctx context.Context, c *Client, root dist.Tree, spec Spec, opts AddOpti
 		entry = ""
 	}
 	out.Publish, err = tree.Publish(ctx, dist.Request{
-		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Compression: opts.Compression, Private: opts.Private,
+		Version: sv, Files: files, Entry: entry, Wait: opts.Wait, Purging: opts.Purging, Compression: opts.Compression, Private: opts.Private,
 		Provenance: layout.Provenance{Tool: opts.Tool, Source: "npm " + v.Name + "@" + v.Version,
 			Registry: redact.URL(doc.Registry), Tarball: redact.URL(v.Dist.Tarball), Integrity: v.Dist.Integrity, License: v.LicenseName(), Verified: verified},
 	})

@@ -1,30 +1,27 @@
 package purge
 
 import (
-	"slices"
-
 	"github.com/cdnserve/cdnserve/dist"
 )
 
-// EventsOf turns a publish into events: one per alias it created or
-// moved, with the files the alias held and holds, or one for the version
-// alone when it moved none.
-func EventsOf(tree dist.Tree, library string, res *dist.Result) []Event {
-	latest := tree.Latest()
+// EventsOf turns a recorded change into events: one per alias it
+// created, moved, removed or whose version it deprecated, or one for the
+// version alone when it touched no alias.
+func EventsOf(c dist.Change) []Event {
+	kind := c.Kind
+	if kind == dist.ChangePublish {
+		kind = ""
+	}
 	var out []Event
-	for _, a := range res.Aliases {
-		if a.Action != dist.Created && a.Action != dist.Moved {
-			continue
+	for _, a := range c.Aliases {
+		to := a.To
+		if to == "" {
+			to = c.Version
 		}
-		files := filesOf(tree, a.Holds)
-		if a.Was != "" {
-			files = append(files, filesOf(tree, a.Was)...)
-		}
-		slices.Sort(files)
-		out = append(out, Event{Library: library, Alias: a.Dir, From: a.Was, To: a.Holds, Files: slices.Compact(files), Latest: a.Holds == latest})
+		out = append(out, Event{Library: c.Library, Kind: kind, Alias: a.Dir, From: a.From, To: to, Files: c.Files, Latest: c.Latest})
 	}
 	if len(out) == 0 {
-		out = append(out, Event{Library: library, To: res.Version})
+		out = append(out, Event{Library: c.Library, Kind: kind, To: c.Version, Files: c.Files, Latest: c.Latest})
 	}
 	return out
 }

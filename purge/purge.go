@@ -21,15 +21,20 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
+	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/retry"
 )
 
 // Event is one change an edge must learn of: a library published a
-// version, which moved (or created) an alias, or moved none.
+// version, which moved (or created) an alias, or moved none; or a
+// version was deprecated, undeprecated or removed (Kind).
 type Event struct {
 	// Library is the library's name; "" for the root library.
 	Library string `json:"library"`
+	// Kind is "" for a publish or a purge by hand, else dist's
+	// ChangeDeprecate, ChangeUndeprecate or ChangeRemove.
+	Kind string `json:"kind,omitempty"`
 	// Alias is the major.minor alias that moved, or "" when none did (a
 	// prerelease, or an older patch).
 	Alias string `json:"alias"`
@@ -49,6 +54,9 @@ func (e Event) String() string {
 	if lib == "" {
 		lib = "the root library"
 	}
+	if e.Kind != "" {
+		return fmt.Sprintf("%s %s %s", lib, e.Kind, e.To)
+	}
 	if e.Alias == "" {
 		return fmt.Sprintf("%s %s", lib, e.To)
 	}
@@ -60,23 +68,32 @@ func (e Event) String() string {
 
 // Tags are the cache tags (server/tags.go) of everything the event makes
 // stale: the alias's responses, the library's moving responses (range
-// redirects, pages, /-/versions), the 404s of the new version, and the
-// index. None of them is on an exact version's file.
+// redirects, pages, /-/versions, /-/meta, and every 404 of a version
+// that did not exist, such as the new one's), and the index. Never an
+// exact version's tag: its files do not change, and stay cached; only a
+// removal purges it, since the version's files are gone.
 func (e Event) Tags() []string {
 	lib := e.Library
 	var tags []string
 	if e.Alias != "" {
 		tags = append(tags, lib+"@"+e.Alias)
 	}
-	return append(tags, lib+"@*", lib+"@"+e.To, "@index")
+	if e.Kind == dist.ChangeRemove {
+		tags = append(tags, lib+"@"+e.To)
+	}
+	return append(tags, lib+"@*", "@index")
 }
 
 // Paths are the URL paths of what the event makes stale, for edges that
 // purge by URL: each of the alias's files and its page, the latest
 // redirects, the library's page, its /-/versions and the alias's
-// /-/meta, /-/libraries and /. Redirects of other ranges (/^2.2.0/…)
-// cannot be listed: they expire with their short max-age (60 s), or go
-// with the tag purge.
+// /-/meta, /-/libraries and /. A publish (From differs from To) also
+// purges the new version's own URLs, for the 404s an edge may hold from
+// before it existed, and a removal the removed version's; a deprecation
+// purges the version's page and /-/meta, whose bodies change; a purge by
+// hand never names an exact version.
+// Redirects of other ranges (/^2.2.0/…) cannot be listed: they expire
+// with their short max-age (60 s), or go with the tag purge.
 func (e Event) Paths() []string {
 	prefix, meta, versions := "/", "/-/meta/", "/-/versions"
 	if e.Library != "" {
@@ -89,6 +106,15 @@ func (e Event) Paths() []string {
 			out = append(out, prefix+e.Alias+"/"+escapePath(f))
 		}
 		out = append(out, meta+e.Alias)
+	}
+	if e.Kind != "" {
+		out = append(out, prefix+e.To+"/", meta+e.To) // its page and /-/meta show the deprecation
+	}
+	if (e.Kind == "" && e.From != e.To) || e.Kind == dist.ChangeRemove {
+		out = append(out, prefix+e.To+"/", meta+e.To)
+		for _, f := range e.Files {
+			out = append(out, prefix+e.To+"/"+escapePath(f))
+		}
 	}
 	if e.Latest {
 		for _, f := range e.Files {
@@ -135,30 +161,43 @@ type Set struct {
 	// each time, with jitter.
 	Attempts int
 	Backoff  time.Duration
-	Log      *slog.Logger
+	// Timeout bounds each purger's whole try of one event, its retries
+	// included (default DefaultTimeout); one attempt gets at most
+	// AttemptTimeout of it. A purge target that hangs costs this, once.
+	Timeout time.Duration
+	Log     *slog.Logger
 	// OnResult, if set, is called with every result (metrics).
 	OnResult func(Result)
 	// Private are the patterns of private libraries (serve --private).
 	// Purge drops every event of one: a private library is never cached
 	// at an edge, and never named to one.
 	Private []string
-
-	onceMu sync.Mutex
-	once   map[string]bool // PurgeOnce's events: library@alias->to
 }
+
+// The bounds of one purger's try of one event.
+const (
+	DefaultTimeout = 60 * time.Second
+	AttemptTimeout = 15 * time.Second
+)
 
 // Purge waits After (or until ctx ends, when it purges at once), then
 // sends the events to every purger concurrently, and returns a result per
 // purger and event. Events of private libraries are dropped first.
 func (s *Set) Purge(ctx context.Context, events ...Event) []Result {
+	return s.PurgeSince(ctx, time.Now(), events...)
+}
+
+// PurgeSince is Purge for a change made at since: it waits until After
+// has passed since then (at most After from now, whatever the clocks say).
+func (s *Set) PurgeSince(ctx context.Context, since time.Time, events ...Event) []Result {
 	events = s.Public(events)
 	if len(s.Purgers) == 0 || len(events) == 0 {
 		return nil
 	}
-	if s.After > 0 {
+	if wait := min(time.Until(since.Add(s.After)), s.After); wait > 0 {
 		select {
 		case <-ctx.Done():
-		case <-time.After(s.After):
+		case <-time.After(wait):
 		}
 	}
 	ctx = context.WithoutCancel(ctx)
@@ -188,23 +227,6 @@ func (s *Set) Public(events []Event) []Event {
 	return slices.DeleteFunc(slices.Clone(events), func(e Event) bool { return policy.IsPrivate(e.Library) })
 }
 
-// PurgeOnce purges an event in the background, once in the life of the
-// Set, however many times it is seen: each replica of serve --purge sees
-// an alias move at every refresh until it has served it.
-func (s *Set) PurgeOnce(ctx context.Context, e Event) {
-	key := e.Library + "@" + e.Alias + "->" + e.To
-	s.onceMu.Lock()
-	if s.once == nil {
-		s.once = map[string]bool{}
-	}
-	first := !s.once[key]
-	s.once[key] = true
-	s.onceMu.Unlock()
-	if first {
-		go s.Purge(ctx, e)
-	}
-}
-
 // send tries one purger with one event.
 func (s *Set) send(ctx context.Context, p Purger, e Event) Result {
 	attempts, backoff := s.Attempts, s.Backoff
@@ -214,9 +236,18 @@ func (s *Set) send(ctx context.Context, p Purger, e Event) Result {
 	if backoff == 0 {
 		backoff = 500 * time.Millisecond
 	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	r := Result{Purger: p.String(), Event: e}
-	r.Attempts, r.Err = retry.Do(ctx, retry.Policy{Attempts: attempts, Backoff: backoff, AttemptTimeout: 30 * time.Second},
+	r.Attempts, r.Err = retry.Do(ctx, retry.Policy{Attempts: attempts, Backoff: backoff, AttemptTimeout: min(AttemptTimeout, timeout)},
 		func(ctx context.Context) error { return p.Purge(ctx, e) })
+	if r.Err != nil && ctx.Err() != nil {
+		r.Err = fmt.Errorf("gave up after %s (the purge timeout): %w", timeout, r.Err)
+	}
 	if s.Log != nil {
 		if r.Err != nil {
 			s.Log.Error("purge failed; the publish stands, and the edge keeps the old alias until it expires",

@@ -121,16 +121,19 @@ func (w *webhook) String() string { return "webhook+" + redact.URL(w.u.String())
 
 // WebhookBody is what a webhook receives.
 type WebhookBody struct {
-	Library string   `json:"library"`
-	Alias   string   `json:"alias"`
-	From    string   `json:"from"`
-	To      string   `json:"to"`
-	URLs    []string `json:"urls"`
-	Tags    []string `json:"tags"`
+	Library string `json:"library"`
+	// Kind is "" for a publish (or a purge by hand), else "deprecate",
+	// "undeprecate" or "remove".
+	Kind  string   `json:"kind,omitempty"`
+	Alias string   `json:"alias"`
+	From  string   `json:"from"`
+	To    string   `json:"to"`
+	URLs  []string `json:"urls"`
+	Tags  []string `json:"tags"`
 }
 
 func (w *webhook) Purge(ctx context.Context, e Event) error {
-	body, _ := json.Marshal(WebhookBody{Library: e.Library, Alias: e.Alias, From: e.From, To: e.To, URLs: e.Paths(), Tags: e.Tags()})
+	body, _ := json.Marshal(WebhookBody{Library: e.Library, Kind: e.Kind, Alias: e.Alias, From: e.From, To: e.To, URLs: e.Paths(), Tags: e.Tags()})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.u.String(), bytes.NewReader(body))
 	if err != nil {
 		return err

@@ -90,8 +90,9 @@ func (s *Server) handleMeta(c echo.Context) error {
 		s.setTags(c.Response().Header(), specTags(lib.Name(), spec))
 		return c.Redirect(http.StatusFound, "/-/meta/"+lib.MetaPath(exact))
 	}
-	c.Response().Header()["Cache-Control"] = s.policy.header(v.kind(), http.StatusOK)
-	s.setTags(c.Response().Header(), v.tags)
+	// Not immutable even for an exact version: a deprecation changes it.
+	c.Response().Header()["Cache-Control"] = s.policy.alias
+	s.setTags(c.Response().Header(), aboutVersionTags(lib.Name(), v.Exact, v.Name))
 	if d := lib.Deprecated(v.Exact); d != nil {
 		s.deprecationHeaders(c.Response().Header(), v, "")
 		m := v.Meta()

@@ -267,7 +267,12 @@ func (s *Server) fileHeaders(h http.Header, v *version, f *content.File, vr *con
 	h["Etag"] = vr.ETag
 	h["Cache-Control"] = s.policy.header(kind, http.StatusOK)
 	s.setTags(h, v.tags)
-	s.deprecationHeaders(h, v, f.Path)
+	if kind != kindExact {
+		// An exact file is immutable for a year: a header that a
+		// deprecation adds later would never reach a cache that holds
+		// it. Aliases, /-/meta and pages carry it.
+		s.deprecationHeaders(h, v, f.Path)
+	}
 	if vary := s.common.Vary(f.Compressible); vary != nil {
 		h["Vary"] = vary
 	}

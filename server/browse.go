@@ -92,7 +92,7 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 		}
 	}
 	data := browse.Version(v.Version, in)
-	s.setTags(w.Header(), v.tags)
+	s.setTags(w.Header(), aboutVersionTags(v.Lib.Name(), v.Exact, v.Name))
 	s.deprecationHeaders(w.Header(), v, "")
 	status, n := s.renderPage(w, r, "version", data)
 	return status, n, kindMeta

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/access"
-	"github.com/cdnserve/cdnserve/catalog"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/spf13/afero"
@@ -106,11 +105,6 @@ type Config struct {
 	// GoneFor is how long a removed exact version answers 410 Gone before
 	// it answers 404 (default 7 days).
 	GoneFor time.Duration
-
-	// OnAliasMove, if set, is called (from the refresh) for every alias
-	// this server sees move: what serve --purge purges, after the
-	// replicas' refresh interval.
-	OnAliasMove func(catalog.AliasMove)
 
 	// DisableCacheTags leaves out the Surrogate-Key and Cache-Tag headers
 	// (tags.go) that edges purge by. Default: sent (serve --cache-tags).

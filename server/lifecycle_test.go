@@ -66,8 +66,9 @@ func TestStatsOverTwoReplicas(t *testing.T) {
 }
 
 // TestDeprecatedVersions: a deprecated version is skipped by ranges and
-// latest unless it is the only match, and still served byte for byte,
-// with Deprecation and Link headers and a mark on its page.
+// latest unless it is the only match, and still served byte for byte;
+// its /-/meta, page and alias carry Deprecation and Link headers, and
+// its immutable exact files do not (issue 28, item 5).
 func TestDeprecatedVersions(t *testing.T) {
 	f := newFixture(t, "2.2.3", "2.2.4", "3.0.0")
 	tree := f.tree
@@ -94,23 +95,36 @@ func TestDeprecatedVersions(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != string(f.file(t, "2.2.4/pusher.js")) {
 		t.Fatalf("a deprecated version is not served as it is: %d", resp.StatusCode)
 	}
-	// RFC 9745: Deprecation is a Structured Field Date, "@" and the unix time.
-	if got := resp.Header.Get("Deprecation"); got != "@"+strconv.FormatInt(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC).Unix(), 10) || !regexp.MustCompile(`^@\d+$`).MatchString(got) {
+	// An exact file is immutable: it never carries what a deprecation
+	// adds later, which a cache that holds it would never learn.
+	if resp.Header.Get("Deprecation") != "" || resp.Header.Get("Link") != "" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("an exact file of a deprecated version: Deprecation %q, Link %q, Cache-Control %q", resp.Header.Get("Deprecation"), resp.Header.Get("Link"), resp.Header.Get("Cache-Control"))
+	}
+	// What is said about the version carries it, and is not immutable:
+	// /-/meta, the page, and the alias. RFC 9745: Deprecation is a
+	// Structured Field Date, "@" and the unix time.
+	mresp, meta := do(t, "GET", ts.URL+"/-/meta/2.2.4")
+	if got := mresp.Header.Get("Deprecation"); got != "@"+strconv.FormatInt(time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC).Unix(), 10) || !regexp.MustCompile(`^@\d+$`).MatchString(got) {
 		t.Errorf("Deprecation: %q", got)
 	}
-	if got := resp.Header.Get("Link"); got != `</2.2.3/pusher.js>; rel="successor-version"` {
+	if got := mresp.Header.Get("Link"); got != `</2.2.3/>; rel="successor-version"` {
 		t.Errorf("Link: %q", got)
+	}
+	if cc, tags := mresp.Header.Get("Cache-Control"), mresp.Header.Get("Surrogate-Key"); strings.Contains(cc, "immutable") || tags != "@2.2.4 @*" {
+		t.Errorf("/-/meta of an exact version: Cache-Control %q, tags %q; want it short-lived and purged with the library's moving tag", cc, tags)
+	}
+	if !strings.Contains(string(meta), `"deprecated":{"message":"2.2.4 leaks sockets; use 2.2.5"`) {
+		t.Errorf("meta: %s", meta)
+	}
+	if r, _ := do(t, "GET", ts.URL+"/2.2.4/"); r.Header.Get("Deprecation") == "" || strings.Contains(r.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("the version page: Deprecation %q, Cache-Control %q", r.Header.Get("Deprecation"), r.Header.Get("Cache-Control"))
 	}
 	if r, _ := do(t, "GET", ts.URL+"/2.2.3/pusher.js"); r.Header.Get("Deprecation") != "" {
 		t.Error("a version that is not deprecated carries Deprecation")
 	}
 	// The alias stays where it was: aliases move only forward.
-	if r, body := do(t, "GET", ts.URL+"/2.2/pusher.js"); r.Header.Get("Deprecation") == "" || !strings.Contains(string(body), "2.2.4") {
-		t.Errorf("the alias moved: %s", r.Header.Get("Deprecation"))
-	}
-	_, meta := do(t, "GET", ts.URL+"/-/meta/2.2.4")
-	if !strings.Contains(string(meta), `"deprecated":{"message":"2.2.4 leaks sockets; use 2.2.5"`) {
-		t.Errorf("meta: %s", meta)
+	if r, body := do(t, "GET", ts.URL+"/2.2/pusher.js"); r.Header.Get("Deprecation") == "" || r.Header.Get("Link") != `</2.2.3/pusher.js>; rel="successor-version"` || !strings.Contains(string(body), "2.2.4") {
+		t.Errorf("the alias moved, or lacks the deprecation: %q %q", r.Header.Get("Deprecation"), r.Header.Get("Link"))
 	}
 	if _, page := do(t, "GET", ts.URL+"/2.2.4/"); !strings.Contains(string(page), `<span class="badge">deprecated</span> 2.2.4 leaks sockets; use 2.2.5 Use <a href="/2.2.3/">2.2.3</a>.`) {
 		t.Errorf("the version page does not mark it")

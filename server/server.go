@@ -53,10 +53,6 @@ type Server struct {
 
 var _ http.Handler = (*Server)(nil)
 
-// AliasMove is an alias a replica saw move on a refresh: published by
-// another process, such as a CI job (Config.OnAliasMove).
-type AliasMove = catalog.AliasMove
-
 // ServeHTTP serves one request. Every request below a version (a file, a
 // version's page, a range's redirect) takes one way through, serveAsset;
 // Echo routes the rest: /, the /-/ endpoints, and their 404s and 405s.
@@ -117,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	s.misses = &access.Limiter{Max: cfg.MirrorMisses, Clock: cfg.Clock}
 	s.content = content.NewStore(cfg.Fs, s.cache)
 	s.metrics = newMetrics(s.cache)
-	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger, OnMove: cfg.OnAliasMove,
+	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger,
 		NewLibrary:    s.newLibrary,
 		NewVersion:    s.newVersion,
 		ForgetLibrary: s.metrics.forget,

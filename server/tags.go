@@ -20,8 +20,10 @@ import (
 //	@index                / and /-/libraries
 //
 // The root library's tags have an empty name: @2.2.4, @2.2, @*. An
-// exact version's response carries no tag that a publish purges (its
-// library's tag is never purged), so exact versions stay cached.
+// exact version's file carries no tag that a publish purges (its
+// library's tag is never purged), so exact versions stay cached. What is
+// said about a version (its page and /-/meta, which show a deprecation)
+// is not immutable, and carries @* too.
 
 // tagIndex is the tag of / and /-/libraries, which change with every
 // publish of every library.
@@ -65,6 +67,16 @@ func versionTags(lib, exact, dir string) tagSet {
 		return newTagSet(lib, lib+"@"+exact)
 	}
 	return newTagSet(lib, lib+"@"+exact, lib+"@"+dir)
+}
+
+// aboutVersionTags are the tags of what is said about a version rather
+// than its files (its page, its /-/meta): versionTags and the library's
+// moving tag, since a deprecation or a new version changes them.
+func aboutVersionTags(lib, exact, dir string) tagSet {
+	if dir == exact {
+		return newTagSet(lib, lib+"@"+exact, lib+"@*")
+	}
+	return newTagSet(lib, lib+"@"+exact, lib+"@"+dir, lib+"@*")
 }
 
 // specTags are the tags of an answer about a spec that moves with the

@@ -22,7 +22,8 @@ func TestCacheTags(t *testing.T) {
 		{"/pusher/^7/pusher.js", "pusher pusher@^7 pusher@*"},
 		{"/pusher/2.2.4/nosuch.js", "pusher pusher@2.2.4"},
 		{"/pusher/", "pusher pusher@*"},
-		{"/pusher/2.2/", "pusher pusher@2.2.4 pusher@2.2"},
+		{"/pusher/2.2/", "pusher pusher@2.2.4 pusher@2.2 pusher@*"},
+		{"/pusher/2.2.4/", "pusher pusher@2.2.4 pusher@*"},
 		{"/nosuch/1.0.0/x.js", "nosuch nosuch@*"},
 		{"/2.2.3/pusher.js", "@2.2.3"},
 		{"/2.2/pusher.js", "@2.2.3 @2.2"},
@@ -30,7 +31,8 @@ func TestCacheTags(t *testing.T) {
 		{"/", "@index @*"},
 		{"/-/libraries", "@index"},
 		{"/-/versions/pusher", "pusher pusher@*"},
-		{"/-/meta/pusher/2.2", "pusher pusher@2.2.4 pusher@2.2"},
+		{"/-/meta/pusher/2.2", "pusher pusher@2.2.4 pusher@2.2 pusher@*"},
+		{"/-/meta/pusher/2.2.4", "pusher pusher@2.2.4 pusher@*"},
 		{"/-/meta/@corp/widgets/latest", "@corp/widgets @corp/widgets@latest @corp/widgets@*"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {

@@ -58,7 +58,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, sp := range parsed {
-		added, err := npm.Add(ctx, client, root, sp, npm.AddOptions{Files: files, Tool: "cdnserve " + toolVersion(), Wait: pf.wait, Private: pg.isPrivate(sp.Name)})
+		added, err := npm.Add(ctx, client, root, sp, npm.AddOptions{Files: files, Tool: "cdnserve " + toolVersion(), Wait: pf.wait, Private: pg.isPrivate(sp.Name), Purging: len(purgers.Purgers) > 0})
 		if err != nil {
 			return fmt.Errorf("%s: %w", sp, err)
 		}
@@ -66,7 +66,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		tree, _ := root.Library(added.Version.Name)
-		purgeAfterPublish(ctx, e, pf, purgers, tree, added.Version.Name, added.Publish)
+		purgeAfterPublish(ctx, e, pf, purgers, tree, added.Publish)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 		return printDryRun(e, pf, tree, res)
 	}
 	pub, err := tree.Publish(ctx, dist.Request{
-		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(m.Library),
+		Version: res.Version, Files: res.Artifacts, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(m.Library), Purging: purgers != nil && len(purgers.Purgers) > 0,
 		Provenance: provenance("build", base, data),
 		Progress:   bar.step("publishing"),
 	})
@@ -112,7 +112,7 @@ func runBuild(ctx context.Context, e *env, args []string) error {
 			return res.Report.WriteTable(w)
 		})
 	}
-	purgeAfterPublish(ctx, e, pf, purgers, tree, m.Library, pub)
+	purgeAfterPublish(ctx, e, pf, purgers, tree, pub)
 	return err
 }
 

@@ -65,7 +65,7 @@ func deprecate(ctx context.Context, e *env, cmd string, args []string) error {
 		return err
 	}
 	if cmd == "deprecate" {
-		fmt.Fprintf(e.stdout, "deprecated %s: ranges and latest skip it unless nothing else matches; it is still served, with a Deprecation header\n", pos[0])
+		fmt.Fprintf(e.stdout, "deprecated %s: ranges and latest skip it unless nothing else matches; it is still served, and its /-/meta, page and aliases say Deprecation (replicas with serve --purge purge them at the edge)\n", pos[0])
 	} else {
 		fmt.Fprintf(e.stdout, "%s is no longer deprecated\n", pos[0])
 	}

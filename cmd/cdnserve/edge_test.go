@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -215,54 +216,96 @@ func TestEdgeFreshness(t *testing.T) {
 	}
 }
 
-// TestServePurgesWhenAliasMoves: a replica with --purge, whose tree
-// another process publishes into, purges each alias move it sees once,
-// after its refresh interval and a margin, and counts it.
+// TestServePurgesWhenAliasMoves: replicas with --purge, whose tree
+// another process publishes into without --purge, purge every alias move
+// exactly once between them: two replicas that have served nothing of
+// the library, and, for a move made while none ran, a replica started
+// after it. Each purge comes after the replicas' refresh and a margin,
+// and is counted. On disk and on S3.
 func TestServePurgesWhenAliasMoves(t *testing.T) {
-	t.Parallel()
-	dir := seedProject(t)
-	if code, _, errOut := runBin(t, dir, "build", "--quiet"); code != 0 {
-		t.Fatal(errOut)
+	for _, kind := range []string{"disk", "s3"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			dir := seedProject(t)
+			storageURL := filepath.Join(dir, "dist")
+			if kind == "s3" {
+				storageURL = s3test.Bucket(t, s3test.Endpoint(t))
+			}
+			if code, _, errOut := runBin(t, dir, "build", "--quiet", "--storage", storageURL); code != 0 {
+				t.Fatal(errOut)
+			}
+			var mu sync.Mutex
+			var hooks []purge.WebhookBody
+			var at []time.Time
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				var b purge.WebhookBody
+				json.NewDecoder(r.Body).Decode(&b)
+				mu.Lock()
+				hooks, at = append(hooks, b), append(at, time.Now())
+				mu.Unlock()
+			}))
+			defer hook.Close()
+			waitHooks := func(n int) []purge.WebhookBody {
+				for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+					mu.Lock()
+					got := len(hooks)
+					mu.Unlock()
+					if got >= n {
+						break
+					}
+				}
+				time.Sleep(2500 * time.Millisecond) // more refreshes of both replicas must not purge again
+				mu.Lock()
+				defer mu.Unlock()
+				return slices.Clone(hooks)
+			}
+			args := []string{"--addr", "127.0.0.1:0", "--storage", storageURL, "--refresh", "1s", "--purge", "webhook+" + hook.URL + "/purge"}
+			replicas := []*served{startServe(t, dir, nil, args...), startServe(t, dir, nil, args...)}
+			waitHooks(0) // the first build's change: purged once, before this test's publish
+			mu.Lock()
+			first := len(hooks)
+			mu.Unlock()
+			if first != 1 {
+				t.Errorf("the first build was purged %d times, want once", first)
+			}
+			published := time.Now()
+			if code, _, errOut := runBin(t, dir, "build", "--quiet", "--version", "2.2.4", "--storage", storageURL); code != 0 {
+				t.Fatal(errOut)
+			}
+			got := waitHooks(first + 1)
+			if len(got) != first+1 || got[first].Alias != "2.2" || got[first].From != "2.2.3" || got[first].To != "2.2.4" || got[first].Library != "" {
+				t.Fatalf("webhooks %+v, want one more: 2.2 2.2.3 -> 2.2.4", got)
+			}
+			mu.Lock()
+			if d := at[first].Sub(published); d < time.Second+purgeMargin {
+				t.Errorf("purged %v after the publish began: before the replicas' refresh and its margin", d)
+			}
+			mu.Unlock()
+			ok := 0
+			for _, s := range replicas {
+				_, metrics := get(t, s.admin+"/-/metrics")
+				for n := 1; n <= 2; n++ {
+					if strings.Contains(metrics, fmt.Sprintf(`cdnserve_purges_total{result="ok"} %d`, n)) {
+						ok += n
+					}
+				}
+				s.stop(t)
+			}
+			if ok != 2 {
+				t.Errorf("the replicas count %d purges, want 2 between them", ok)
+			}
+			// A move made while no replica runs: purged by the next to start.
+			if code, _, errOut := runBin(t, dir, "build", "--quiet", "--version", "2.2.5", "--storage", storageURL); code != 0 {
+				t.Fatal(errOut)
+			}
+			late := startServe(t, dir, nil, args...)
+			got = waitHooks(first + 2)
+			if len(got) != first+2 || got[first+1].From != "2.2.4" || got[first+1].To != "2.2.5" {
+				t.Errorf("a replica started after the move: webhooks %+v", got)
+			}
+			late.stop(t)
+		})
 	}
-	var mu sync.Mutex
-	var hooks []purge.WebhookBody
-	var at []time.Time
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b purge.WebhookBody
-		json.NewDecoder(r.Body).Decode(&b)
-		mu.Lock()
-		hooks, at = append(hooks, b), append(at, time.Now())
-		mu.Unlock()
-	}))
-	defer hook.Close()
-	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--refresh", "1s", "--purge", "webhook+"+hook.URL+"/purge")
-	get(t, s.base+"/2.2/pusher.js") // the replica serves the alias
-	published := time.Now()
-	if code, _, errOut := runBin(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
-		t.Fatal(errOut)
-	}
-	for deadline := time.Now().Add(6 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		mu.Lock()
-		n := len(hooks)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-	}
-	time.Sleep(1500 * time.Millisecond) // a second refresh must not purge again
-	mu.Lock()
-	defer mu.Unlock()
-	if len(hooks) != 1 || hooks[0].Alias != "2.2" || hooks[0].From != "2.2.3" || hooks[0].To != "2.2.4" || hooks[0].Library != "" {
-		t.Fatalf("webhooks %+v", hooks)
-	}
-	if d := at[0].Sub(published); d < time.Second+purgeMargin {
-		t.Errorf("purged %v after the publish began: before the replicas' refresh and its margin", d)
-	}
-	_, metrics := get(t, s.admin+"/-/metrics")
-	if !strings.Contains(metrics, `cdnserve_purges_total{result="ok"} 1`) {
-		t.Errorf("metrics lack the purge")
-	}
-	s.stop(t)
 }
 
 // TestPurgeCommand purges an alias by hand; its errors say what is wrong.
@@ -282,7 +325,7 @@ func TestPurgeCommand(t *testing.T) {
 	}))
 	defer hook.Close()
 	code, out, errOut := cli(t, dir, "purge", "pusher@2.2", "--purge", "webhook+"+hook.URL)
-	if code != 0 || !strings.Contains(out, "purged webhook+"+hook.URL+": pusher alias 2.2 2.2.3 -> 2.2.3 (tags pusher@2.2 pusher@* pusher@2.2.3 @index;") {
+	if code != 0 || !strings.Contains(out, "purged webhook+"+hook.URL+": pusher alias 2.2 2.2.3 -> 2.2.3 (tags pusher@2.2 pusher@* @index;") {
 		t.Fatalf("purge: %d %s %s", code, out, errOut)
 	}
 	if len(got) != 1 || got[0].Library != "pusher" || got[0].Alias != "2.2" || !slices.Contains(got[0].URLs, "/pusher/2.2/pusher.min.js") {

@@ -177,7 +177,8 @@ func TestBuildDryRunWritesNothing(t *testing.T) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dist")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("dry run created dist/ (stat err %v)", err)
+		files, _ := filepath.Glob(filepath.Join(dir, "dist", "*", "*"))
+		t.Errorf("dry run created dist/ (stat err %v): %q", err, files)
 	}
 	if !strings.Contains(out, "the build would publish 2.2.4\nalias 2.2 would be created -> 2.2.4\n") {
 		t.Errorf("dry run does not say what it would do:\n%s", out)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cdnserve/cdnserve/dist"
 )
 
 // seedOutputs are the public files of every seed-fixture version.
@@ -186,7 +188,7 @@ func killBuilds(t *testing.T, runs, groups, g int) (killed int, left map[string]
 	checkComplete(t, dir)
 	entries, _ := os.ReadDir(filepath.Join(dir, "dist"))
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != dist.ChangesDir { // the changes for the edge are records, not leftovers
 			t.Errorf("leftover %s after a completed build\n%s", e.Name(), out)
 		}
 	}

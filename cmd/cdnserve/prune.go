@@ -107,7 +107,11 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "removed alias %s, which held it (--force)\n", a)
 		}
 		if len(purgers.Purgers) > 0 {
-			for _, r := range purgers.Purge(ctx, purge.Event{Library: library, To: v}) {
+			j := &purge.Journal{Tree: tree.Top(), Set: purgers}
+			if res.Change != nil {
+				j.Tree.Claim(res.Change.ID, time.Hour)
+			}
+			for _, r := range purgeRemoval(ctx, j, library, v, res.Change) {
 				if r.Err != nil {
 					fmt.Fprintf(e.stderr, "purge FAILED: %s: %v; the removal stands\n", r.Purger, r.Err)
 				} else {
@@ -127,4 +131,13 @@ func versionAfterAt(s string) bool {
 	}
 	_, err := versioning.Parse(s[i+1:])
 	return err == nil
+}
+
+// purgeRemoval purges a removal: its recorded change (claimed, so no
+// replica repeats it), or, when it could not be recorded, the event.
+func purgeRemoval(ctx context.Context, j *purge.Journal, library, version string, c *dist.Change) []purge.Result {
+	if c != nil {
+		return j.Purge(ctx, *c)
+	}
+	return j.Set.Purge(ctx, purge.Event{Library: library, Kind: dist.ChangeRemove, To: version})
 }

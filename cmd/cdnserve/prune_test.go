@@ -54,8 +54,11 @@ func TestVersionLifeFromTheCommandLine(t *testing.T) {
 		t.Errorf("deprecate a missing version: %d %s", code, errOut)
 	}
 	time.Sleep(2500 * time.Millisecond) // serve's refresh (2s) reads the record
-	if r, _ := get(t, s.base+"/2.2.3/pusher.js"); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Deprecation"), "@") {
-		t.Errorf("a deprecated version: %d %q", r.StatusCode, r.Header.Get("Deprecation"))
+	if r, _ := get(t, s.base+"/-/meta/2.2.3"); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Deprecation"), "@") {
+		t.Errorf("a deprecated version's /-/meta: %d %q", r.StatusCode, r.Header.Get("Deprecation"))
+	}
+	if r, _ := get(t, s.base+"/2.2.3/pusher.js"); r.StatusCode != 200 || r.Header.Get("Deprecation") != "" {
+		t.Errorf("a deprecated version's immutable file: %d %q", r.StatusCode, r.Header.Get("Deprecation"))
 	}
 	if code, out, _ := cli(t, dir, "undeprecate", "@2.2.3"); code != 0 || out != "@2.2.3 is no longer deprecated\n" {
 		t.Errorf("undeprecate: %d %q", code, out)

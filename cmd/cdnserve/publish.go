@@ -84,7 +84,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	bar := newProgress(e, pf.quiet)
 	res, err := tree.Publish(ctx, dist.Request{
-		Version: v, Files: files, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(*name),
+		Version: v, Files: files, Force: pf.force, Wait: pf.wait, Private: pg.isPrivate(*name), Purging: purgers != nil && len(purgers.Purgers) > 0,
 		Provenance: provenance("publish "+pos[0], src, nil),
 		Progress:   bar.step("publishing"),
 	})
@@ -93,7 +93,7 @@ func runPublish(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	err = printPublish(e, pf, tree, res, v, nil)
-	purgeAfterPublish(ctx, e, pf, purgers, tree, *name, res)
+	purgeAfterPublish(ctx, e, pf, purgers, tree, res)
 	return err
 }
 

@@ -66,26 +66,32 @@ func (p *purgeFlags) isPrivate(library string) bool {
 }
 
 // purgeAfterPublish tells the edges what a publish into a library's tree
-// changed, after --purge-after, and says how it went. A failed purge is
-// reported, never returned: the publish has happened.
-func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.Set, tree dist.Tree, library string, res *dist.Result) {
-	if set == nil || len(set.Purgers) == 0 || res == nil || res.Action == dist.Unchanged {
+// changed (the change it recorded, claimed for this process), after
+// --purge-after, and says how it went. A failed purge is reported, never
+// returned: the publish has happened, and its record is left for the
+// replicas with serve --purge to try again.
+func purgeAfterPublish(ctx context.Context, e *env, pf publishFlags, set *purge.Set, tree dist.Tree, res *dist.Result) {
+	if res == nil {
 		return
 	}
-	events := set.Public(purge.EventsOf(tree, library, res))
+	if res.ChangeErr != nil {
+		fmt.Fprintf(e.stderr, "warning: %v; no replica will purge it, and the edge keeps the old alias until it expires\n", res.ChangeErr)
+	}
+	if set == nil || len(set.Purgers) == 0 || res.Change == nil || res.ChangeErr != nil {
+		return
+	}
+	events := set.Public(purge.EventsOf(*res.Change))
 	if private, err := tree.Private(); private || err != nil {
 		events = nil // recorded private in storage (or unreadable): never named to an edge
 	}
-	if len(events) == 0 {
-		return // a private library's: never named to an edge
-	}
-	if !pf.quiet && !pf.asJSON {
+	if len(events) > 0 && !pf.quiet && !pf.asJSON {
 		fmt.Fprintf(e.stdout, "purging in %s, after the replicas' refresh: %s\n", set.After, joinEvents(events))
 	}
-	for _, r := range set.Purge(ctx, events...) {
+	j := &purge.Journal{Tree: tree.Top(), Set: set}
+	for _, r := range j.Purge(ctx, *res.Change) {
 		switch {
 		case r.Err != nil:
-			fmt.Fprintf(e.stderr, "purge FAILED: %s: %s, after %s: %v; the publish stands, and the edge keeps the old alias until it expires\n", r.Purger, r.Event, count(r.Attempts, "attempt"), r.Err)
+			fmt.Fprintf(e.stderr, "purge FAILED: %s: %s, after %s: %v; the publish stands, and the edge keeps the old alias until it expires, or a replica with --purge purges it\n", r.Purger, r.Event, count(r.Attempts, "attempt"), r.Err)
 		case !pf.quiet && !pf.asJSON:
 			fmt.Fprintf(e.stdout, "purged %s: %s\n", r.Purger, r.Event)
 		}

@@ -171,18 +171,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		purgers.Log = logger
 		purgers.OnResult = func(r purge.Result) { srv.CountPurge(r.Err) }
 		purgers.Private = private
-		// Each move this replica sees, once, after the replicas' refresh
-		// and a margin: every replica serves the new alias when the edge
-		// refills (docs/deploy.md).
-		root := dist.NewTree(st.Fs, st.Root)
-		cfg.OnAliasMove = func(m server.AliasMove) {
-			if tree, err := root.Library(m.Library); err != nil {
-				return
-			} else if private, err := tree.Private(); private || err != nil {
-				return // recorded private in storage (or unreadable): never named to an edge
-			}
-			purgers.PurgeOnce(ctx, purge.Event{Library: m.Library, Alias: m.Alias, From: m.From, To: m.To, Files: m.Files})
-		}
+		// Each change recorded in storage (a publish, a deprecation, a
+		// removal), purged by whichever replica claims it first, after
+		// the replicas' refresh and a margin counted from the change:
+		// every replica serves it when the edge refills (docs/deploy.md).
+		journal := &purge.Journal{Tree: dist.NewTree(st.Fs, st.Root), Set: purgers}
+		go journal.Run(ctx, cfg.Refresh)
 	}
 	srv, err = server.New(cfg)
 	if err != nil {

@@ -137,7 +137,7 @@ func (m *Maker) build(ctx context.Context, n *node) (b *build, ran bool, err err
 		prov.Tool = strings.TrimSpace(m.o.Tool + " with esbuild " + EsbuildVersion)
 		prov.Source = fmt.Sprintf("esm build of npm %s (%s; entries %s)", n.id(), m.env, strings.Join(subs, " "))
 		prov.BuiltAt = time.Time{}
-		if _, err := tree.Publish(ctx, dist.Request{Version: sv, Files: out, NoAlias: true, Wait: true, Compression: layout.Fast, Provenance: prov}); err != nil {
+		if _, err := tree.Publish(ctx, dist.Request{Version: sv, Files: out, NoAlias: true, Unrecorded: true, Wait: true, Compression: layout.Fast, Provenance: prov}); err != nil {
 			return nil, fmt.Errorf("publishing the build of %s: %w", n.id(), err)
 		}
 		man, err := tree.Manifest(n.version)
