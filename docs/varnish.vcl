@@ -1,7 +1,9 @@
 # Varnish in front of cdnserve replicas: caches what cdnserve's
 # Cache-Control allows, indexes every object by cdnserve's cache tags
 # (Surrogate-Key) with the xkey module, and takes purges by URL (PURGE)
-# and by tag (PURGE with an xkey-purge header) from trusted addresses:
+# and by tag (PURGE with an xkey-purge header) from trusted addresses.
+# It keeps cdnserve's encodings (br, gzip, identity) and their strong
+# ETags, and no tag header reaches a client (docs/deploy.md, "Varnish"):
 #
 #   cdnserve build --purge xkey+http://127.0.0.1:6081    # by tag (this file)
 #   cdnserve build --purge http://127.0.0.1:6081         # by URL
@@ -50,6 +52,42 @@ sub vcl_recv {
         return (purge);
     }
     set req.backend_hint = origin.backend();
+
+    # cdnserve sends brotli, gzip or the bytes as they are, each with its
+    # own strong ETag and Vary: Accept-Encoding. Varnish's own gzip support
+    # would rewrite Accept-Encoding to gzip after this sub (so brotli never
+    # reaches a client) and gunzip for a client without gzip (weakening the
+    # ETag to W/). So reduce the client's Accept-Encoding to the one
+    # encoding cdnserve would choose, key the cache on it (vcl_hash), and
+    # ask the replica for exactly it (vcl_backend_fetch).
+    if (req.http.Accept-Encoding ~ "(?i)\bbr\b(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))") {
+        set req.http.X-Cdnserve-AE = "br";
+    } elsif (req.http.Accept-Encoding ~ "(?i)\bgzip\b(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))") {
+        set req.http.X-Cdnserve-AE = "gzip";
+    } else {
+        set req.http.X-Cdnserve-AE = "identity";
+    }
+}
+
+sub vcl_hash {
+    # The URL and host as Varnish keys them, and the one encoding above.
+    hash_data(req.url);
+    if (req.http.host) {
+        hash_data(req.http.host);
+    } else {
+        hash_data(server.ip);
+    }
+    hash_data(req.http.X-Cdnserve-AE);
+    return (lookup);
+}
+
+sub vcl_backend_fetch {
+    if (bereq.http.X-Cdnserve-AE == "identity") {
+        unset bereq.http.Accept-Encoding;
+    } else {
+        set bereq.http.Accept-Encoding = bereq.http.X-Cdnserve-AE;
+    }
+    unset bereq.http.X-Cdnserve-AE;
 }
 
 sub vcl_backend_response {
@@ -57,6 +95,18 @@ sub vcl_backend_response {
     # Surrogate-Key (space-separated), the form xkey reads.
     if (beresp.http.Surrogate-Key) {
         set beresp.http.xkey = beresp.http.Surrogate-Key;
+    }
+    # The cache is keyed on the encoding already (vcl_hash), and Varnish
+    # would match Vary: Accept-Encoding against the header it rewrote, not
+    # the one the replica saw. Keep the rest of Vary (Accept: errors and
+    # listings are negotiated); vcl_deliver gives browsers the whole.
+    if (beresp.http.Vary ~ "(?i)accept-encoding") {
+        set beresp.http.X-Cdnserve-Vary-AE = "1";
+        set beresp.http.Vary = regsuball(beresp.http.Vary, "(?i)\s*,?\s*accept-encoding\s*", "");
+        set beresp.http.Vary = regsub(beresp.http.Vary, "^\s*,\s*", "");
+        if (beresp.http.Vary == "") {
+            unset beresp.http.Vary;
+        }
     }
 }
 
@@ -67,7 +117,19 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
-    # Tags are for the edge, not for browsers.
+    # (Varnish itself adds Accept-Encoding to the Vary of a gzip object.)
+    if (resp.http.X-Cdnserve-Vary-AE && resp.http.Vary !~ "(?i)accept-encoding") {
+        if (resp.http.Vary) {
+            set resp.http.Vary = resp.http.Vary + ", Accept-Encoding";
+        } else {
+            set resp.http.Vary = "Accept-Encoding";
+        }
+    }
+    unset resp.http.X-Cdnserve-Vary-AE;
+    # Tags are for the edge, not for browsers: every form cdnserve sends
+    # (Cache-Tag for Cloudflare, Surrogate-Key for Fastly and xkey) and
+    # the one this file adds.
     unset resp.http.xkey;
     unset resp.http.Surrogate-Key;
+    unset resp.http.Cache-Tag;
 }

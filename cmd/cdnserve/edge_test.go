@@ -370,3 +370,143 @@ func TestPurgeCommand(t *testing.T) {
 		t.Errorf("a failing purger: %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestEdgeThroughShippedVCL runs two `serve --purge` replicas of one tree
+// behind Varnish with docs/varnish.vcl as it is, and checks issue 28's
+// edge items as a browser and a JSON client see them: each encoding
+// (br, gzip, identity) served with its strong ETag and a 304 on it, no
+// tag header reaching a client, a negotiated 404 never served to a client
+// that asked for another type, a publish without --purge reaching the
+// edge through the replicas' journal while exact files stay cached, a
+// cached 404 of the new version cleared, and a deprecation reaching the
+// edge through the meta of the exact version, never on its files.
+func TestEdgeThroughShippedVCL(t *testing.T) {
+	t.Parallel()
+	dir := seedProject(t)
+	if code, _, errOut := runBin(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	p1, p2 := freePort(t), freePort(t)
+	edge := startVarnish(t, p1, p2)
+	var replicas []*served
+	for _, p := range []string{p1, p2} {
+		replicas = append(replicas, startServe(t, dir, nil, "--addr", "127.0.0.1:"+p, "--refresh", "1s", "--purge", "xkey+"+edge))
+	}
+	noTags := func(where string, r *http.Response) {
+		t.Helper()
+		for _, h := range []string{"Cache-Tag", "Surrogate-Key", "Xkey", "X-Cdnserve-Vary-AE"} {
+			if v := r.Header.Get(h); v != "" {
+				t.Errorf("%s: the edge sent %s: %s to a client", where, h, v)
+			}
+		}
+	}
+	// waitFor polls url through the edge until ok, for up to 15 s.
+	waitFor := func(url string, ok func(*http.Response, string) bool, headers ...string) (*http.Response, string) {
+		t.Helper()
+		var r *http.Response
+		var body string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if r, body = get(t, url, headers...); ok(r, body) {
+				return r, body
+			}
+		}
+		t.Fatalf("%s through the edge: still %d %q %v after 15 s", url, r.StatusCode, body, r.Header)
+		return nil, ""
+	}
+
+	// Item 2: each encoding, cached apart, strong ETags, 304s, no tags.
+	exact := edge + "/2.2.3/pusher.min.js"
+	etags := map[string]string{}
+	for _, tc := range []struct{ ae, want string }{{"br, gzip, deflate", "br"}, {"gzip, deflate", "gzip"}, {"identity", ""}, {"br;q=0, gzip", "gzip"}} {
+		for round := 0; round < 2; round++ {
+			r, body := get(t, exact, "Accept-Encoding", tc.ae)
+			where := fmt.Sprintf("%s with Accept-Encoding %q (round %d)", exact, tc.ae, round)
+			noTags(where, r)
+			etag := r.Header.Get("ETag")
+			if r.StatusCode != 200 || r.Header.Get("Content-Encoding") != tc.want || !strings.HasPrefix(etag, `"`) || body == "" {
+				t.Errorf("%s: %d, Content-Encoding %q, ETag %q; want 200, %q and a strong ETag", where, r.StatusCode, r.Header.Get("Content-Encoding"), etag, tc.want)
+			}
+			if vary := r.Header.Values("Vary"); !slices.ContainsFunc(vary, func(v string) bool { return strings.Contains(v, "Accept-Encoding") }) {
+				t.Errorf("%s: Vary %q lacks Accept-Encoding", where, vary)
+			}
+			if round == 1 && r.Header.Get("X-Cache") != "HIT" {
+				t.Errorf("%s: X-Cache %q, want HIT", where, r.Header.Get("X-Cache"))
+			}
+			if prev, seen := etags[tc.want]; seen && prev != etag {
+				t.Errorf("%s: ETag %s, %s before for the same encoding", where, etag, prev)
+			}
+			etags[tc.want] = etag
+			if r, _ := get(t, exact, "Accept-Encoding", tc.ae, "If-None-Match", etag); r.StatusCode != 304 {
+				t.Errorf("%s: If-None-Match %s answered %d, want 304", where, etag, r.StatusCode)
+			}
+		}
+	}
+	if len(etags) != 3 || etags["br"] == etags["gzip"] || etags["gzip"] == etags[""] {
+		t.Errorf("ETags by encoding %v: want three, distinct", etags)
+	}
+
+	// Item 6: a 404 negotiated by Accept is cached per Accept.
+	missing := edge + "/2.2.4/pusher.js"
+	for round := 0; round < 2; round++ {
+		for _, tc := range []struct{ accept, want string }{{"text/html,application/xhtml+xml,*/*;q=0.8", "text/html"}, {"application/json", "application/json"}} {
+			r, _ := get(t, missing, "Accept", tc.accept)
+			noTags(missing, r)
+			if r.StatusCode != 404 || !strings.HasPrefix(r.Header.Get("Content-Type"), tc.want) || !slices.Contains(r.Header.Values("Vary"), "Accept") {
+				t.Errorf("%s for Accept %q: %d %q, Vary %q; want 404 %s, Vary: Accept", missing, tc.accept, r.StatusCode, r.Header.Get("Content-Type"), r.Header.Values("Vary"), tc.want)
+			}
+		}
+	}
+
+	// Items 1 and 3: a publish without --purge reaches the edge through
+	// the replicas; the exact files stay cached, and the new version's
+	// cached 404 is gone.
+	alias := edge + "/2.2/pusher.js"
+	if r, body := get(t, alias); r.StatusCode != 200 || !strings.Contains(body, "2.2.3") {
+		t.Fatalf("%s: %d", alias, r.StatusCode)
+	}
+	if code, _, errOut := runBin(t, dir, "build", "--quiet", "--version", "2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	waitFor(alias, func(r *http.Response, body string) bool { return strings.Contains(body, "2.2.4") })
+	if r, _ := get(t, missing, "Accept", "application/json"); r.StatusCode != 200 {
+		t.Errorf("%s after its publish: %d, want 200 (its cached 404 purged)", missing, r.StatusCode)
+	}
+	if r, _ := get(t, exact, "Accept-Encoding", "br"); r.Header.Get("X-Cache") != "HIT" {
+		t.Errorf("%s after the alias moved: X-Cache %q, want HIT: an exact version is never purged", exact, r.Header.Get("X-Cache"))
+	}
+
+	// Item 5: a deprecation reaches the edge on the exact version's meta;
+	// its immutable files neither change nor leave the cache.
+	meta := edge + "/-/meta/2.2.3"
+	if r, body := get(t, meta); r.StatusCode != 200 || strings.Contains(body, "use 2.2.4") || strings.Contains(r.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("%s before the deprecation: %d %q %q", meta, r.StatusCode, r.Header.Get("Cache-Control"), body)
+	}
+	if code, _, errOut := runBin(t, dir, "deprecate", "@2.2.3", "--message", "use 2.2.4"); code != 0 {
+		t.Fatal(errOut)
+	}
+	r, _ := waitFor(meta, func(r *http.Response, body string) bool { return strings.Contains(body, "use 2.2.4") })
+	if r.Header.Get("Deprecation") == "" {
+		t.Errorf("%s after the deprecation: no Deprecation header: %v", meta, r.Header)
+	}
+	if r, _ := get(t, exact, "Accept-Encoding", "br"); r.Header.Get("X-Cache") != "HIT" || r.Header.Get("Deprecation") != "" || r.Header.Get("ETag") != etags["br"] {
+		t.Errorf("%s after the deprecation: X-Cache %q, Deprecation %q, ETag %q; want an unchanged HIT", exact, r.Header.Get("X-Cache"), r.Header.Get("Deprecation"), r.Header.Get("ETag"))
+	}
+
+	// Each change (the first build, the publish, the deprecation) was
+	// purged once between the two replicas.
+	time.Sleep(2500 * time.Millisecond)
+	purged := 0
+	for _, s := range replicas {
+		_, metrics := get(t, s.admin+"/-/metrics")
+		for _, line := range strings.Split(metrics, "\n") {
+			if n, ok := strings.CutPrefix(line, `cdnserve_purges_total{result="ok"} `); ok {
+				var k int
+				fmt.Sscan(n, &k)
+				purged += k
+			}
+		}
+	}
+	if purged != 3 {
+		t.Errorf("the replicas purged %d times between them, want 3 (the first build, the publish, the deprecation)", purged)
+	}
+}
