@@ -97,9 +97,11 @@ func (s *Server) handleMeta(c echo.Context) error {
 		s.deprecationHeaders(c.Response().Header(), v, "")
 		m := v.Meta()
 		m.Deprecated = d
-		return c.JSON(http.StatusOK, m)
+		s.sendGeneratedJSON(c.Response(), c.Request(), m)
+		return nil
 	}
-	return c.JSONBlob(http.StatusOK, v.meta)
+	s.sendGenerated(c.Response(), c.Request(), "application/json", v.meta)
+	return nil
 }
 
 // handleVersions serves /-/versions (the root library) and
@@ -112,7 +114,8 @@ func (s *Server) handleVersions(c echo.Context) error {
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.alias
 	s.setTags(c.Response().Header(), libraryTags(lib.Name()))
-	return c.JSON(http.StatusOK, lib.VersionList())
+	s.sendGeneratedJSON(c.Response(), c.Request(), lib.VersionList())
+	return nil
 }
 
 // handleLibraries serves /-/libraries: every named library, sorted, with
@@ -128,7 +131,8 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	r := c.Request()
 	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
 	if doc, ok := s.pages.Get(gen, librariesKey); ok && cacheable {
-		return c.JSONBlob(http.StatusOK, doc)
+		s.sendGenerated(c.Response(), c.Request(), "application/json", doc)
+		return nil
 	}
 	doc := struct {
 		Root      *catalog.Summary  `json:"root,omitempty"`
@@ -150,7 +154,8 @@ func (s *Server) handleLibraries(c echo.Context) error {
 	} else {
 		c.Response().Header()["Cache-Control"] = []string{"private, max-age=0"}
 	}
-	return c.JSONBlob(http.StatusOK, body)
+	s.sendGenerated(c.Response(), c.Request(), "application/json", body)
+	return nil
 }
 
 // librariesKey is /-/libraries' key in the pageCache, which no page's

@@ -142,7 +142,7 @@ func (s *Server) sendPage(w http.ResponseWriter, r *http.Request, page []byte) (
 	h["Content-Security-Policy"] = browse.CSP
 	h["Cache-Control"] = s.policy.alias
 	h["Referrer-Policy"] = hvNoReferrer
-	return writeBody(w, r, http.StatusOK, hvHTML[0], page)
+	return s.sendGenerated(w, r, hvHTML[0], page)
 }
 
 // publicBases returns the http and https base URLs (with a trailing
@@ -204,5 +204,6 @@ func (s *Server) handleSnippet(c echo.Context) error {
 	}
 	httpBase, httpsBase := s.publicBases(c.Request())
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	return c.Blob(http.StatusOK, layout.ContentType("snippet.js"), []byte(browse.Snippet(httpBase+lib.Prefix()[1:], httpsBase+lib.Prefix()[1:], exact, suffix)+";\n"))
+	s.sendGenerated(c.Response(), c.Request(), layout.ContentType("snippet.js"), []byte(browse.Snippet(httpBase+lib.Prefix()[1:], httpsBase+lib.Prefix()[1:], exact, suffix)+";\n"))
+	return nil
 }

@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -18,21 +16,12 @@ import (
 	"github.com/cdnserve/cdnserve/catalog"
 )
 
-// loaderETag is /-/loader.js's strong ETag.
-var loaderETag = func() []string {
-	sum := sha256.Sum256(loaderjs.Min)
-	return []string{`"` + hex.EncodeToString(sum[:16]) + `"`}
-}()
-
 // handleLoader serves /-/loader.js: the browser dependency loader
 // (package loaderjs), cached like an alias (it changes with cdnserve).
 func (s *Server) handleLoader(c echo.Context) error {
 	setKind(c, kindMeta)
-	h := c.Response().Header()
-	h["Cache-Control"] = s.policy.alias
-	h["Etag"] = loaderETag
-	h["Content-Type"] = []string{layout.ContentType("loader.js")}
-	serveBytes(c.Response(), c.Request(), loaderjs.Min)
+	c.Response().Header()["Cache-Control"] = s.policy.alias
+	s.sendGenerated(c.Response(), c.Request(), layout.ContentType("loader.js"), loaderjs.Min)
 	return nil
 }
 
@@ -91,5 +80,6 @@ func (s *Server) handleImportMap(c echo.Context) error {
 	}
 	body, _ := json.MarshalIndent(m, "", "  ")
 	c.Response().Header()["Cache-Control"] = s.policy.redirect
-	return c.Blob(http.StatusOK, "application/importmap+json", append(body, '\n'))
+	s.sendGenerated(c.Response(), c.Request(), "application/importmap+json", append(body, '\n'))
+	return nil
 }

@@ -162,9 +162,11 @@ func (s *Server) answerGraph(c echo.Context, mk func() (*importmap.Result, error
 		w.Header()["Cache-Control"] = noStore
 	}
 	if c.QueryParam("format") == "html" {
-		return true, c.Blob(http.StatusOK, "text/html; charset=utf-8", []byte(importmap.HTMLTags(res, body)))
+		s.sendGenerated(w, r, hvHTML[0], []byte(importmap.HTMLTags(res, body)))
+		return true, nil
 	}
-	return true, c.Blob(http.StatusOK, "application/importmap+json", body)
+	s.sendGenerated(w, r, "application/importmap+json", body)
+	return true, nil
 }
 
 // graphError answers a map that could not be made, naming the package,
@@ -242,10 +244,7 @@ func (s *Server) handleStoredMap(c echo.Context) error {
 		s.storageError(w, r, kindOther, err)
 		return nil
 	}
-	h := w.Header()
-	h["Cache-Control"] = s.policy.exact
-	h["Etag"] = []string{`"` + hexSum + `"`}
-	h["Content-Type"] = []string{"application/importmap+json"}
-	serveBytes(w, r, body)
+	w.Header()["Cache-Control"] = s.policy.exact
+	s.sendGenerated(w, r, "application/importmap+json", body)
 	return nil
 }

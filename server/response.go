@@ -113,16 +113,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg
 // varyAccept adds Accept to Vary: an answer whose body is text, JSON or
 // a page by the request's Accept must say so, or a cache gives a
 // browser's page to a JSON client.
-func varyAccept(h http.Header) {
-	for _, v := range h.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), "Accept") {
-				return
-			}
-		}
-	}
-	h.Add("Vary", "Accept")
-}
+func varyAccept(h http.Header) { addVary(h, "Accept") }
 
 // wantsHTML reports a browser: a client that asks for HTML.
 func wantsHTML(r *http.Request) bool {

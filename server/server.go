@@ -37,6 +37,8 @@ type Server struct {
 	policy  cachePolicy
 	common  headers.Common
 	pages   browse.Cache // rendered index pages
+	// generated keeps the compressed forms of generated bodies.
+	generated generatedCache
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics

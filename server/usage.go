@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,5 +74,6 @@ func (s *Server) handleStats(c echo.Context) error {
 		doc.Total.Add(doc.Versions.Total(v))
 	}
 	c.Response().Header()["Cache-Control"] = s.policy.redirect
-	return c.JSON(http.StatusOK, doc)
+	s.sendGeneratedJSON(c.Response(), c.Request(), doc)
+	return nil
 }
