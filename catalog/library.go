@@ -352,19 +352,18 @@ func (s *Library) Get(name string) (*Version, error) {
 // reading every manifest. The manifest is read and checked when the
 // version is first loaded, resolved or listed (servable).
 func (s *Library) hasManifest(name string) error {
-	dir := path.Join(s.dir, name)
 	for _, e := range []struct {
-		p   string
-		dir bool
-	}{{dir, true}, {path.Join(dir, layout.ManifestName), false}} {
-		_, why, err := layout.NotPlain(s.fs, e.p, e.dir)
+		entry string // below the library, as the log names it
+		dir   bool
+	}{{name, true}, {path.Join(name, layout.ManifestName), false}} {
+		_, why, err := layout.NotPlain(s.fs, path.Join(s.dir, e.entry), e.dir)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			return fs.ErrNotExist
 		case err != nil:
 			return fmt.Errorf("%w: reading %s: %v", ErrStorage, name, err)
 		case why != "":
-			s.ignore(s.Entry(path.Join(name, path.Base(e.p))), why)
+			s.ignore(s.Entry(e.entry), why)
 			return fs.ErrNotExist
 		}
 	}

@@ -409,14 +409,14 @@ func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, kind routeKin
 		return s.writeError(w, r, kind, http.StatusNotAcceptable, "no acceptable content coding: this file is available as identity, br and gzip")
 	}
 	if errors.Is(err, content.ErrIntegrity) {
-		s.log.Error("refusing to serve bytes that fail their integrity manifest", "err", err)
+		s.damage.log(s.log, "refusing to serve bytes that fail their integrity manifest", "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file failed its integrity check")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		// Storage answered: the tree is damaged, as /-/readyz (which
 		// speaks of storage) agrees. Retrying will not help.
-		s.log.Error("a file listed in an integrity manifest is missing", "err", err)
+		s.damage.log(s.log, "a file listed in an integrity manifest is missing", "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeError(w, r, kind, http.StatusInternalServerError, "stored file is missing")
 	}

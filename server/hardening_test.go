@@ -92,6 +92,11 @@ func TestLinksAreNeverServedOrListed(t *testing.T) {
 			t.Errorf("%q logged %d times, want once:\n%s", entry, n, logs.String())
 		}
 	}
+	// Each link once, under its own name (issue 28, item 14: a linked
+	// version was logged again as 9.9.9/9.9.9 when first asked for).
+	if n := strings.Count(logs.String(), `why="a symbolic link"`); n != 2 {
+		t.Errorf("%d entries logged as links, want 2 (9.9.9 and 9.9.8's manifest):\n%s", n, logs.String())
+	}
 	if !strings.Contains(logs.String(), "2.2.3/json2.js is a symbolic link") {
 		t.Errorf("the linked file is not named in the log:\n%s", logs.String())
 	}
@@ -176,6 +181,17 @@ func TestExactVersionNeverRedirects(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "2.2.3") || !strings.Contains(logs.String(), "not a valid integrity manifest") {
 		t.Errorf("the damaged manifest is not logged:\n%s", logs.String())
+	}
+	// Logged once, however often it is asked for (issue 28, item 14);
+	// counted on every refusal.
+	for range 3 {
+		do(t, "GET", ts.URL+"/2.2.3/pusher.js")
+	}
+	if n := strings.Count(logs.String(), `msg="a version's integrity manifest is damaged"`); n != 1 {
+		t.Errorf("the damaged manifest was logged %d times, want once:\n%s", n, logs.String())
+	}
+	if m := string(scrape(t, s)); !strings.Contains(m, "cdnserve_integrity_failures_total 6\n") {
+		t.Errorf("refusals of the damaged manifest not each counted:\n%s", m)
 	}
 }
 

@@ -120,6 +120,7 @@ func (s *Server) ListenAndServe(ctx context.Context, o ListenOptions) error {
 		s.log.Info("shutting down; letting in-flight requests finish", "timeout", o.ShutdownTimeout)
 	case serveErr = <-errc:
 	}
+	draining := time.Now()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
 	for _, l := range ls {
@@ -129,6 +130,11 @@ func (s *Server) ListenAndServe(ctx context.Context, o ListenOptions) error {
 	}
 	if err := s.FlushStats(); err != nil {
 		s.log.Warn("flushing usage stats on shutdown failed", "err", err)
+	}
+	if serveErr != nil {
+		s.log.Error("stopped", "err", serveErr, "drained", time.Since(draining))
+	} else {
+		s.log.Info("drain ended; stopped", "drained", time.Since(draining))
 	}
 	return serveErr
 }

@@ -231,7 +231,7 @@ func (s *Server) handleStoredMap(c echo.Context) error {
 	body, err := afero.ReadFile(s.cfg.Fs, path.Join(s.cfg.Root, importmap.MapsDir, name))
 	if err == nil {
 		if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != hexSum {
-			s.log.Error("a stored import map does not match its name; storage is damaged", "map", name)
+			s.damage.log(s.log, "a stored import map does not match its name; storage is damaged", "map", name)
 			s.writeErrorCached(w, r, kindOther, http.StatusInternalServerError, "this import map is damaged in storage", noStore)
 			return nil
 		}

@@ -3,9 +3,12 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,5 +127,32 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		private, _ := c.Get(privateKey).(bool)
 		s.finish(r, id, counts, kindOf(c), status, rec.bytes, start, private)
 		return nil
+	}
+}
+
+// onceLog logs an ERROR the first time its message and attributes are
+// seen: a damaged manifest or file is reported once per damage (a
+// different damage, or the same thing damaged in another way, reads
+// differently), not on every request for it.
+// cdnserve_integrity_failures_total counts every refusal.
+type onceLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// onceLogMax bounds what onceLog remembers; past it, it starts over.
+const onceLogMax = 10000
+
+func (o *onceLog) log(l *slog.Logger, msg string, args ...any) {
+	key := fmt.Sprint(append([]any{msg}, args...)...)
+	o.mu.Lock()
+	if o.seen == nil || len(o.seen) >= onceLogMax {
+		o.seen = map[string]bool{}
+	}
+	first := !o.seen[key]
+	o.seen[key] = true
+	o.mu.Unlock()
+	if first {
+		l.Error(msg, args...)
 	}
 }

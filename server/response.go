@@ -76,7 +76,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, kind routeKind
 func (s *Server) versionError(w http.ResponseWriter, r *http.Request, lib *store, name string, err error) (int, int64, routeKind) {
 	switch {
 	case errors.Is(err, catalog.ErrDamaged):
-		s.log.Error("a version's integrity manifest is damaged", "library", lib.Name(), "version", name, "err", err)
+		s.damage.log(s.log, "a version's integrity manifest is damaged", "library", lib.Name(), "version", name, "err", err)
 		s.metrics.damaged.Inc()
 		return s.writeErrorCached(w, r, kindExact, http.StatusInternalServerError, "the integrity manifest of "+name+" is damaged", s.policy.retry)
 	case errors.Is(err, catalog.ErrStorage):

@@ -39,6 +39,8 @@ type Server struct {
 	pages   browse.Cache // rendered index pages
 	// generated keeps the compressed forms of generated bodies.
 	generated generatedCache
+	// damage logs each damage of the tree once.
+	damage onceLog
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics

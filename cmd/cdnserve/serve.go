@@ -276,9 +276,19 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(redact.Handler(slog.NewTextHandler(w, nil))), nil
 	case "json":
-		return slog.New(redact.Handler(slog.NewJSONHandler(w, nil))), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: durationSeconds}))), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// durationSeconds writes a duration in a JSON log as seconds (0.0042),
+// as log pipelines and Prometheus read them, rather than slog's default
+// nanoseconds. The text format keeps Go's duration text (4.2ms).
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.Float64Value(a.Value.Duration().Seconds())
+	}
+	return a
 }
 
 // displayAddr turns ":8080" or "[::]:8080" into a URL host a person can

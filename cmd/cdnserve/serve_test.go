@@ -175,6 +175,20 @@ func TestServeBuiltTree(t *testing.T) {
 			t.Errorf("access log entry lacks %q: %v", k, entry)
 		}
 	}
+	// Durations are seconds, not nanoseconds (issue 28, item 14): a local
+	// request takes well under a second, and more than nothing.
+	if d, ok := entry["duration"].(float64); !ok || d <= 0 || d >= 1 {
+		t.Errorf("access log duration %v: want seconds", entry["duration"])
+	}
+	// The last line says that the drain ended and the process stopped.
+	lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+	var last struct {
+		Level, Msg string
+		Drained    *float64
+	}
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &last); last.Msg != "drain ended; stopped" || last.Level != "INFO" || last.Drained == nil {
+		t.Errorf("the last log line is %s, want the drain's end", lines[len(lines)-1])
+	}
 }
 
 func TestServeDemoWhenNothingPublished(t *testing.T) {
