@@ -128,7 +128,7 @@ func (s *Server) ListenAndServe(ctx context.Context, o ListenOptions) error {
 			serveErr = fmt.Errorf("shutdown: %w", err)
 		}
 	}
-	if err := s.FlushStats(); err != nil {
+	if err := s.StopStats(); err != nil {
 		s.log.Warn("flushing usage stats on shutdown failed", "err", err)
 	}
 	if serveErr != nil {

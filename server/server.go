@@ -123,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 		ForgetLibrary: s.metrics.forget,
 	})
 	s.builds = s.newBuilds()
-	s.usage = stats.NewRecorder(cfg.Fs, cfg.Root, cfg.ReplicaID, cfg.Clock)
+	s.usage = stats.NewRecorder(cfg.Fs, cfg.Root, cfg.ReplicaID, cfg.StatsFlush, cfg.Clock)
 	s.metrics.reg.MustRegister(newVersionCollector(s))
 	if err := s.cat.Refresh(); err != nil {
 		return nil, fmt.Errorf("dist root %s: %w", cfg.Root, err)

@@ -12,6 +12,10 @@ import (
 // shutdown.
 func (s *Server) FlushStats() error { return s.usage.Flush() }
 
+// StopStats flushes the usage counters for the last time, as the server
+// stops (stats.Recorder.Stop).
+func (s *Server) StopStats() error { return s.usage.Stop() }
+
 // recentStats returns the stats of the last n days (today included),
 // summed over replicas, read at most once a minute.
 func (s *Server) recentStats(n int) map[string]stats.Day {

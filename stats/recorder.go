@@ -32,31 +32,32 @@ type Recorder struct {
 	root    string
 	replica string
 	clock   func() time.Time
+	every   time.Duration // how often Flush is called, for readers
 
 	countersMu sync.Mutex
 	counters   map[string]map[string]*Counter // library -> exact version
 
 	flushMu sync.Mutex
 	day     string
-	totals  Day  // this replica's totals for day
-	total   Day  // every count since start, for the metrics
-	dirty   bool // totals hold counts not yet in the file
+	totals  Day // this replica's totals for day
+	total   Day // every count since start, for the metrics
 
 	recentMu sync.Mutex
 	recentAt time.Time
 	recent   map[string]Day
 }
 
-// NewRecorder records a replica's usage into the tree at root. An empty
-// replica name gets NewReplicaID's.
-func NewRecorder(fsys afero.Fs, root, replica string, clock func() time.Time) *Recorder {
+// NewRecorder records a replica's usage into the tree at root, flushed
+// every interval (which its files record, for prune). An empty replica
+// name gets NewReplicaID's.
+func NewRecorder(fsys afero.Fs, root, replica string, every time.Duration, clock func() time.Time) *Recorder {
 	if replica == "" {
 		replica = NewReplicaID()
 	}
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Recorder{fs: fsys, root: root, replica: replica, clock: clock, counters: map[string]map[string]*Counter{}, totals: Day{}, total: Day{}}
+	return &Recorder{fs: fsys, root: root, replica: replica, every: every, clock: clock, counters: map[string]map[string]*Counter{}, totals: Day{}, total: Day{}}
 }
 
 // NewReplicaID names a replica's stats files: the host name and a random
@@ -91,12 +92,21 @@ func (r *Recorder) Counter(library, version string) *Counter {
 }
 
 // Flush adds the counters since the last flush to this replica's totals
-// for today, and writes them to its daily file. A failed write keeps the
-// counts for the next flush.
-func (r *Recorder) Flush() error {
+// for today, and writes them to its daily file with the time they go up
+// to. It writes even when nothing was counted, so that prune can tell a
+// running replica's counts are current (Replica.Running). A failed write
+// keeps the counts for the next flush.
+func (r *Recorder) Flush() error { return r.flush(false) }
+
+// Stop flushes for the last time, and says so in the file: prune need
+// not wait for this replica's next flush.
+func (r *Recorder) Stop() error { return r.flush(true) }
+
+func (r *Recorder) flush(stopping bool) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
-	day := r.clock().UTC().Format(DayFormat)
+	now := r.clock()
+	day := now.UTC().Format(DayFormat)
 	if day != r.day {
 		r.day, r.totals = day, Day{}
 	}
@@ -109,18 +119,12 @@ func (r *Recorder) Flush() error {
 			}
 			r.totals.Add(lib, exact, n)
 			r.total.Add(lib, exact, n)
-			r.dirty = true
 		}
 	}
 	r.countersMu.Unlock()
-	if !r.dirty {
-		return nil // nothing new: the file (if any) holds the totals
-	}
-	if err := Write(r.fs, r.root, day, r.replica, r.totals); err != nil {
-		return err // still dirty: the next flush writes the totals
-	}
-	r.dirty = false
-	return nil
+	// On failure, the next flush writes the totals.
+	return Write(r.fs, r.root, day, Replica{Name: r.replica, Flushed: now, Every: r.every, Stopped: stopping}, r.totals)
+
 }
 
 // Totals is every count this replica made since it started, flushed or

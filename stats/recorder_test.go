@@ -17,8 +17,8 @@ func TestRecorder(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	now := time.Date(2026, 12, 5, 23, 59, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	a := NewRecorder(fsys, "/dist", "a", clock)
-	b := NewRecorder(fsys, "/dist", "b", clock)
+	a := NewRecorder(fsys, "/dist", "a", time.Minute, clock)
+	b := NewRecorder(fsys, "/dist", "b", time.Minute, clock)
 	a.Counter("pusher", "2.2.3").Add(100)
 	a.Counter("pusher", "2.2.3").Add(50) // the same counter
 	a.Counter("", "1.0.0").Add(7)
@@ -82,7 +82,7 @@ func TestFlushKilledHalfway(t *testing.T) {
 	root := t.TempDir()
 	killed := false
 	disk := afero.NewOsFs()
-	r := NewRecorder(killableRename{disk, &killed}, root, "r", nil)
+	r := NewRecorder(killableRename{disk, &killed}, root, "r", time.Minute, nil)
 	r.Counter("", "2.2.3").Add(1)
 	if err := r.Flush(); err != nil {
 		t.Fatal(err)

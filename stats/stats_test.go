@@ -23,13 +23,13 @@ func TestWriteAndRead(t *testing.T) {
 		replica string
 		d       Day
 	}{{"a", a}, {"b", b}} {
-		if err := Write(fs, "/dist", name, w.replica, w.d); err != nil {
+		if err := Write(fs, "/dist", name, Replica{w.replica, day, time.Minute, false}, w.d); err != nil {
 			t.Fatal(err)
 		}
 	}
 	a.Add("pusher", "2.2.4", Counts{1, 100}) // a's next flush: running totals
-	Write(fs, "/dist", name, "a", a)
-	Write(fs, "/dist", day.Add(-24*time.Hour).Format(DayFormat), "a", Day{"pusher": {"2.2.3": {7, 70}}})
+	Write(fs, "/dist", name, Replica{"a", day, time.Minute, false}, a)
+	Write(fs, "/dist", day.Add(-24*time.Hour).Format(DayFormat), Replica{"a", day.Add(-time.Hour), time.Minute, false}, Day{"pusher": {"2.2.3": {7, 70}}})
 	afero.WriteFile(fs, path.Join("/dist", Dir, name, ".tmp-1234"), []byte(`{"half`), 0o644)
 	afero.WriteFile(fs, path.Join("/dist", Dir, name, "broken.json"), []byte(`{"half`), 0o644)
 
@@ -53,5 +53,13 @@ func TestWriteAndRead(t *testing.T) {
 	only, _, _ := Read(fs, "/dist", day, day)
 	if len(only) != 1 {
 		t.Errorf("one day read %d days", len(only))
+	}
+	// Each replica's newest flush, and whether it still runs.
+	reps, err := Replicas(fs, "/dist", day.Add(-48*time.Hour), day)
+	if err != nil || len(reps) != 2 || reps[0] != (Replica{"a", day, time.Minute, false}) || reps[1].Name != "b" {
+		t.Fatalf("Replicas: %+v %v", reps, err)
+	}
+	if !reps[0].Running(day.Add(2*time.Minute)) || reps[0].Running(day.Add(3*time.Minute)) || (Replica{Name: "old", Flushed: day}).Running(day) || (Replica{"stopped", day, time.Minute, true}).Running(day) {
+		t.Errorf("Running: a replica flushing every minute runs for two minutes and 5 s after its flush; one that did not record it, or said it stopped, does not")
 	}
 }

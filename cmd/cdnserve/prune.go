@@ -11,6 +11,7 @@ import (
 	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/stats"
 	"github.com/cdnserve/cdnserve/versioning"
+	"github.com/spf13/afero"
 )
 
 const pruneExamples = `  cdnserve prune pusher --prereleases --older-than 180d --dry-run   # what would go
@@ -70,6 +71,9 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 		}
 		req.PrereleasesBefore = time.Now().Add(-age)
 	}
+	if err := awaitUsage(ctx, e, st.Fs, st.Root, *force); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	days, _, err := stats.Read(st.Fs, st.Root, now.Add(-30*24*time.Hour), now)
 	if err != nil {
@@ -119,6 +123,33 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// awaitUsage waits for every running replica's next flush of its usage
+// counts (stats.AwaitFlush), so that a request served a moment ago is
+// counted, and says up to when the counts go. A replica that runs but
+// did not flush in time fails the prune, unless force.
+func awaitUsage(ctx context.Context, e *env, fsys afero.Fs, root string, force bool) error {
+	began := time.Now()
+	c, err := stats.AwaitFlush(ctx, fsys, root, began, 250*time.Millisecond)
+	if err != nil {
+		return fmt.Errorf("reading the replicas' usage counts: %w", err)
+	}
+	switch {
+	case len(c.Running) > 0:
+		fmt.Fprintf(e.stderr, "usage counted up to %s: %s flushed after this prune began (waited %s)\n",
+			c.UpTo.UTC().Format(time.RFC3339), count(len(c.Running), "running replica"), time.Since(began).Round(10*time.Millisecond))
+	case len(c.Late) == 0:
+		fmt.Fprintf(e.stderr, "usage counted up to each replica's last flush: no replica is running\n")
+	}
+	for _, r := range c.Late {
+		msg := fmt.Sprintf("replica %s is running (it flushes every %s) but has not flushed since %s, so its use since then is unknown", r.Name, r.Every, r.Flushed.UTC().Format(time.RFC3339))
+		if !force {
+			return fmt.Errorf("%s: try again, or pass --force", msg)
+		}
+		fmt.Fprintf(e.stderr, "WARNING: %s; --force goes on without it\n", msg)
 	}
 	return nil
 }

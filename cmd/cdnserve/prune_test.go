@@ -147,3 +147,45 @@ func TestPruneKilledAtRandom(t *testing.T) {
 		t.Errorf("verify at the end: %s", out)
 	}
 }
+
+// TestPruneSeesRecentUse: a version requested a moment before a prune,
+// whose count no replica has flushed yet, is still refused: prune waits
+// for every running replica's next flush and says up to when the counts
+// go (issue 28, item 7). With no replica running, it does not wait.
+func TestPruneSeesRecentUse(t *testing.T) {
+	t.Parallel()
+	dir := seedProject(t)
+	for _, v := range []string{"2.2.3", "2.3.0-rc.1"} {
+		if code, _, errOut := cli(t, dir, "build", "--quiet", "--version", v); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--stats-flush", "3s")
+	// The replica's first flush says it runs, and how often it flushes.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(dir, "dist", stats.Dir, "*", "*.json")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve wrote no stats file in 10 s")
+		}
+	}
+	if r, _ := get(t, s.base+"/2.3.0-rc.1/pusher.js"); r.StatusCode != 200 {
+		t.Fatal(r.Status)
+	}
+	began := time.Now()
+	code, _, errOut := runBin(t, dir, "prune", "@2.3.0-rc.1")
+	if code != 1 || !strings.Contains(errOut, "2.3.0-rc.1: served 1 request (") || !strings.Contains(errOut, ": 1 running replica flushed after this prune began (waited ") {
+		t.Errorf("prune of a version requested a moment ago: %d\n%s", code, errOut)
+	}
+	if d := time.Since(began); d > 8*time.Second {
+		t.Errorf("prune took %v: more than the replica's flush interval and its margin", d)
+	}
+	s.stop(t)
+	// It said, in its last flush, that it stopped: no wait.
+	began = time.Now()
+	code, _, errOut = runBin(t, dir, "prune", "@2.3.0-rc.1", "--dry-run")
+	if code != 1 || !strings.Contains(errOut, "usage counted up to each replica's last flush: no replica is running") || time.Since(began) > 3*time.Second {
+		t.Errorf("prune with no replica running: %d in %v\n%s", code, time.Since(began), errOut)
+	}
+}
