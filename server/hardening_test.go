@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/storage"
 	"github.com/spf13/afero"
@@ -310,6 +312,82 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 	// The cut stream, the two 500s after it and the link: four refusals.
 	if body := scrape(t, s); !strings.Contains(string(body), "cdnserve_integrity_failures_total 4") {
 		t.Errorf("refusals not counted:\n%s", regexp.MustCompile(`(?m)^cdnserve_integrity.*$`).FindString(string(body)))
+	}
+}
+
+// TestStreamedRangesAreChecked: a range of a streamed file is checked
+// too, chunk by chunk, against the hashes recorded when the whole file
+// last matched its manifest: bytes changed in place with the file's size
+// and modification time kept are never sent as a complete 206, whether
+// the whole file was served before or the range comes first (issue 28,
+// item 13).
+func TestStreamedRangesAreChecked(t *testing.T) {
+	f := newFixture(t)
+	big := make([]byte, 3*content.ChunkSize-1000) // three chunks, the last short
+	for i := range big {
+		big[i] = byte('a' + i%26)
+	}
+	f.publish(t, "1.0.0", []layout.File{{Name: "big.bin", Data: big}})
+	p := filepath.Join(f.root, "1.0.0/big.bin")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper := func(at int) {
+		data := bytes.Clone(big)
+		data[at] ^= 0x20
+		os.WriteFile(p, data, 0o644)
+		os.Chtimes(p, fi.ModTime(), fi.ModTime()) // the size and mtime say nothing changed
+	}
+	restore := func() {
+		os.WriteFile(p, big, 0o644)
+		os.Chtimes(p, fi.ModTime(), fi.ModTime())
+	}
+	get := func(url, rg string) (int, []byte, error) {
+		req, _ := http.NewRequest("GET", url+"/1.0.0/big.bin", nil)
+		if rg != "" {
+			req.Header.Set("Range", rg)
+		}
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, body, err
+	}
+	at := content.ChunkSize + 5000 // in the second chunk
+	rg := fmt.Sprintf("bytes=%d-%d", at-5, at+5)
+	for _, first := range []string{"whole", "range"} {
+		t.Run("served "+first+" first", func(t *testing.T) {
+			restore()
+			_, ts := f.server(t, func(c *Config) { c.CacheBytes = 64 << 10 })
+			if first == "whole" {
+				if code, body, err := get(ts.URL, ""); code != 200 || !bytes.Equal(body, big) || err != nil {
+					t.Fatalf("the good file: %d, %d bytes, %v", code, len(body), err)
+				}
+			}
+			// Good ranges: within a chunk, across two, several, from 0.
+			for _, r := range []string{rg, fmt.Sprintf("bytes=%d-%d", content.ChunkSize-3, content.ChunkSize+2), "bytes=0-3,-4", "bytes=0-"} {
+				code, body, err := get(ts.URL, r)
+				if code != 206 || err != nil || len(body) == 0 {
+					t.Errorf("good range %s: %d, %d bytes, %v", r, code, len(body), err)
+				}
+				if r == rg && !bytes.Equal(body, big[at-5:at+6]) {
+					t.Errorf("range %s: %q", r, body)
+				}
+			}
+			tamper(at)
+			if code, body, err := get(ts.URL, rg); code == 206 && err == nil && len(body) == 11 {
+				t.Errorf("a range over bytes changed in place was sent whole: %q", body)
+			}
+			// Refused from then on, wherever asked, until the file changes.
+			for _, r := range []string{"bytes=0-9", ""} {
+				if code, _, _ := get(ts.URL, r); code != 500 {
+					t.Errorf("the damaged file, Range %q: %d, want 500", r, code)
+				}
+			}
+		})
 	}
 }
 
