@@ -378,8 +378,9 @@ func TestPurgeCommand(t *testing.T) {
 // tag header reaching a client, a negotiated 404 never served to a client
 // that asked for another type, a publish without --purge reaching the
 // edge through the replicas' journal while exact files stay cached, a
-// cached 404 of the new version cleared, and a deprecation reaching the
-// edge through the meta of the exact version, never on its files.
+// cached 404 of the new version cleared, a deprecation reaching the
+// edge through the meta of the exact version, never on its files, and a
+// hanging purge target bounded by --purge-timeout.
 func TestEdgeThroughShippedVCL(t *testing.T) {
 	t.Parallel()
 	dir := seedProject(t)
@@ -509,4 +510,24 @@ func TestEdgeThroughShippedVCL(t *testing.T) {
 	if purged != 3 {
 		t.Errorf("the replicas purged %d times between them, want 3 (the first build, the publish, the deprecation)", purged)
 	}
+
+	// Item 4: a purge target that hangs costs the publisher its
+	// --purge-timeout, once; the edge's own purge is not held up by it,
+	// and the publish stands.
+	hung := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hung }))
+	defer hanging.Close()
+	defer close(hung)
+	began := time.Now()
+	code, out, errOut := runBin(t, dir, "build", "--version", "2.2.5", "--purge", "xkey+"+edge, "--purge", hanging.URL,
+		"--purge-after", "1500ms", "--purge-timeout", "2s")
+	took := time.Since(began)
+	if code != 0 || !strings.Contains(out, "published 2.2.5") || !strings.Contains(out, "purged xkey+"+edge) ||
+		!strings.Contains(errOut, "purge FAILED: "+hanging.URL) || !strings.Contains(errOut, "(the purge timeout)") || !strings.Contains(errOut, "the publish stands") {
+		t.Errorf("a publish with a hanging purge target: %d\n%s%s", code, out, errOut)
+	}
+	if took > 8*time.Second {
+		t.Errorf("a publish with a hanging purge target took %v: more than --purge-after 1.5s, --purge-timeout 2s and the build", took)
+	}
+	waitFor(alias, func(r *http.Response, body string) bool { return strings.Contains(body, "2.2.5") })
 }

@@ -25,6 +25,7 @@ const purgeMargin = 500 * time.Millisecond
 type purgeFlags struct {
 	urls    settings.StringList
 	after   time.Duration
+	timeout time.Duration
 	private settings.StringList
 }
 
@@ -34,6 +35,7 @@ func (p *purgeFlags) register(fs *settings.Set, storageURL *string) {
 	fs.Var(&p.urls, "purge", "tell this edge when an alias moves: http(s)://host:port (PURGE), xkey+http(s)://host:port (Varnish xkey), webhook+https://…, cloudflare://ZONE, fastly://SERVICE, cloudfront://DISTRIBUTION (repeatable; docs/deploy.md)")
 	fs.Var(&p.private, "private", "the libraries serve keeps private (serve --private): never named in a purge, and never cached at an edge (repeatable)")
 	fs.DurationVar(&p.after, "purge-after", server.DefaultRefresh+purgeMargin, "wait this long after publishing before purging: the replicas' --refresh and a margin, so the edge refills from replicas that all serve the new alias")
+	fs.DurationVar(&p.timeout, "purge-timeout", purge.DefaultTimeout, "how long one purge target may take, retries included, before it is given up (each attempt at most 15s); the publish stands either way")
 	fs.Derive(func() error {
 		if storage.KindOf(*storageURL) == storage.S3 {
 			fs.SetDerived("purge-after", (10*time.Second + purgeMargin).String(), "on S3 the replicas refresh every 10s")
@@ -47,7 +49,10 @@ func (p *purgeFlags) set(e *env) (*purge.Set, error) {
 	if err := access.CheckPatterns("--private", p.private); err != nil {
 		return nil, err
 	}
-	s := &purge.Set{After: p.after}
+	if p.timeout <= 0 {
+		return nil, fmt.Errorf("--purge-timeout %s: want a positive duration, such as 60s", p.timeout)
+	}
+	s := &purge.Set{After: p.after, Timeout: p.timeout}
 	for _, raw := range p.urls {
 		pg, err := purge.Parse(raw, func(k string) string { v, _ := e.lookupEnv(k); return v }, nil)
 		if err != nil {
