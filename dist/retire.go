@@ -159,6 +159,17 @@ func (t Tree) AliasesHolding(version string) ([]string, error) {
 	return out, nil
 }
 
+// RemoveOptions are Remove's choices.
+type RemoveOptions struct {
+	// Force removes a version an alias holds, and the alias.
+	Force bool
+	// Wait waits for another publisher's lock instead of failing.
+	Wait bool
+	// Purging claims the removal's change record for this process, which
+	// purges it itself (Request.Purging).
+	Purging bool
+}
+
 // AliasHeldError refuses to remove a version that an alias holds.
 type AliasHeldError struct {
 	Version string
@@ -178,16 +189,16 @@ func (e *AliasHeldError) Error() string {
 // deleted first, then its files (a killed removal leaves files without a
 // manifest, invisible to readers, which verify notes). The removal is
 // recorded in .removed.json, so servers answer 410 Gone for a while. A
-// version an alias holds is refused, unless force, which removes the
+// version an alias holds is refused, unless o.Force, which removes the
 // alias too.
-func (t Tree) Remove(ctx context.Context, version string, force, wait bool) (*RemoveResult, error) {
+func (t Tree) Remove(ctx context.Context, version string, o RemoveOptions) (*RemoveResult, error) {
 	if t.w == nil {
 		return nil, errors.New("dist: a Tree must be made with NewTree")
 	}
 	if _, err := versioning.Parse(version); err != nil {
 		return nil, fmt.Errorf("%q: %w", version, err)
 	}
-	unlock, err := t.lock(ctx, wait)
+	unlock, err := t.lock(ctx, o.Wait)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +212,7 @@ func (t Tree) Remove(ctx context.Context, version string, force, wait bool) (*Re
 	if err != nil {
 		return nil, err
 	}
-	if len(aliases) > 0 && !force {
+	if len(aliases) > 0 && !o.Force {
 		return nil, &AliasHeldError{Version: version, Aliases: aliases}
 	}
 	res := &RemoveResult{Version: version, Aliases: aliases, Files: len(m.Files)}
@@ -231,7 +242,7 @@ func (t Tree) Remove(ctx context.Context, version string, force, wait bool) (*Re
 	for _, a := range aliases {
 		c.Aliases = append(c.Aliases, ChangedAlias{Dir: a, From: version})
 	}
-	rec, err := t.record(c, false)
+	rec, err := t.record(c, o.Purging)
 	if res.ChangeErr = err; err == nil {
 		res.Change = &rec
 	}

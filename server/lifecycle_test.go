@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/stats"
 )
 
@@ -146,7 +147,7 @@ func TestRemovedVersionIsGone(t *testing.T) {
 	f := newFixture(t, "2.2.3", "2.3.0-rc.1")
 	removedAt := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	f.tree.Clock = func() time.Time { return removedAt }
-	if _, err := f.tree.Remove(context.Background(), "2.3.0-rc.1", false, false); err != nil {
+	if _, err := f.tree.Remove(context.Background(), "2.3.0-rc.1", dist.RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -165,7 +166,7 @@ func TestRemovedVersionIsGone(t *testing.T) {
 			t.Errorf("the other version: %d", r.StatusCode)
 		}
 	}
-	if _, err := f.tree.Remove(context.Background(), "2.2.3", false, false); err == nil || !strings.Contains(err.Error(), "is held by alias 2.2") {
+	if _, err := f.tree.Remove(context.Background(), "2.2.3", dist.RemoveOptions{}); err == nil || !strings.Contains(err.Error(), "is held by alias 2.2") {
 		t.Errorf("removing an alias's version: %v", err)
 	}
 }

@@ -267,7 +267,7 @@ func TestRemoveOverS3(t *testing.T) {
 		}
 	}
 	tree := dist.NewTree(st.Fs, st.Root)
-	if _, err := tree.Remove(context.Background(), "2.3.0-rc.1", false, false); err != nil {
+	if _, err := tree.Remove(context.Background(), "2.3.0-rc.1", dist.RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// A removal killed after the manifest went: the files stay, unseen.

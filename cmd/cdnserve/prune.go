@@ -102,7 +102,7 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 	}
 	versions = plan.Remove
 	for _, v := range versions {
-		res, err := tree.Remove(ctx, v, *force, *wait)
+		res, err := tree.Remove(ctx, v, dist.RemoveOptions{Force: *force, Wait: *wait, Purging: len(purgers.Purgers) > 0})
 		if err != nil {
 			return fmt.Errorf("removing %s: %w", v, err)
 		}
@@ -112,9 +112,6 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 		}
 		if len(purgers.Purgers) > 0 {
 			j := &purge.Journal{Tree: tree.Top(), Set: purgers}
-			if res.Change != nil {
-				j.Tree.Claim(res.Change.ID, time.Hour)
-			}
 			for _, r := range purgeRemoval(ctx, j, library, v, res.Change) {
 				if r.Err != nil {
 					fmt.Fprintf(e.stderr, "purge FAILED: %s: %v; the removal stands\n", r.Purger, r.Err)
