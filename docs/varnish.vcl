@@ -58,8 +58,9 @@ sub vcl_recv {
     # would rewrite Accept-Encoding to gzip after this sub (so brotli never
     # reaches a client) and gunzip for a client without gzip (weakening the
     # ETag to W/). So reduce the client's Accept-Encoding to the one
-    # encoding cdnserve would choose, key the cache on it (vcl_hash), and
-    # ask the replica for exactly it (vcl_backend_fetch).
+    # encoding cdnserve would choose, ask the replica for exactly it
+    # (vcl_backend_fetch), and keep a variant per encoding by varying on
+    # it (vcl_backend_response). A PURGE of a URL drops every variant.
     if (req.http.Accept-Encoding ~ "(?i)\bbr\b(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))") {
         set req.http.X-Cdnserve-AE = "br";
     } elsif (req.http.Accept-Encoding ~ "(?i)\bgzip\b(?!\s*;\s*q\s*=\s*0(\.0*)?\s*(,|$))") {
@@ -69,25 +70,14 @@ sub vcl_recv {
     }
 }
 
-sub vcl_hash {
-    # The URL and host as Varnish keys them, and the one encoding above.
-    hash_data(req.url);
-    if (req.http.host) {
-        hash_data(req.http.host);
-    } else {
-        hash_data(server.ip);
-    }
-    hash_data(req.http.X-Cdnserve-AE);
-    return (lookup);
-}
-
 sub vcl_backend_fetch {
+    # (X-Cdnserve-AE stays on the request: Varnish records the variant's
+    # Vary from it.)
     if (bereq.http.X-Cdnserve-AE == "identity") {
         unset bereq.http.Accept-Encoding;
     } else {
         set bereq.http.Accept-Encoding = bereq.http.X-Cdnserve-AE;
     }
-    unset bereq.http.X-Cdnserve-AE;
 }
 
 sub vcl_backend_response {
@@ -96,17 +86,12 @@ sub vcl_backend_response {
     if (beresp.http.Surrogate-Key) {
         set beresp.http.xkey = beresp.http.Surrogate-Key;
     }
-    # The cache is keyed on the encoding already (vcl_hash), and Varnish
-    # would match Vary: Accept-Encoding against the header it rewrote, not
-    # the one the replica saw. Keep the rest of Vary (Accept: errors and
-    # listings are negotiated); vcl_deliver gives browsers the whole.
+    # Varnish would match Vary: Accept-Encoding against the header it
+    # rewrote, not the one the replica saw: vary on the encoding chosen in
+    # vcl_recv instead. The rest of Vary stays (Accept: errors and
+    # listings are negotiated); vcl_deliver gives browsers the original.
     if (beresp.http.Vary ~ "(?i)accept-encoding") {
-        set beresp.http.X-Cdnserve-Vary-AE = "1";
-        set beresp.http.Vary = regsuball(beresp.http.Vary, "(?i)\s*,?\s*accept-encoding\s*", "");
-        set beresp.http.Vary = regsub(beresp.http.Vary, "^\s*,\s*", "");
-        if (beresp.http.Vary == "") {
-            unset beresp.http.Vary;
-        }
+        set beresp.http.Vary = regsuball(beresp.http.Vary, "(?i)\baccept-encoding\b", "X-Cdnserve-AE");
     }
 }
 
@@ -117,15 +102,13 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
-    # (Varnish itself adds Accept-Encoding to the Vary of a gzip object.)
-    if (resp.http.X-Cdnserve-Vary-AE && resp.http.Vary !~ "(?i)accept-encoding") {
-        if (resp.http.Vary) {
-            set resp.http.Vary = resp.http.Vary + ", Accept-Encoding";
-        } else {
-            set resp.http.Vary = "Accept-Encoding";
-        }
+    # The Vary the replica sent. (Varnish itself adds Accept-Encoding to
+    # the Vary of a gzip object: no second one.)
+    if (resp.http.Vary ~ "(?i)accept-encoding") {
+        set resp.http.Vary = regsub(regsub(resp.http.Vary, "\s*,?\s*X-Cdnserve-AE", ""), "^\s*,\s*", "");
+    } elsif (resp.http.Vary) {
+        set resp.http.Vary = regsub(resp.http.Vary, "X-Cdnserve-AE", "Accept-Encoding");
     }
-    unset resp.http.X-Cdnserve-Vary-AE;
     # Tags are for the edge, not for browsers: every form cdnserve sends
     # (Cache-Tag for Cloudflare, Surrogate-Key for Fastly and xkey) and
     # the one this file adds.

@@ -94,9 +94,9 @@ func (s *Server) sendGenerated(w http.ResponseWriter, r *http.Request, contentTy
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 		r.Header.Del("Range")
 	}
-	rec := &countingWriter{ResponseWriter: w}
+	rec := &recorder{ResponseWriter: w}
 	serveBytes(rec, r, body)
-	return rec.status, rec.n
+	return rec.status, rec.bytes
 }
 
 // sendGeneratedJSON sends v as JSON with a trailing newline.
@@ -137,29 +137,3 @@ func addVary(h http.Header, token string) {
 	}
 	h["Vary"] = append(append(make([]string, 0, len(vals)+1), vals...), token)
 }
-
-// countingWriter notes the status and the body bytes written, for the
-// callers that report them.
-type countingWriter struct {
-	http.ResponseWriter
-	status int
-	n      int64
-}
-
-func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.n += int64(n)
-	return n, err
-}
-
-func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -265,19 +265,7 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 	var logs logBuffer
 	s, ts := f.server(t, func(c *Config) { c.CacheBytes = 64 << 10; withLog(&logs)(c) }) // items up to 4 KiB
 	p := filepath.Join(f.root, "1.0.0/big.bin")
-	get := func(headers ...string) (int, []byte, error) {
-		req, _ := http.NewRequest("GET", ts.URL+"/1.0.0/big.bin", nil)
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, body, err
-	}
+	get := func(headers ...string) (int, []byte, error) { return getCut(ts.URL+"/1.0.0/big.bin", headers...) }
 	if code, body, err := get(); code != 200 || !bytes.Equal(body, big) || err != nil {
 		t.Fatalf("good file: %d, %d bytes, %v", code, len(body), err)
 	}
@@ -315,6 +303,23 @@ func TestStreamedFilesAreChecked(t *testing.T) {
 	}
 }
 
+// getCut sends a GET on a connection of its own, and returns what
+// arrived and the error of a response cut short (which testutil.Do
+// would fail the test on).
+func getCut(url string, headers ...string) (int, []byte, error) {
+	req, _ := http.NewRequest("GET", url, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
+}
+
 // TestStreamedRangesAreChecked: a range of a streamed file is checked
 // too, chunk by chunk, against the hashes recorded when the whole file
 // last matched its manifest: bytes changed in place with the file's size
@@ -344,17 +349,10 @@ func TestStreamedRangesAreChecked(t *testing.T) {
 		os.Chtimes(p, fi.ModTime(), fi.ModTime())
 	}
 	get := func(url, rg string) (int, []byte, error) {
-		req, _ := http.NewRequest("GET", url+"/1.0.0/big.bin", nil)
-		if rg != "" {
-			req.Header.Set("Range", rg)
+		if rg == "" {
+			return getCut(url + "/1.0.0/big.bin")
 		}
-		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, body, err
+		return getCut(url+"/1.0.0/big.bin", "Range", rg)
 	}
 	at := content.ChunkSize + 5000 // in the second chunk
 	rg := fmt.Sprintf("bytes=%d-%d", at-5, at+5)

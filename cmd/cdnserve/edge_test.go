@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cdnserve/cdnserve/internal/testutil"
 	"github.com/cdnserve/cdnserve/purge"
 	"github.com/cdnserve/cdnserve/storage/s3test"
 )
@@ -395,7 +396,7 @@ func TestEdgeThroughShippedVCL(t *testing.T) {
 	}
 	noTags := func(where string, r *http.Response) {
 		t.Helper()
-		for _, h := range []string{"Cache-Tag", "Surrogate-Key", "Xkey", "X-Cdnserve-Vary-AE"} {
+		for _, h := range []string{"Cache-Tag", "Surrogate-Key", "Xkey"} {
 			if v := r.Header.Get(h); v != "" {
 				t.Errorf("%s: the edge sent %s: %s to a client", where, h, v)
 			}
@@ -530,4 +531,21 @@ func TestEdgeThroughShippedVCL(t *testing.T) {
 		t.Errorf("a publish with a hanging purge target took %v: more than --purge-after 1.5s, --purge-timeout 2s and the build", took)
 	}
 	waitFor(alias, func(r *http.Response, body string) bool { return strings.Contains(body, "2.2.5") })
+
+	// A URL purge (as the http:// purger sends it, with no
+	// Accept-Encoding) drops every encoding's variant of the URL.
+	for _, ae := range []string{"br", "gzip", ""} {
+		get(t, alias, "Accept-Encoding", ae)
+		if r, _ := get(t, alias, "Accept-Encoding", ae); r.Header.Get("X-Cache") != "HIT" {
+			t.Fatalf("%s in %q: not cached", alias, ae)
+		}
+	}
+	if r, _ := testutil.Do(t, "PURGE", alias); r.StatusCode != 200 {
+		t.Fatalf("PURGE %s: %d", alias, r.StatusCode)
+	}
+	for _, ae := range []string{"br", "gzip", ""} {
+		if r, _ := get(t, alias, "Accept-Encoding", ae); r.Header.Get("X-Cache") != "MISS" {
+			t.Errorf("%s in %q after a URL purge: X-Cache %q, want MISS", alias, ae, r.Header.Get("X-Cache"))
+		}
+	}
 }
