@@ -121,7 +121,7 @@ func TestVersionPage(t *testing.T) {
 	if data.Newer != "1.2.3" || data.Latest != "1.2.3" || data.Older != "" {
 		t.Errorf("neighbours: newer %q latest %q older %q", data.Newer, data.Latest, data.Older)
 	}
-	if got := []string{data.Files[0].Path, data.Files[1].Path}; !slices.Equal(got, []string{"<b>.css", "app.mjs"}) {
+	if got := []string{data.Files.Entries[0].Path, data.Files.Entries[1].Path}; !slices.Equal(got, []string{"<b>.css", "app.mjs"}) {
 		t.Errorf("files in reading order = %q", got)
 	}
 	page, err := Render("version", data)

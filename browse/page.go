@@ -106,14 +106,12 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <dt>Policy</dt><dd><code>{{.Policy}}</code></dd>
 </dl>{{else}}<p class="muted">Fetched from {{.Registry}} and checked against its integrity; stored before the supply-chain gate, so nothing more was verified.</p>{{end}}{{end}}
 <h2 id="files">Files</h2>
-<table aria-labelledby="files"><thead><tr><th scope="col">File and SRI</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
-{{range .Files}}<tr><td class="file"><a href="{{.URL}}">{{.Path}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
-{{end}}</tbody></table>
+{{template "listing" .Files}}
 {{if .Tags}}<h2 id="tags">Tags to paste</h2>
 {{range $i, $t := .Tags}}<h3>{{$t.Path}}</h3>
 <pre><code id="tag-{{$i}}">{{$t.Tag}}</code></pre>
 <button type="button" data-copy="tag-{{$i}}" hidden aria-label="Copy the tag for {{$t.Path}}">Copy</button>
-{{end}}{{end}}
+{{end}}{{if .MoreTags}}<p class="muted">{{.MoreTags}} more tags: each file's SRI is in its row, and in <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a>.</p>{{end}}{{end}}
 {{if .ImportMap}}<h2 id="importmap">Import map</h2>
 <p>Import this version by its bare specifier, each module pinned by its hash:</p>
 <pre><code id="importmap-code">{{.ImportMap}}</code></pre>
@@ -127,6 +125,19 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
 <p class="muted">Machine-readable: <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
 {{template "foot" .}}{{end}}
+{{define "listing"}}<p class="muted">{{if .Dirs}}{{.Dirs}} {{if eq .Dirs 1}}directory{{else}}directories{{end}} and {{end}}{{.FileCount}} {{if eq .FileCount 1}}file{{else}}files{{end}} here; {{.Files}} {{if eq .Files 1}}file{{else}}files{{end}}, {{size .Size}} in all{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}.</p>
+<table><caption class="muted">Directories first, each with its file count and total size; then the files with their SRI</caption><thead><tr><th scope="col">Name</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
+{{range .Entries}}{{if .Dir}}<tr><td class="file"><a href="{{.URL}}">{{.Name}}</a></td><td class="num">{{size .Size}}</td><td class="num" colspan="2">{{.Files}} {{if eq .Files 1}}file{{else}}files{{end}}</td><td class="type">directory</td></tr>
+{{else}}<tr><td class="file"><a href="{{.URL}}">{{.Name}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
+{{end}}{{end}}</tbody></table>
+{{if or .PrevURL .NextURL}}<nav class="versions" aria-label="pages of this directory">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
+{{end}}
+{{define "dir"}}{{template "head" .}}
+<h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{end}}<a href="{{.Base}}{{.Name}}/">{{.Name}}</a>{{range .Crumbs}} / <a href="{{.URL}}">{{.Name}}</a>{{end}}</h1>
+{{if ne .Name .Exact}}<p>This is an alias of <a href="{{.Base}}{{.Exact}}/">{{.Exact}}</a>.</p>{{end}}
+{{template "listing" .Listing}}
+<p class="muted">Machine-readable: this URL with <code>Accept: application/json</code>, and <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
+{{template "foot" .}}{{end}}
 {{define "error"}}{{template "head" .}}
 <h1>{{.Status}} {{.StatusText}}</h1>
 <p>{{.Message}}</p>
@@ -134,7 +145,8 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <p><a href="{{if .Base}}{{.Base}}{{else}}/{{end}}">All versions</a> · <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a></p>
 {{template "foot" .}}{{end}}`))
 
-// Render executes a page's template: "index", "version" or "error".
+// Render executes a page's template: "index", "version", "dir" or
+// "error".
 func Render(name string, data any) ([]byte, error) {
 	var page bytes.Buffer
 	if err := browseTemplates.ExecuteTemplate(&page, name, data); err != nil {

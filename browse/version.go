@@ -12,12 +12,6 @@ import (
 	"github.com/cdnserve/cdnserve/versioning"
 )
 
-// File is one row of a version page.
-type File struct {
-	Path, URL, ContentType, Integrity string
-	Size, Gzip, Br                    int64
-}
-
 // Tag is a tag to paste for one file.
 type Tag struct{ Path, Tag string }
 
@@ -33,8 +27,13 @@ type VersionData struct {
 	Published, Commit, Tool                   string
 	Newer, Older, Latest                      string
 	Major                                     uint64
-	Files                                     []File
-	Tags                                      []Tag
+	// Files is a page of the version's root directory, its
+	// subdirectories collapsed (List).
+	Files *Listing
+	// Tags are for the scripts and stylesheets of that page and the
+	// entry, at most MaxTags; MoreTags says how many more there are.
+	Tags     []Tag
+	MoreTags int
 	// Registry is the npm registry a fetched version came from, and
 	// Verified what the supply-chain gate checked then (nil: not checked).
 	Registry string
@@ -54,11 +53,18 @@ type VersionInput struct {
 	ImportMap any
 	// Requests counts the version's recent requests.
 	Requests Requests
+	// Page is the page of the root directory to show, from 1.
+	Page int
 }
 
-// Version gathers a version's page: its files with sizes, types and SRI,
-// a tag to paste for each script and stylesheet, the loader snippet, its
-// neighbours and its provenance.
+// MaxTags bounds the tags a version page offers to paste: a package of
+// 300 scripts gets 20, not 300.
+const MaxTags = 20
+
+// Version gathers a version's page: a page of its root directory with
+// sizes, types and SRI, a tag to paste for its scripts and stylesheets,
+// the loader snippet, its neighbours and its provenance. It returns nil
+// for a page past the end.
 func Version(v *catalog.Version, in VersionInput) *VersionData {
 	data := &VersionData{Title: "cdnserve: " + v.Lib.MetaPath(v.Name), Name: v.Name, Library: v.Lib.Name(), Base: v.Lib.Prefix(), MetaPath: v.Lib.MetaPath(v.Name)}
 	if v.Alias {
@@ -78,10 +84,12 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		data.Latest = latest
 	}
 	httpBase, httpsBase, tagBase := in.HTTPBase, in.HTTPSBase, in.TagBase
-	for _, mf := range layout.ReadingOrder(v.Manifest.Files) {
-		u := v.Lib.Prefix() + v.Name + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
-		data.Files = append(data.Files, File{Path: mf.Path, URL: u, ContentType: mf.ContentType, Integrity: mf.Integrity,
-			Size: mf.Size, Gzip: mf.Encodings["gzip"].Size, Br: mf.Encodings["br"].Size})
+	listing, ok := List(v, "", max(in.Page, 1))
+	if !ok {
+		return nil
+	}
+	data.Files = listing
+	for _, mf := range tagged(v, listing) {
 		abs := tagBase + v.Lib.Prefix()[1:] + v.Exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		switch {
 		case mf.IsModule():
@@ -95,6 +103,9 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		case strings.HasSuffix(mf.Path, ".css"):
 			data.Tags = append(data.Tags, Tag{mf.Path, `<link rel="stylesheet" href="` + abs + `" integrity="` + mf.Integrity + `" crossorigin="anonymous">`})
 		}
+	}
+	if len(data.Tags) > MaxTags {
+		data.Tags, data.MoreTags = data.Tags[:MaxTags], len(data.Tags)-MaxTags
 	}
 	data.LoaderTag = `<script src="` + tagBase + `-/loader.js" integrity="` + in.LoaderIntegrity + `" crossorigin="anonymous"></script>`
 	if in.ImportMap != nil {
@@ -112,6 +123,25 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 	data.VersionsPath = v.Lib.VersionsPath()
 	data.Requests7, data.HasStats = in.Requests(v.Lib.Name(), v.Exact)
 	return data
+}
+
+// tagged are the files a version page offers tags for: the entry, then
+// the files of the page's listing.
+func tagged(v *catalog.Version, l *Listing) []layout.ManifestFile {
+	byPath := make(map[string]layout.ManifestFile, len(v.Manifest.Files))
+	for _, mf := range v.Manifest.Files {
+		byPath[mf.Path] = mf
+	}
+	var out []layout.ManifestFile
+	if e, ok := byPath[v.Manifest.Entry]; ok && strings.Contains(e.Path, "/") {
+		out = append(out, e)
+	}
+	for _, e := range l.Entries {
+		if mf, ok := byPath[e.Path]; ok && !e.Dir {
+			out = append(out, mf)
+		}
+	}
+	return out
 }
 
 // neighbours are the published versions just newer and just older than

@@ -118,6 +118,8 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 	switch {
 	case err == nil && name == "":
 		return s.versionPage(w, r, v)
+	case err == nil && strings.HasSuffix(name, "/"):
+		return s.dirPage(w, r, v, name)
 	case err == nil && v.files[name] == nil:
 		s.setTags(w.Header(), v.tags)
 		return s.writeError(w, r, v.kind(), http.StatusNotFound, // also: internal names

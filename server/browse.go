@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cdnserve/cdnserve/access"
@@ -91,11 +92,61 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 			in.ImportMap = m
 		}
 	}
-	data := browse.Version(v.Version, in)
 	s.setTags(w.Header(), aboutVersionTags(v.Lib.Name(), v.Exact, v.Name))
+	page, ok := listingPage(r)
+	in.Page = page
+	data := browse.Version(v.Version, in)
+	if !ok || data == nil {
+		return s.writeError(w, r, kindMeta, http.StatusNotFound, "version "+v.Name+" has no page "+r.URL.Query().Get("page")+" of files")
+	}
 	s.deprecationHeaders(w.Header(), v, "")
 	status, n := s.renderPage(w, r, "version", data)
 	return status, n, kindMeta
+}
+
+// dirPage answers a directory of a version (/<name>/<version>/dist/):
+// a page of its listing to a browser (browse.Dir, ?page=N), or every
+// entry as JSON to a client that asks for application/json; it varies
+// by Accept. A directory the version lacks is 404.
+func (s *Server) dirPage(w http.ResponseWriter, r *http.Request, v *version, dir string) (int, int64, routeKind) {
+	h := w.Header()
+	varyAccept(h)
+	s.setTags(h, aboutVersionTags(v.Lib.Name(), v.Exact, v.Name))
+	missing := func() (int, int64, routeKind) {
+		return s.writeError(w, r, kindMeta, http.StatusNotFound, "version "+v.Name+" has no directory "+dir+"; its files are listed at "+v.Lib.Prefix()+v.Name+"/")
+	}
+	if wantsJSON(r) && !wantsHTML(r) {
+		all, ok := browse.ListAll(v.Version, dir)
+		if !ok {
+			return missing()
+		}
+		h["Cache-Control"] = s.policy.alias
+		status, n := s.sendGeneratedJSON(w, r, struct {
+			Library string         `json:"library"`
+			Version string         `json:"version"`
+			Path    string         `json:"path"`
+			Entries []browse.Entry `json:"entries"`
+		}{v.Lib.Name(), v.Exact, dir, all})
+		return status, n, kindMeta
+	}
+	page, ok := listingPage(r)
+	l, found := browse.List(v.Version, dir, page)
+	if !ok || !found {
+		return missing()
+	}
+	status, n := s.renderPage(w, r, "dir", browse.Dir(v.Version, l))
+	return status, n, kindMeta
+}
+
+// listingPage reads ?page=N (from 1; 1 when absent), and false when it
+// is not a page number.
+func listingPage(r *http.Request) (int, bool) {
+	p := r.URL.Query().Get("page")
+	if p == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(p)
+	return n, err == nil && n >= 1
 }
 
 // recentRequests counts a version's requests in the last 7 days, from

@@ -1,11 +1,17 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/layout"
 )
 
@@ -131,5 +137,92 @@ func TestIndexStaysSmall(t *testing.T) {
 		if resp, _ := do(t, "GET", ts.URL+bad); resp.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", bad, resp.StatusCode)
 		}
+	}
+}
+
+// TestDirectories: a directory URL under any version answers a listing
+// to browsers and JSON to Accept: application/json, varying by Accept,
+// never a 400; the version page shows the root collapsed by directory
+// with file counts and sizes; a version of 2,000 files in one directory
+// is paged, each page under 60 KB (issue 29, item 1).
+func TestDirectories(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "1.0.0", []layout.File{
+		{Name: "README.md", Data: []byte("# readme\n")},
+		{Name: "dist/a.js", Data: []byte("export const a = 1;\n")},
+		{Name: "dist/esm/b.mjs", Data: []byte("export const b = 2;\n")},
+		{Name: "dist/esm/c.mjs", Data: []byte("export const c = 3;\n")},
+	})
+	// 2,000 files in one directory: only the manifest is needed to list
+	// them (writing it directly keeps the test fast).
+	m := layout.Manifest{Format: 1, Version: "2.0.0"}
+	for i := range 2000 {
+		sum := strings.Repeat(fmt.Sprintf("%02x", i%256), 32)
+		m.Files = append(m.Files, layout.ManifestFile{Path: fmt.Sprintf("lib/file-%04d.js", i), Size: 1000 + int64(i), ContentType: "text/javascript; charset=utf-8",
+			SHA256: sum, Integrity: "sha384-" + strings.Repeat("A", 64)})
+	}
+	raw, _ := json.Marshal(m)
+	os.MkdirAll(filepath.Join(f.root, "2.0.0"), 0o755)
+	os.WriteFile(filepath.Join(f.root, "2.0.0", layout.ManifestName), raw, 0o644)
+	_, ts := f.server(t, nil)
+	browser := []string{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+	for _, p := range []string{"/1.0.0/dist/", "/1.0/dist/"} {
+		resp, body := do(t, "GET", ts.URL+p, browser...)
+		page := string(body)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !slices.Contains(resp.Header.Values("Vary"), "Accept") {
+			t.Fatalf("%s: %d %q Vary %q", p, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Values("Vary"))
+		}
+		for _, want := range []string{`<a href="` + strings.TrimSuffix(p, "dist/") + `dist/esm/">esm/</a>`, `2 files</td><td class="type">directory`, `>a.js</a><code class="sri">sha384-`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s lacks %q:\n%s", p, want, page)
+			}
+		}
+	}
+	resp, body := do(t, "GET", ts.URL+"/1.0.0/dist/", "Accept", "application/json")
+	var doc struct {
+		Version, Path string
+		Entries       []struct {
+			Name, Type, Integrity string
+			Files                 int
+			Size                  int64
+		}
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || resp.StatusCode != 200 || !slices.Contains(resp.Header.Values("Vary"), "Accept") {
+		t.Fatalf("JSON listing: %d %v %s", resp.StatusCode, err, body)
+	}
+	if doc.Version != "1.0.0" || doc.Path != "dist/" || len(doc.Entries) != 2 || doc.Entries[0].Name != "esm/" || doc.Entries[0].Type != "directory" || doc.Entries[0].Files != 2 || doc.Entries[0].Size != 40 ||
+		doc.Entries[1].Name != "a.js" || doc.Entries[1].Type != "file" || !strings.HasPrefix(doc.Entries[1].Integrity, "sha384-") {
+		t.Errorf("JSON listing: %+v", doc)
+	}
+	for _, tc := range []struct {
+		path string
+		code int
+		loc  string
+	}{
+		{"/1.0.0/nope/", 404, ""}, {"/1.0.0/dist/a.js/", 404, ""}, {"/1.0.0/dist//", 400, ""}, {"/1.0.0/dist/../", 400, ""},
+		{"/^1.0.0/dist/", 302, "/1.0.0/dist/"}, {"/1.0.0/dist/?page=2", 404, ""},
+	} {
+		if resp, _ := do(t, "GET", ts.URL+tc.path, browser...); resp.StatusCode != tc.code || resp.Header.Get("Location") != tc.loc {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, resp.StatusCode, resp.Header.Get("Location"), tc.code, tc.loc)
+		}
+	}
+
+	// The version page: the root, directories collapsed.
+	_, body = do(t, "GET", ts.URL+"/1.0.0/", browser...)
+	if page := string(body); !strings.Contains(page, `<a href="/1.0.0/dist/">dist/</a>`) || !strings.Contains(page, "3 files</td>") ||
+		!strings.Contains(page, ">README.md</a>") || strings.Contains(page, "b.mjs") {
+		t.Errorf("the version page does not collapse dist/:\n%s", page)
+	}
+	// 2,000 files: paged, each page small.
+	_, body = do(t, "GET", ts.URL+"/2.0.0/lib/", browser...)
+	if len(body) >= 60<<10 || strings.Count(string(body), `<code class="sri">`) != browse.ListingPage || !strings.Contains(string(body), `href="/2.0.0/lib/?page=2" rel="next"`) {
+		t.Errorf("/2.0.0/lib/: %d bytes (want < 60 KB), %d rows", len(body), strings.Count(string(body), `<code class="sri">`))
+	}
+	if resp, body := do(t, "GET", ts.URL+"/2.0.0/lib/?page=20", browser...); resp.StatusCode != 200 || !strings.Contains(string(body), "file-1999.js") || strings.Contains(string(body), `rel="next"`) {
+		t.Errorf("the last page: %d", resp.StatusCode)
+	}
+	if resp, body := do(t, "GET", ts.URL+"/2.0.0/", browser...); resp.StatusCode != 200 || len(body) >= 60<<10 || !strings.Contains(string(body), "2000 files</td>") {
+		t.Errorf("/2.0.0/: %d, %d bytes", resp.StatusCode, len(body))
 	}
 }

@@ -20,7 +20,8 @@ const maxSpecLen = 64
 // path inside the version. Any ".", ".." or empty segment, a backslash,
 // or a control byte is errBadPath, so nothing after this point can name
 // a path outside a version directory. A path with no file part
-// ("1.7.1/" or "1.7.1") returns file "".
+// ("1.7.1/" or "1.7.1") returns file "". A directory ("1.7.1/dist/")
+// returns its path with the trailing "/".
 func parsePath(p string) (spec, file string, err error) {
 	for i := 0; i < len(p); i++ {
 		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
@@ -34,7 +35,7 @@ func parsePath(p string) (spec, file string, err error) {
 	if file == "" {
 		return spec, "", nil
 	}
-	if layout.CheckPath(file) != nil {
+	if layout.CheckPath(strings.TrimSuffix(file, "/")) != nil {
 		return "", "", errBadPath
 	}
 	return spec, file, nil
