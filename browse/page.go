@@ -33,6 +33,7 @@ button{font:inherit;padding:.2rem .8rem;border:1px solid #333;border-radius:.3re
 .muted{color:#555}.sri{display:block;font-size:12px;color:#555;word-break:break-all}
 .file{overflow-wrap:anywhere}nav.versions a{margin-right:.75rem;white-space:nowrap}
 ul.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+form.switch{margin:.5rem 0}select{font:inherit;padding:.2rem;max-width:100%}
 @media (max-width:40rem){body{padding:.5rem}.type,th.type{display:none}th,td{padding:.3rem .25rem}}`
 
 const browseJS = `document.querySelectorAll("button[data-copy]").forEach(function (b) {
@@ -51,7 +52,7 @@ const browseJS = `document.querySelectorAll("button[data-copy]").forEach(functio
 // CSP is the pages' Content-Security-Policy: their own inline style and
 // script, by hash, and nothing else.
 var CSP = []string{"default-src 'none'; style-src '" + cspHash(browseCSS) + "'; script-src '" + cspHash(browseJS) +
-	"'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+	"'; img-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -89,6 +90,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "version"}}{{template "head" .}}
 <h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{else}}Version {{end}}{{.Name}}</h1>
 <nav class="versions" aria-label="other versions">{{if .Newer}}<a href="{{.Base}}{{.Newer}}/" rel="prev">‹ {{.Newer}}</a>{{end}}{{if .Older}}<a href="{{.Base}}{{.Older}}/" rel="next">{{.Older}} ›</a>{{end}}{{if .Latest}}<a href="{{.Base}}{{.Latest}}/">latest: {{.Latest}}</a>{{end}}<a href="{{.Base}}?major={{.Major}}">all {{.Major}}.x</a></nav>
+{{template "switcher" .Switcher}}
 {{if .AliasOf}}<p>This is an alias. It now holds version <a href="{{.Base}}{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>{{.Base}}{{.AliasOf}}/</code> in production.</p>{{end}}
 {{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
 {{if .Deprecated}}<p role="note"><span class="badge">deprecated</span> {{.Deprecated}}{{if .Successor}} Use <a href="{{.Base}}{{.Successor}}/">{{.Successor}}</a>.{{end}}</p>{{end}}
@@ -132,9 +134,13 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{end}}{{end}}</tbody></table>
 {{if or .PrevURL .NextURL}}<nav class="versions" aria-label="pages of this directory">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
 {{end}}
+{{define "switcher"}}{{with .}}<form class="switch" method="get" action="/-/switch"><input type="hidden" name="library" value="{{.Library}}"><input type="hidden" name="path" value="{{.Path}}">
+<label for="switch-version">{{if .Path}}Open {{.Path}} in version{{else}}Open version{{end}}</label> <select id="switch-version" name="version">{{range .Options}}<option{{if eq . $.Current}} selected{{end}}>{{.}}</option>{{end}}</select> <button type="submit">Open</button>{{if .More}} <span class="muted">(the newest {{len .Options}}; {{.More}} older on the library's page)</span>{{end}}</form>
+{{end}}{{end}}
 {{define "dir"}}{{template "head" .}}
 <h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{end}}<a href="{{.Base}}{{.Name}}/">{{.Name}}</a>{{range .Crumbs}} / <a href="{{.URL}}">{{.Name}}</a>{{end}}</h1>
 {{if ne .Name .Exact}}<p>This is an alias of <a href="{{.Base}}{{.Exact}}/">{{.Exact}}</a>.</p>{{end}}
+{{template "switcher" .Switcher}}
 {{template "listing" .Listing}}
 <p class="muted">Machine-readable: this URL with <code>Accept: application/json</code>, and <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
 {{template "foot" .}}{{end}}
@@ -142,6 +148,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <h1>{{.Status}} {{.StatusText}}</h1>
 <p>{{.Message}}</p>
 {{if .Versions}}<p>Published versions{{if .Library}} of {{.Library}}{{end}}, newest first: {{range $i, $v := .Versions}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$v}}/">{{$v}}</a>{{end}}{{if .More}}, and {{.More}} more{{end}}.</p>{{end}}
+{{if .SamePath}}<p>{{.File}} is in {{range $i, $v := .SamePath}}{{if $i}}, {{end}}<a href="{{$v.URL}}">{{$v.Name}}</a>{{end}}.</p>{{end}}
 <p><a href="{{if .Base}}{{.Base}}{{else}}/{{end}}">All versions</a> · <a href="/-/versions{{.VersionsPath}}">/-/versions{{.VersionsPath}}</a></p>
 {{template "foot" .}}{{end}}`))
 

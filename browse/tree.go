@@ -2,6 +2,7 @@ package browse
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,6 +138,7 @@ type Crumb struct{ Name, URL string }
 type DirData struct {
 	Title, Library, Base, Name, Exact, MetaPath string
 	Crumbs                                      []Crumb
+	Switcher                                    *Switcher
 	*Listing
 }
 
@@ -144,11 +146,43 @@ type DirData struct {
 // of its listing.
 func Dir(v *catalog.Version, l *Listing) *DirData {
 	d := &DirData{Title: "cdnserve: " + v.Lib.MetaPath(v.Name) + "/" + l.Dir, Library: v.Lib.Name(), Base: v.Lib.Prefix(),
-		Name: v.Name, Exact: v.Exact, MetaPath: v.Lib.MetaPath(v.Name), Listing: l}
+		Name: v.Name, Exact: v.Exact, MetaPath: v.Lib.MetaPath(v.Name), Listing: l, Switcher: NewSwitcher(v.Lib, v.Name, l.Dir)}
 	at := v.Lib.Prefix() + v.Name + "/"
 	for _, seg := range strings.Split(strings.TrimSuffix(l.Dir, "/"), "/") {
 		at += escapePath(seg) + "/"
 		d.Crumbs = append(d.Crumbs, Crumb{seg, at})
 	}
 	return d
+}
+
+// SwitcherMax bounds the versions a version switcher offers: the newest.
+const SwitcherMax = 100
+
+// Switcher is a version switcher: a form that opens the same path in
+// another version (GET /-/switch), with no script.
+type Switcher struct {
+	Library, Path, Current string
+	// Options are the versions to offer, newest first; the current one
+	// is among them.
+	Options []string
+	// More counts the versions left out.
+	More int
+}
+
+// NewSwitcher offers a library's newest versions, and current, for path
+// ("" for the version's page, a directory ending in "/", or a file).
+func NewSwitcher(lib *catalog.Library, current, path string) *Switcher {
+	sw := &Switcher{Library: lib.Name(), Path: path, Current: current}
+	versions := lib.Versions()
+	for _, v := range versions {
+		if len(sw.Options) == SwitcherMax {
+			break
+		}
+		sw.Options = append(sw.Options, v.Original())
+	}
+	sw.More = len(versions) - len(sw.Options)
+	if !slices.Contains(sw.Options, current) {
+		sw.Options = append(sw.Options, current)
+	}
+	return sw
 }

@@ -34,6 +34,7 @@ type VersionData struct {
 	// entry, at most MaxTags; MoreTags says how many more there are.
 	Tags     []Tag
 	MoreTags int
+	Switcher *Switcher
 	// Registry is the npm registry a fetched version came from, and
 	// Verified what the supply-chain gate checked then (nil: not checked).
 	Registry string
@@ -89,6 +90,7 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		return nil
 	}
 	data.Files = listing
+	data.Switcher = NewSwitcher(v.Lib, v.Name, "")
 	for _, mf := range tagged(v, listing) {
 		abs := tagBase + v.Lib.Prefix()[1:] + v.Exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()
 		switch {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -137,6 +138,54 @@ func (s *Server) dirPage(w http.ResponseWriter, r *http.Request, v *version, dir
 	status, n := s.renderPage(w, r, "dir", browse.Dir(v.Version, l))
 	return status, n, kindMeta
 }
+
+// handleSwitch answers the version switcher's form,
+// /-/switch?library=NAME&version=V&path=P: a 302 to P in version V of
+// the library, so the same file or directory opens in another version.
+// It checks the three by their rules and reads nothing, so it tells
+// nothing of what exists (a private library included); the target
+// answers for itself, a missing file with links to the versions that
+// have it.
+func (s *Server) handleSwitch(c echo.Context) error {
+	setKind(c, kindRedirect)
+	q := c.QueryParams()
+	name, v, p := q.Get("library"), q.Get("version"), q.Get("path")
+	switch {
+	case name != "" && !layout.IsLibraryName(name):
+		return echo.NewHTTPError(http.StatusBadRequest, "library: not a library name")
+	case !layout.IsVersionDir(v):
+		return echo.NewHTTPError(http.StatusBadRequest, "version: want a version or alias such as 1.2.3 or 1.2")
+	case p != "" && layout.CheckPath(strings.TrimSuffix(p, "/")) != nil:
+		return echo.NewHTTPError(http.StatusBadRequest, "path: not a path inside a version")
+	}
+	prefix := "/"
+	if name != "" {
+		prefix += name + "/"
+	}
+	c.Request().URL.RawQuery = "" // the form's, not the target's
+	s.redirectTo(c.Response(), c.Request(), http.StatusFound, s.policy.redirect, prefix+v+"/", p)
+	return nil
+}
+
+// samePath lists up to samePathMax of lib's newest versions, other than
+// skip, that have the file name: where a 404 for a file points to.
+func samePath(lib *store, name, skip string) []browse.Crumb {
+	var out []browse.Crumb
+	for i, sv := range lib.Versions() {
+		if i == samePathMax || len(out) == samePathMax {
+			break
+		}
+		if v := sv.Original(); v != skip {
+			if ver, err := getVersion(lib, v); err == nil && ver.files[name] != nil {
+				out = append(out, browse.Crumb{Name: v, URL: lib.Prefix() + v + "/" + (&url.URL{Path: name}).EscapedPath()})
+			}
+		}
+	}
+	return out
+}
+
+// samePathMax bounds how many versions a 404 for a file looks in.
+const samePathMax = 10
 
 // listingPage reads ?page=N (from 1; 1 when absent), and false when it
 // is not a page number.

@@ -226,3 +226,48 @@ func TestDirectories(t *testing.T) {
 		t.Errorf("/2.0.0/: %d, %d bytes", resp.StatusCode, len(body))
 	}
 }
+
+// TestVersionSwitcher: the version and directory pages carry a form
+// that opens the same path in another version, without a script; a 404
+// for a file links to the same path in the versions that have it
+// (issue 29, item 4).
+func TestVersionSwitcher(t *testing.T) {
+	f := newFixture(t)
+	for _, v := range []string{"1.0.0", "1.1.0"} {
+		f.publish(t, v, []layout.File{{Name: "dist/a.js", Data: []byte("var a = '" + v + "';\n")}})
+	}
+	f.publish(t, "2.0.0", []layout.File{{Name: "lib/a.js", Data: []byte("var a;\n")}})
+	_, ts := f.server(t, nil)
+	browser := []string{"Accept", "text/html"}
+	_, body := do(t, "GET", ts.URL+"/1.1.0/dist/", browser...)
+	for _, want := range []string{`<form class="switch" method="get" action="/-/switch">`, `<input type="hidden" name="path" value="dist/">`,
+		`<label for="switch-version">Open dist/ in version</label> <select id="switch-version" name="version"><option>2.0.0</option><option selected>1.1.0</option><option>1.0.0</option></select>`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/1.1.0/dist/ lacks %q:\n%s", want, body)
+		}
+	}
+	if _, body := do(t, "GET", ts.URL+"/1.0/", browser...); !strings.Contains(string(body), `<option selected>1.0</option>`) {
+		t.Errorf("an alias's page does not offer itself")
+	}
+	for _, tc := range []struct{ query, loc string }{
+		{"library=&version=1.0.0&path=dist/a.js", "/1.0.0/dist/a.js"},
+		{"version=2.0.0&path=dist/", "/2.0.0/dist/"},
+		{"library=widgets&version=1.0&path=", "/widgets/1.0/"},
+	} {
+		if resp, _ := do(t, "GET", ts.URL+"/-/switch?"+tc.query); resp.StatusCode != 302 || resp.Header.Get("Location") != tc.loc {
+			t.Errorf("/-/switch?%s: %d %q, want 302 %q", tc.query, resp.StatusCode, resp.Header.Get("Location"), tc.loc)
+		}
+	}
+	for _, q := range []string{"version=../x", "version=1.0.0&path=../../etc/passwd", "version=1.0.0&path=a//b", "library=../x&version=1.0.0", "version="} {
+		if resp, _ := do(t, "GET", ts.URL+"/-/switch?"+q); resp.StatusCode != 400 {
+			t.Errorf("/-/switch?%s: %d, want 400", q, resp.StatusCode)
+		}
+	}
+	// A missing file, in a version that exists and in one that does not.
+	for _, p := range []string{"/2.0.0/dist/a.js", "/3.0.0/dist/a.js"} {
+		resp, body := do(t, "GET", ts.URL+p, browser...)
+		if want := `dist/a.js is in <a href="/1.1.0/dist/a.js">1.1.0</a>, <a href="/1.0.0/dist/a.js">1.0.0</a>.`; resp.StatusCode != 404 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d, lacks %q:\n%s", p, resp.StatusCode, want, body)
+		}
+	}
+}

@@ -96,9 +96,17 @@ func (s *Server) storageError(w http.ResponseWriter, r *http.Request, kind route
 // person who follows a link to a missing version sees where to go next.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg string, lib *store, re *catalog.ResolveError) (int, int64) {
 	data := map[string]any{"Title": "cdnserve: " + http.StatusText(code), "Status": code, "StatusText": http.StatusText(code), "Message": msg}
-	if re != nil && lib != nil {
-		data["Versions"], data["More"] = re.Available, re.More
+	if lib != nil {
 		data["Base"], data["Library"], data["VersionsPath"] = lib.Prefix(), lib.Name(), lib.VersionsPath()
+		if re != nil {
+			data["Versions"], data["More"] = re.Available, re.More
+		}
+		// A missing file: the newest versions that have the same path.
+		if spec, file := s.fileOf(r); code == http.StatusNotFound && file != "" && !strings.HasSuffix(file, "/") {
+			if same := samePath(lib, file, spec); len(same) > 0 {
+				data["File"], data["SamePath"] = file, same
+			}
+		}
 	}
 	page, err := s.render("error", data)
 	if err != nil {
@@ -108,6 +116,21 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, msg
 	h["Content-Security-Policy"] = browse.CSP
 	h["Referrer-Policy"] = hvNoReferrer
 	return writeBody(w, r, code, hvHTML[0], page)
+}
+
+// fileOf is the version spec and the file (or directory) an asset
+// request names, or "" when it names none.
+func (s *Server) fileOf(r *http.Request) (spec, file string) {
+	ap := splitAssetPath(r.URL.Path, s.cat.Known)
+	rest := ap.rest
+	if ap.at {
+		rest = ap.spec + "/" + ap.rest
+	}
+	spec, file, err := parsePath(rest)
+	if err != nil {
+		return "", ""
+	}
+	return spec, file
 }
 
 // varyAccept adds Accept to Vary: an answer whose body is text, JSON or

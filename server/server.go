@@ -145,6 +145,7 @@ func (s *Server) routes() *echo.Echo {
 	e.Match(get, "/-/versions/*", s.handleVersions)
 	e.Match(get, "/-/meta/*", s.handleMeta)
 	e.Match(get, "/-/snippet", s.handleSnippet)
+	e.Match(get, "/-/switch", s.handleSwitch)
 	e.Match(get, "/-/loader.js", s.handleLoader)
 	e.Match(get, "/-/stats", s.handleStats)
 	e.Match(get, "/-/stats/*", s.handleStats)
