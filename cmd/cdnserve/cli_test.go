@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -186,5 +187,51 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	got := errb.String()
 	if !strings.Contains(got, "\rbuilding 6/6 WebSocketMain.swf\x1b[K") || !strings.Contains(got, "\rpublishing ") || !strings.HasSuffix(got, "\r\x1b[K") {
 		t.Errorf("terminal progress = %q", got)
+	}
+}
+
+// TestSettingsMistakes: a bad value says what the setting takes, from a
+// flag or the environment; a misspelt CDNSERVE_ variable is warned of; a
+// mistyped flag or command prints its hint and one line on where help
+// is, not the whole help (issue 29's polish list).
+func TestSettingsMistakes(t *testing.T) {
+	dir := t.TempDir()
+	withEnv := func(vars map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		e := &env{stdout: &out, stderr: &errb, dir: dir,
+			getenv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+			environ: func() []string {
+				var kv []string
+				for k, v := range vars {
+					kv = append(kv, k+"="+v)
+				}
+				return kv
+			}}
+		return run(context.Background(), e, args), out.String(), errb.String()
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{map[string]string{"CDNSERVE_REFRESH": "abc"}, []string{"serve", "--print-config"}, 1,
+			"cdnserve serve: CDNSERVE_REFRESH=\"abc\": not a duration: want a number and a unit, such as 500ms, 10s, 5m or 1h30m\n"},
+		{nil, []string{"serve", "--refresh", "abc"}, 2,
+			"cdnserve serve: --refresh \"abc\": not a duration: want a number and a unit, such as 500ms, 10s, 5m or 1h30m\nUsage: cdnserve serve [flags] (cdnserve serve -h: its flags and examples)\n"},
+		{nil, []string{"serve", "--access-log=maybe"}, 2, "cdnserve serve: --access-log \"maybe\": want true or false\nUsage: cdnserve serve [flags] (cdnserve serve -h: its flags and examples)\n"},
+		{nil, []string{"serve", "--adr", ":1"}, 2,
+			"cdnserve serve: flag provided but not defined: -adr; did you mean --addr?\nUsage: cdnserve serve [flags] (cdnserve serve -h: its flags and examples)\n"},
+		{nil, []string{"--verison"}, 2, "cdnserve: unknown command \"--verison\"; did you mean --version?\nUsage: cdnserve <command> [flags] (cdnserve help: the commands)\n"},
+		{map[string]string{"CDNSERVE_REFRES": "1s", "CDNSERVE_TEST_NPM_TOKEN": "x"}, []string{"serve", "--print-config"}, 0,
+			"cdnserve serve: warning: CDNSERVE_REFRES is not a setting of this command, and is ignored; did you mean CDNSERVE_REFRESH?\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, errOut := withEnv(tc.env, tc.args...)
+			exact := tc.code == 2 // usage mistakes: nothing but the hint and the line
+			if code != tc.code || exact && errOut != tc.want || !exact && !strings.HasPrefix(errOut, tc.want) {
+				t.Errorf("%v %v: exit %d\n%q\nwant %d\n%q", tc.env, tc.args, code, errOut, tc.code, tc.want)
+			}
+		})
 	}
 }

@@ -35,6 +35,7 @@ type env struct {
 	stdout, stderr io.Writer
 	dir            string                      // working directory
 	getenv         func(string) (string, bool) // environment; nil means none
+	environ        func() []string             // the environment as NAME=value; nil: not checked
 	stderrTTY      bool                        // stderr is a terminal: draw progress
 }
 
@@ -55,7 +56,7 @@ func isTerminal(f *os.File) bool {
 // --config and --print-config; args describes its positional arguments
 // in the usage.
 func newSettings(e *env, name, args, examples string) *settings.Set {
-	return settings.New(settings.Env{Stdout: e.stdout, Stderr: e.stderr, LookupEnv: e.getenv, Dir: e.dir}, name, args, examples)
+	return settings.New(settings.Env{Stdout: e.stdout, Stderr: e.stderr, LookupEnv: e.getenv, Environ: e.environ, Dir: e.dir}, name, args, examples)
 }
 
 func commands() []command {
@@ -91,7 +92,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cdnserve:", err)
 		os.Exit(1)
 	}
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd, getenv: os.LookupEnv, stderrTTY: isTerminal(os.Stderr)}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, dir: wd, getenv: os.LookupEnv, environ: os.Environ, stderrTTY: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -129,8 +130,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "cdnserve "+c.name+":", err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "cdnserve: unknown command %q%s\n\n", args[0], suggestCommand(args[0]))
-	usage(e.stderr)
+	fmt.Fprintf(e.stderr, "cdnserve: unknown command %q%s\nUsage: cdnserve <command> [flags] (cdnserve help: the commands)\n", args[0], suggestCommand(args[0]))
 	return 2
 }
 
@@ -161,7 +161,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `
 Examples:
   cdnserve serve                           # ./dist on :8080, or the built-in demo when ./dist holds no version
-  cdnserve init mylib && cdnserve build    # a new library, published into dist/0.1.0/ and dist/0.1/
+  cdnserve init mylib && cdnserve build    # a new library, published into dist/mylib/0.1.0/ and dist/mylib/0.1/
   cdnserve serve --storage 's3://assets/cdn?region=eu-west-1' --public-url https://cdn.example.com/
   cdnserve verify /srv/dist                # re-hash a tree after a restore
   cdnserve fetch --cdn https://cdn.example.com --version 2.2.3 pusher -o vendor/

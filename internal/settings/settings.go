@@ -23,8 +23,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cdnserve/cdnserve/redact"
 	"go.yaml.in/yaml/v3"
@@ -39,6 +41,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// LookupEnv reads the environment; nil means none.
 	LookupEnv func(string) (string, bool)
+	// Environ lists the environment as NAME=value, to find a misspelt
+	// CDNSERVE_ variable; nil means no such check.
+	Environ func() []string
 	// Dir is the working directory.
 	Dir string
 }
@@ -193,6 +198,10 @@ func (s *Set) parseLine(args []string) ([]string, error) {
 				if near := Nearest(strings.TrimLeft(name, "-"), s.flagNames()); near != "" {
 					line += "; did you mean --" + near + "?"
 				}
+			} else if m := invalidValue.FindStringSubmatch(line); m != nil {
+				if f := s.Lookup(m[2]); f != nil && strings.HasSuffix(line, "parse error") {
+					line = fmt.Sprintf("--%s %s: %s", m[2], m[1], want(f))
+				}
 			}
 			return nil, s.UsageError(line)
 		}
@@ -208,10 +217,11 @@ func (s *Set) parseLine(args []string) ([]string, error) {
 	}
 }
 
-// UsageError prints a command-line mistake and the usage on stderr: exit 2.
+// UsageError prints a command-line mistake on stderr, with the
+// command's usage line and where its help is (not the whole help, which
+// would bury the mistake): exit 2.
 func (s *Set) UsageError(msg string) error {
-	fmt.Fprintf(s.e.Stderr, "cdnserve %s: %s\n\n", s.Name(), msg)
-	s.usage(s.e.Stderr)
+	fmt.Fprintf(s.e.Stderr, "cdnserve %s: %s\nUsage: cdnserve %s %s (cdnserve %s -h: its flags and examples)\n", s.Name(), msg, s.Name(), s.args, s.Name())
 	return ErrUsage
 }
 
@@ -241,12 +251,70 @@ func (s *Set) applyEnv() error {
 			return
 		}
 		if serr := setValue(f, splitIfRepeatable(f, v)); serr != nil {
-			err = fmt.Errorf("%s=%q: %w", name, v, serr)
+			err = fmt.Errorf("%s=%q: %s", name, v, describe(f, serr))
 			return
 		}
 		s.src[f.Name] = "env " + name
 	})
+	s.warnMisspeltEnv()
 	return err
+}
+
+// warnMisspeltEnv warns of a CDNSERVE_ variable that is not a setting of
+// this command but is one or two letters from one (CDNSERVE_REFRES): it
+// is ignored, which would otherwise go unnoticed. A variable far from
+// every setting may belong to another command or a script, and is left
+// alone.
+func (s *Set) warnMisspeltEnv() {
+	if s.e.Environ == nil {
+		return
+	}
+	var names []string
+	s.VisitAll(func(f *flag.Flag) { names = append(names, EnvName(f.Name)) })
+	for _, kv := range s.e.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "CDNSERVE_") || slices.Contains(names, name) {
+			continue
+		}
+		for _, known := range names {
+			if editDistance(name, known) <= 2 {
+				fmt.Fprintf(s.e.Stderr, "cdnserve %s: warning: %s is not a setting of this command, and is ignored; did you mean %s?\n", s.Name(), name, known)
+				break
+			}
+		}
+	}
+}
+
+// invalidValue is the flag package's message for a value it could not
+// parse: the flag's name and the value.
+var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value ("[^"]*") for (?:flag )?-+([\w-]+): `)
+
+// describe says what a flag's value should be when setting it failed
+// with the flag package's bare "parse error", and otherwise the error.
+func describe(f *flag.Flag, err error) string {
+	if !strings.Contains(err.Error(), "parse error") {
+		return err.Error()
+	}
+	return want(f)
+}
+
+// want says what values a flag takes, by its type.
+func want(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return "not a valid value"
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "not a duration: want a number and a unit, such as 500ms, 10s, 5m or 1h30m"
+	case bool:
+		return "want true or false"
+	case int, int64, uint, uint64:
+		return "want a whole number, such as 10"
+	case float64:
+		return "want a number, such as 0.5"
+	}
+	return "not a valid value"
 }
 
 // repeatable is a flag that collects one value per use (--mirror).
