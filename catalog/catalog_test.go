@@ -143,7 +143,7 @@ func TestCatalog(t *testing.T) {
 		if sum := lib.Summary(); sum.Latest != "1.0.1" || sum.Aliases["1.0"] != "1.0.1" || len(sum.Aliases) != 1 {
 			t.Errorf("Summary = %+v", sum)
 		}
-		if name, version, alias, _ := c.Newest(); name != "" || version != "1.0.1" || alias != "1.0" {
+		if name, version, alias, _ := c.Newest(func(string) bool { return true }); name != "" || version != "1.0.1" || alias != "1.0" {
 			t.Errorf("Newest = %q %q %q", name, version, alias)
 		}
 		v, _ := lib.Get("1.0")

@@ -79,29 +79,39 @@ func (lib *Library) Summary() Summary {
 	return doc
 }
 
+// NewestMax bounds how many libraries Newest reads a manifest of.
+const NewestMax = 200
+
 // Newest returns the library whose versions a start-up message should
-// show (the root library when it has any version, or else the first
-// named library that has one), its newest stable version (or its newest
-// version, when none is stable), the alias that holds it, if any, and
-// its files. All are empty when nothing is published.
-func (c *Catalog) Newest() (library, version, alias string, files []string) {
-	lib := c.Root()
+// show: of the libraries show allows (the public ones), the one whose
+// latest version was published last (by its manifest's build time; of
+// the first NewestMax libraries, the root library first), with that
+// version (its newest stable version, or its newest when none is
+// stable), the alias that holds it, if any, and its files. All are empty
+// when nothing it may show is published.
+func (c *Catalog) Newest(show func(library string) bool) (library, version, alias string, files []string) {
+	candidates := []*Library{c.Root()}
 	for _, name := range c.Libraries() {
-		if len(lib.Versions()) > 0 {
-			break
-		}
-		if l := c.Loaded(name); l != nil {
-			lib = l
+		if l := c.Loaded(name); l != nil && len(candidates) < NewestMax {
+			candidates = append(candidates, l)
 		}
 	}
-	version, err := lib.Resolve("latest")
-	if err != nil {
-		if vs := lib.Versions(); len(vs) > 0 {
-			version = vs[0].Original()
+	var v *Version
+	var lib *Library
+	for _, l := range candidates {
+		if len(l.Versions()) == 0 || !show(l.Name()) {
+			continue
+		}
+		name, err := l.Resolve("latest")
+		if err != nil {
+			name = l.Versions()[0].Original()
+		}
+		cand, err := l.Get(name)
+		if err == nil && (v == nil || cand.Manifest.Provenance.BuiltAt.After(v.Manifest.Provenance.BuiltAt)) {
+			v, lib, version = cand, l, name
 		}
 	}
-	v, err := lib.Get(version)
-	if err != nil {
+	if v == nil {
 		return "", "", "", nil
 	}
 	if sv, err := versioning.Parse(version); err == nil {

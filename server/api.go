@@ -162,10 +162,13 @@ func (s *Server) handleLibraries(c echo.Context) error {
 // key can be (those start with a library name).
 const librariesKey = "\x00/-/libraries"
 
-// Newest returns the library whose versions a start-up message should
-// show, its newest stable version, its alias and its files
-// (catalog.Catalog.Newest).
-func (s *Server) Newest() (library, version, alias string, files []string) { return s.cat.Newest() }
+// Newest returns the public library whose versions a start-up message
+// should show (the one published last), its latest version, its alias
+// and its files (catalog.Catalog.Newest): never a private library, whose
+// URLs would answer 401.
+func (s *Server) Newest() (library, version, alias string, files []string) {
+	return s.cat.Newest(func(name string) bool { return !s.isPrivate(name, s.cat.Loaded(name)) })
+}
 
 func (s *Server) handleHealthz(c echo.Context) error {
 	setKind(c, kindHealth)

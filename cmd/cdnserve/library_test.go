@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdnserve/cdnserve/storage/s3test"
 )
@@ -111,13 +112,37 @@ func TestServeNamedLibraryQuickStart(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0")
-	for _, want := range []string{"Serving 0.1.0 of my-lib (newest)", "/my-lib/0.1.0/my-lib.js\n", "/my-lib@0.1.0/my-lib.js\n", "/-/versions/my-lib\n", "/-/libraries\n"} {
+	for _, want := range []string{"Serving 0.1.0 of my-lib (the public library published last)", "/my-lib/0.1.0/my-lib.js\n", "/my-lib@0.1.0/my-lib.js\n", "/-/versions/my-lib\n", "/-/libraries\n"} {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("start-up text lacks %q:\n%s", want, s.stdout)
 		}
 	}
 	if r, body := get(t, s.base+"/my-lib/latest/my-lib.min.js"); r.StatusCode != 302 {
 		t.Errorf("/my-lib/latest/: %d %s", r.StatusCode, body)
+	}
+	s.stop(t)
+
+	// A library published later, named after my-lib in the alphabet's
+	// other end, is the one shown; a private one never is.
+	other := t.TempDir()
+	if code, _, errOut := cli(t, other, "init", "a-lib"); code != 0 {
+		t.Fatal(errOut)
+	}
+	time.Sleep(1100 * time.Millisecond) // build times are to the second or finer
+	if code, _, errOut := cli(t, other, "build", "--quiet", "--storage", filepath.Join(dir, "dist")); code != 0 {
+		t.Fatal(errOut)
+	}
+	s = startServe(t, dir, nil, "--addr", "127.0.0.1:0")
+	if !strings.Contains(s.stdout, "Serving 0.1.0 of a-lib (the public library published last)") {
+		t.Errorf("the start-up text does not show the library published last:\n%s", s.stdout)
+	}
+	s.stop(t)
+	if code, _, errOut := cli(t, dir, "token", "create", "--library", "a-lib"); code != 0 {
+		t.Fatal(errOut)
+	}
+	s = startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--private", "a-lib", "--tokens", "tokens")
+	if !strings.Contains(s.stdout, "Serving 0.1.0 of my-lib (") || strings.Contains(s.stdout, "/a-lib/") {
+		t.Errorf("the start-up text shows a private library:\n%s", s.stdout)
 	}
 	s.stop(t)
 }

@@ -341,20 +341,20 @@ func networkIPs() []string {
 	return out
 }
 
-// printExamples shows URLs to try: of the demo, or of the newest version
-// of the tree being served (of the root library, or else of a named one).
+// printExamples shows URLs to try: of the demo, or of the latest version
+// of the public library published last (server.Newest).
 func printExamples(w io.Writer, base string, srv *server.Server, demoVersions []string) {
 	if len(demoVersions) == 0 {
 		lib, newest, alias, files := srv.Newest()
 		if newest == "" {
-			fmt.Fprintf(w, "No version is published yet. Try:\n  %s/-/versions\n", base)
+			fmt.Fprintf(w, "No public version is published yet. Try:\n  %s/\n", base)
 			return
 		}
 		prefix, meta, versions, what := "/", "/-/meta/", "/-/versions", ""
 		if lib != "" {
 			prefix, meta, versions, what = "/"+lib+"/", "/-/meta/"+lib+"/", "/-/versions/"+lib, " of "+lib
 		}
-		fmt.Fprintf(w, "Serving %s%s (newest) and every other published version. Try:\n", newest, what)
+		fmt.Fprintf(w, "Serving %s%s (the public library published last) and every other published version. Try:\n", newest, what)
 		paths := []string{"/"}
 		if lib != "" {
 			paths = append(paths, prefix)

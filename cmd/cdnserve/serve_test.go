@@ -134,7 +134,7 @@ func TestServeBuiltTree(t *testing.T) {
 	port := s.base[strings.LastIndex(s.base, ":")+1:]
 	for _, want := range []string{
 		"cdnserve is listening on 127.0.0.1:" + port + " (http)\n", "  Local:    " + s.base + "/\n",
-		"Serving 2.2.3 (newest)", s.base + "/2.2.3/", s.base + "/2.2/", s.base + "/latest/", s.base + "/-/meta/2.2.3\n",
+		"Serving 2.2.3 (the public library published last)", s.base + "/2.2.3/", s.base + "/2.2/", s.base + "/latest/", s.base + "/-/meta/2.2.3\n",
 	} {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("startup text lacks %q:\n%s", want, s.stdout)
