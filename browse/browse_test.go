@@ -51,6 +51,9 @@ func tree(t *testing.T, versions []string, libraries int) *catalog.Catalog {
 }
 
 func TestIndex(t *testing.T) {
+	if got := []string{count(1, "request"), count(0, "request"), count(2, "request")}; !slices.Equal(got, []string{"1 request", "0 requests", "2 requests"}) {
+		t.Errorf("counts: %q", got)
+	}
 	c := tree(t, []string{"1.2.3", "1.2.2", "2.0.0-rc.1"}, 0)
 	requests := func(lib, v string) (int64, bool) { return 7, v == "1.2.3" }
 	for _, tc := range []struct {
@@ -58,7 +61,7 @@ func TestIndex(t *testing.T) {
 		want              []string // in the rendered page
 		missing           bool
 	}{
-		{name: "every major", want: []string{"1.2.3", "1.2.2", "2.0.0-rc.1", "prerelease", "Aliases", "· 7", "Latest stable version"}},
+		{name: "every major", want: []string{"1.2.3", "1.2.2", "2.0.0-rc.1", "prerelease", "Aliases", "· 7 requests this week", "Latest stable version"}},
 		{name: "one major", major: "1", want: []string{"1.x", "1.2.3", "page 1 of 1"}},
 		{name: "a major that does not exist", major: "9", missing: true},
 		{name: "a page past the end", major: "1", page: "2", missing: true},

@@ -60,7 +60,8 @@ func cspHash(s string) string {
 }
 
 var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
-	"size": humanSize,
+	"size":  humanSize,
+	"count": count,
 }).Parse(`{{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title><style>` + browseCSS + `</style></head><body>
@@ -71,7 +72,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "index"}}{{template "head" .}}
 {{if .One}}{{with index .Majors 0}}<h1>{{$.Heading}} {{.Major}}.x</h1>
 <p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
-<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
+<ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted">· {{count .Requests "request"}} this week</span>{{end}}</li>{{end}}</ul>
 <nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
 {{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
 <p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>
@@ -81,7 +82,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{if .Latest}}<p>Latest stable version: <a href="{{.Base}}{{.Latest}}/">{{.Latest}}</a> (also at <code>{{.Base}}latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
 {{if not .Majors}}<p>None.</p>{{end}}
 {{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
-<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted" title="requests in the last 7 days">· {{.Requests}}</span>{{end}}</li>{{end}}</ul>
+<ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted">· {{count .Requests "request"}} this week</span>{{end}}</li>{{end}}</ul>
 {{if .More}}<p><a href="{{$.Base}}?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
 {{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$a.Name}}/">{{$a.Name}}</a> → <a href="{{$.Base}}{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
 {{end}}{{end}}{{end}}
@@ -94,7 +95,7 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{if .AliasOf}}<p>This is an alias. It now holds version <a href="{{.Base}}{{.AliasOf}}/">{{.AliasOf}}</a> and moves when a newer {{.Name}}.x is published; pin <code>{{.Base}}{{.AliasOf}}/</code> in production.</p>{{end}}
 {{if .Pre}}<p><span class="badge">prerelease</span></p>{{end}}
 {{if .Deprecated}}<p role="note"><span class="badge">deprecated</span> {{.Deprecated}}{{if .Successor}} Use <a href="{{.Base}}{{.Successor}}/">{{.Successor}}</a>.{{end}}</p>{{end}}
-{{if .HasStats}}<p class="muted">{{.Requests7}} requests in the last 7 days (all replicas, up to a minute behind; <a href="/-/stats{{.VersionsPath}}">/-/stats{{.VersionsPath}}</a>).</p>{{end}}
+{{if .HasStats}}<p class="muted">{{count .Requests7 "request"}} in the last 7 days (all replicas, up to a minute behind; <a href="/-/stats{{.VersionsPath}}">/-/stats{{.VersionsPath}}</a>).</p>{{end}}
 <p class="muted">{{if .Published}}Published {{.Published}}{{end}}{{if .Commit}} from commit <code>{{.Commit}}</code>{{if .Dirty}} (with uncommitted changes){{end}}{{end}}{{if .Tool}} by {{.Tool}}{{end}}.</p>
 {{if .Registry}}<h2 id="verified">Verified at ingest</h2>
 {{with .Verified}}<dl class="verified">
@@ -160,6 +161,15 @@ func Render(name string, data any) ([]byte, error) {
 		return nil, err
 	}
 	return page.Bytes(), nil
+}
+
+// count writes n and a noun, plural but for one: "1 request", "2
+// requests".
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
 }
 
 // humanSize writes a byte count as the version page shows it: "870 B",
