@@ -131,10 +131,17 @@ func TestVersionPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"&lt;b&gt;.css", `&lt;script type=&#34;module&#34; src=&#34;https://cdn.example/1.2.2/app.mjs&#34;`, "modulepreload", `cdn_http: &#34;http://cdn.example/\&#34;x/&#34;`} {
+	for _, want := range []string{"&lt;b&gt;.css", `&lt;script type=&#34;module&#34; src=&#34;https://cdn.example/1.2.2/app.mjs&#34;`, "modulepreload"} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+	// ES modules only: no classic dependency loader is offered.
+	if strings.Contains(string(page), "DependencyLoader") {
+		t.Error("a version of ES modules only offers the classic DependencyLoader")
+	}
+	if got := Snippet(`http://cdn.example/"x/`, "https://cdn.example/", "1.2.2", ".min"); !strings.Contains(got, `cdn_http: "http://cdn.example/\"x/"`) {
+		t.Errorf("the snippet is not JavaScript whatever the URL holds: %s", got)
 	}
 	if strings.Contains(string(page), "<b>.css") {
 		t.Error("a file name is not escaped")

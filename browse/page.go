@@ -119,14 +119,14 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <p>Import this version by its bare specifier, each module pinned by its hash:</p>
 <pre><code id="importmap-code">{{.ImportMap}}</code></pre>
 <button type="button" data-copy="importmap-code" hidden aria-label="Copy the import map">Copy</button>
-{{end}}<h2 id="snippet">Dependency loader</h2>
+{{end}}{{if .Snippet}}<h2 id="snippet">Dependency loader</h2>
 <p>This server's loader, <code>/-/loader.js</code>, has the seed's API and checks every dependency it loads against this version's integrity manifest:</p>
 <pre><code id="loader-tag">{{.LoaderTag}}</code></pre>
 <button type="button" data-copy="loader-tag" hidden aria-label="Copy the loader's script tag">Copy</button>
 <p>Point a seed-style <code>DependencyLoader</code> at this server (<a href="{{.SnippetURL}}">as a file</a>):</p>
 <pre><code id="snippet-code">{{.Snippet}}</code></pre>
 <button type="button" data-copy="snippet-code" hidden aria-label="Copy the dependency loader snippet">Copy</button>
-<p class="muted">Machine-readable: <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
+{{end}}<p class="muted">Machine-readable: <a href="/-/meta/{{.MetaPath}}">/-/meta/{{.MetaPath}}</a></p>
 {{template "foot" .}}{{end}}
 {{define "listing"}}<p class="muted">{{if .Dirs}}{{.Dirs}} {{if eq .Dirs 1}}directory{{else}}directories{{end}} and {{end}}{{.FileCount}} {{if eq .FileCount 1}}file{{else}}files{{end}} here; {{.Files}} {{if eq .Files 1}}file{{else}}files{{end}}, {{size .Size}} in all{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}.</p>
 <table><caption class="muted">Directories first, each with its file count and total size; then the files with their SRI</caption><thead><tr><th scope="col">Name</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>

@@ -114,7 +114,11 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		raw, _ := json.MarshalIndent(in.ImportMap, "", "  ")
 		data.ImportMap = `<script type="importmap">` + "\n" + string(raw) + "\n</script>"
 	}
-	data.Snippet = Snippet(httpBase+v.Lib.Prefix()[1:], httpsBase+v.Lib.Prefix()[1:], v.Exact, ".min")
+	// The dependency loader loads classic scripts: a version of ES
+	// modules only is offered its import map instead.
+	if slices.ContainsFunc(v.Manifest.Files, func(mf layout.ManifestFile) bool { return strings.HasSuffix(mf.Path, ".js") && !mf.IsModule() }) {
+		data.Snippet = Snippet(httpBase+v.Lib.Prefix()[1:], httpsBase+v.Lib.Prefix()[1:], v.Exact, ".min")
+	}
 	data.SnippetURL = "/-/snippet?version=" + url.QueryEscape(v.Exact)
 	if v.Lib.Name() != "" {
 		data.SnippetURL += "&library=" + url.QueryEscape(v.Lib.Name())

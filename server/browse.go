@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -246,14 +247,31 @@ func (s *Server) sendPage(w http.ResponseWriter, r *http.Request, page []byte) (
 }
 
 // publicBases returns the http and https base URLs (with a trailing
-// slash) that clients should use: from Config.PublicURL, or from the
-// request's Host.
+// slash) that clients should use: from Config.PublicURL, or else from the
+// request's Host for its own scheme and from this server's listener for
+// the other. Without a listener of the other scheme, both are the
+// request's: never an https URL where nothing speaks TLS.
 func (s *Server) publicBases(r *http.Request) (httpBase, httpsBase string) {
-	host, prefix := r.Host, "/"
 	if s.publicURL != nil {
-		host, prefix = s.publicURL.Host, strings.TrimRight(s.publicURL.Path, "/")+"/"
+		host, prefix := s.publicURL.Host, strings.TrimRight(s.publicURL.Path, "/")+"/"
+		return "http://" + host + prefix, "https://" + host + prefix
 	}
-	return "http://" + host + prefix, "https://" + host + prefix
+	own, other, otherScheme := "http://"+r.Host+"/", "", "https"
+	if r.TLS != nil {
+		own, otherScheme = "https://"+r.Host+"/", "http"
+	}
+	other = own
+	if port := s.ports[otherScheme].Load(); port != 0 {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		other = otherScheme + "://" + net.JoinHostPort(host, strconv.Itoa(int(port))) + "/"
+	}
+	if r.TLS != nil {
+		return other, own
+	}
+	return own, other
 }
 
 // tagBase is the base URL of what a page gives to paste (tags, import

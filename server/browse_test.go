@@ -90,13 +90,23 @@ func TestBrowseVersionPage(t *testing.T) {
 
 func TestSnippet(t *testing.T) {
 	f := newFixture(t, "2.2.3")
-	_, ts := f.server(t, nil)
+	s, ts := f.server(t, nil)
 	resp, body := do(t, "GET", ts.URL+"/-/snippet?version=2.2")
 	host := strings.TrimPrefix(ts.URL, "http://")
-	want := "new DependencyLoader({\n  cdn_http: \"http://" + host + "/\",\n  cdn_https: \"https://" + host + "/\",\n  version: \"2.2.3\",\n  suffix: \".min\"\n});\n"
+	// No TLS listener: cdn_https is this http URL too, never an https URL
+	// where nothing speaks TLS (issue 29, polish).
+	want := "new DependencyLoader({\n  cdn_http: \"http://" + host + "/\",\n  cdn_https: \"http://" + host + "/\",\n  version: \"2.2.3\",\n  suffix: \".min\"\n});\n"
 	if resp.StatusCode != 200 || string(body) != want || resp.Header.Get("Content-Type") != jsType {
 		t.Errorf("snippet: %d %q\n%s\nwant\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
 	}
+	// With a TLS listener (ListenAndServe records its port), cdn_https
+	// names it.
+	s.ports["https"].Store(8443)
+	_, body = do(t, "GET", ts.URL+"/-/snippet?version=2.2")
+	if want := `cdn_https: "https://127.0.0.1:8443/"`; !strings.Contains(string(body), want) {
+		t.Errorf("with a TLS listener, the snippet lacks %s:\n%s", want, body)
+	}
+	s.ports["https"].Store(0)
 	if _, body := do(t, "GET", ts.URL+"/-/snippet?version=latest&suffix="); !strings.Contains(string(body), `suffix: ""`) {
 		t.Errorf("suffix=: %s", body)
 	}

@@ -100,6 +100,9 @@ func (s *Server) ListenAndServe(ctx context.Context, o ListenOptions) error {
 		}
 		s.log.Info("listening", "url", scheme+"://"+l.ln.Addr().String(), "role", l.scheme)
 		bound[i] = Listening{Scheme: l.scheme, Addr: l.ln.Addr()}
+		if ta, ok := l.ln.Addr().(*net.TCPAddr); ok && l.scheme != "admin" {
+			s.ports[l.scheme].Store(int32(ta.Port))
+		}
 		go func() {
 			if err := l.hs.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err

@@ -41,6 +41,9 @@ type Server struct {
 	generated generatedCache
 	// damage logs each damage of the tree once.
 	damage onceLog
+	// ports are the bound ports of the http and https listeners (0:
+	// none), for the base URLs the pages offer (publicBases).
+	ports map[string]*atomic.Int32
 	// publicURL is Config.PublicURL parsed, or nil.
 	publicURL *url.URL
 	metrics   *metrics
@@ -106,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		common: headers.NewCommon(cfg.CORSOrigins, cfg.CORSMaxAge, cfg.HSTSMaxAge),
 		ids:    newRequestIDs(),
 		log:    cfg.Logger,
+		ports:  map[string]*atomic.Int32{"http": {}, "https": {}},
 	}
 	if cfg.PublicURL != "" {
 		s.publicURL, _ = url.Parse(cfg.PublicURL) // checked by Validate

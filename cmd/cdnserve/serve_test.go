@@ -340,7 +340,7 @@ func TestServeBadSettings(t *testing.T) {
 		{[]string{"serve", "--root", "missing"}, 1, "--storage " + filepath.Join(dir, "missing") + ": no such directory; publish into it first"},
 		{[]string{"serve", "--addr", ""}, 1, "nothing to listen on"},
 		{[]string{"serve", "--cors-origins", "app.example"}, 1, `CORS origin "app.example"`},
-		{[]string{"serve", "--refresh", "often"}, 2, "invalid value"},
+		{[]string{"serve", "--refresh", "often"}, 2, `--refresh "often": not a duration`},
 		{[]string{"serve", "--trusted-proxies", "10.0.0.0/8,edge"}, 1, `--trusted-proxies "edge": not a network such as 10.0.0.0/8`},
 		{[]string{"serve", "--admin-addr", "nope:x:1"}, 1, "--admin-addr"},
 		{[]string{"serve", "extra"}, 2, `unexpected argument "extra"`},
