@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -316,6 +317,11 @@ func (b *builder) buildError(field string, err error) error {
 	return fmt.Errorf("%s: %w", field, err)
 }
 
+// srcMarker is the comment esbuild puts before each module of a plain
+// bundle, which names our plugin's namespace ("// cdnserve-src:greet.js"):
+// published bundles name the source file alone ("// greet.js").
+var srcMarker = regexp.MustCompile(`(?m)^([ \t]*)// ` + srcNamespace + `:`)
+
 // bundleEntry bundles an ES module entry point with esbuild, reading every
 // module from the source file system.
 func (b *builder) bundleEntry(j job, field string, subst func([]byte) []byte) (output, error) {
@@ -334,7 +340,7 @@ func (b *builder) bundleEntry(j job, field string, subst func([]byte) []byte) (o
 		if strings.HasSuffix(f.Path, ".map") {
 			out.sourceMap = []byte(strings.ReplaceAll(string(f.Contents), `"`+srcNamespace+`:`, `"`))
 		} else {
-			out.code = f.Contents
+			out.code = srcMarker.ReplaceAll(f.Contents, []byte("$1// "))
 		}
 	}
 	out.warnings = warningTexts(r.Warnings, locate)

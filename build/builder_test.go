@@ -418,3 +418,23 @@ func TestBuildVendoredCopyAndTargets(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildPlainBundleNamesSources: a plain bundle's module comments
+// name the source file, not the build's internal namespace (issue 29,
+// polish: "// cdnserve-src:greet.js").
+func TestBuildPlainBundleNamesSources(t *testing.T) {
+	res, err := project(t, "version: 1.0.0\ntarget: es2020\nbundles:\n  mod.js:\n    entry: a.js\n    format: esm\n",
+		map[string]string{"a.js": "import { greet } from './greet.js';\nexport const a = greet();\n", "greet.js": "export function greet() { return 'hi'; }\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.Artifacts {
+		if a.Name == "mod.js" {
+			if s := string(a.Data); strings.Contains(s, "cdnserve-src") || !strings.Contains(s, "// greet.js\n") {
+				t.Errorf("mod.js:\n%s", s)
+			}
+			return
+		}
+	}
+	t.Fatal("no mod.js")
+}
