@@ -6,8 +6,13 @@
 #   go test ./npm/ ./cmd/...                       # the npm tests run
 #   scripts/npm-test-registry.sh stop
 #
+# Settings (environment variables; the README lists them too):
+#   CDNSERVE_TOOLS_ROOT  where tools are installed  ($HOME/.cache/cdnserve; Verdaccio in verdaccio/)
+#   CDNSERVE_NPM_PORT    the port on 127.0.0.1      (4873)
+#   CDNSERVE_NPM_STATE   the storage and the log    (/tmp/cdnserve-npm)
+#
 # Verdaccio 6.8.0 is installed once from the npm registry into
-# ${CDNSERVE_TOOLS:-$HOME/.cache/cdnserve}/verdaccio and reused. On Node 20
+# $CDNSERVE_TOOLS_ROOT/verdaccio and reused. On Node 20
 # it needs node-fetch pinned to 2.7.0 (shared/notes/real-components.md).
 # Each start begins with an empty registry holding only the real packages
 # of scripts/real-packages.sh (fetched once, cached): no uplink, so nothing is

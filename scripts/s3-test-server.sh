@@ -6,13 +6,25 @@
 #   go test ./storage/ ./cmd/...                # the S3 tests run
 #   scripts/s3-test-server.sh stop
 #
-# The binary is built once from the Go module proxy into
-# ${CDNSERVE_TOOLS:-$HOME/.cache/cdnserve/bin} (about 80 s) and reused.
+# It creates the bucket named by CDNSERVE_TEST_S3_BUCKET (default
+# "cdnserve"), for trying cdnserve by hand against
+# s3://cdnserve/...?endpoint=http://127.0.0.1:7070&region=us-east-1&use_path_style=true;
+# the tests make a bucket of their own each.
+#
+# Settings (environment variables; the README lists them too):
+#   CDNSERVE_TOOLS_ROOT  where tools are installed     ($HOME/.cache/cdnserve; versitygw in bin/)
+#   CDNSERVE_S3_PORT     the port on 127.0.0.1         (7070)
+#   CDNSERVE_S3_STATE    the store and the log         (/tmp/cdnserve-s3)
+#   CDNSERVE_TEST_S3_BUCKET  the bucket to create      (cdnserve)
+#
+# The binary is built once from the Go module proxy (about 80 s) and
+# reused.
 set -euo pipefail
 VERSION=v1.8.0
-TOOLS=${CDNSERVE_TOOLS:-$HOME/.cache/cdnserve/bin}
+TOOLS=${CDNSERVE_TOOLS_ROOT:-$HOME/.cache/cdnserve}/bin
 STATE=${CDNSERVE_S3_STATE:-/tmp/cdnserve-s3}
 PORT=${CDNSERVE_S3_PORT:-7070}
+BUCKET=${CDNSERVE_TEST_S3_BUCKET:-cdnserve}
 ACCESS=cdnserve-test
 SECRET=cdnserve-test-secret
 
@@ -32,8 +44,14 @@ start() {
   echo $! >"$STATE/pid"
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      # The bucket: one signed PUT (curl signs with SigV4; it does not
+      # add x-amz-content-sha256 itself).
+      curl -fsS -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS:$SECRET" \
+        -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+        -X PUT "http://127.0.0.1:$PORT/$BUCKET" >&2 || { echo "creating the bucket $BUCKET failed (see $STATE/versitygw.log)" >&2; exit 1; }
       cat <<ENV
 export CDNSERVE_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT
+export CDNSERVE_TEST_S3_BUCKET=$BUCKET
 export AWS_ACCESS_KEY_ID=$ACCESS
 export AWS_SECRET_ACCESS_KEY=$SECRET
 export AWS_REGION=us-east-1
