@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cdnserve/cdnserve/content"
@@ -32,8 +33,23 @@ type metrics struct {
 
 // libraryMetrics are one library's counters.
 type libraryMetrics struct {
-	requests [numKinds][6]prometheus.Counter // [kind][status/100]
+	// requests are made on first use ([kind][status/100]): a library
+	// shows the series it has answered, not every kind and class at 0.
+	requests [numKinds][6]atomic.Pointer[prometheus.Counter]
+	vec      *prometheus.CounterVec
+	label    string
 	bytes    prometheus.Counter
+}
+
+// counter returns the requests counter of a kind and status class,
+// creating its series the first time.
+func (lm *libraryMetrics) counter(kind routeKind, class int) prometheus.Counter {
+	if c := lm.requests[kind][class].Load(); c != nil {
+		return *c
+	}
+	c := lm.vec.WithLabelValues(statusClasses[class], kindNames[kind], lm.label) // the same series if two race
+	lm.requests[kind][class].Store(&c)
+	return c
 }
 
 var statusClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
@@ -83,12 +99,7 @@ func (m *metrics) library(label string) *libraryMetrics {
 	if lm := m.libraryCount[label]; lm != nil {
 		return lm
 	}
-	lm := &libraryMetrics{bytes: m.bytesVec.WithLabelValues(label)}
-	for k := range numKinds {
-		for c, class := range statusClasses {
-			lm.requests[k][c] = m.requestsVec.WithLabelValues(class, kindNames[k], label)
-		}
-	}
+	lm := &libraryMetrics{bytes: m.bytesVec.WithLabelValues(label), vec: m.requestsVec, label: label}
 	m.libraryCount[label] = lm
 	return lm
 }
@@ -111,7 +122,7 @@ func (m *metrics) observe(lm *libraryMetrics, kind routeKind, status int, bytes 
 	if class < 1 || class > 5 {
 		class = 0
 	}
-	lm.requests[kind][class].Inc()
+	lm.counter(kind, class).Inc()
 	m.latency[kind].Observe(d.Seconds())
 	lm.bytes.Add(float64(bytes))
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,10 +54,22 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 		if len(missing) == 0 {
-			return
+			break
 		}
 	}
-	t.Errorf("metrics lack %q", missing)
+	if len(missing) > 0 {
+		t.Errorf("metrics lack %q", missing)
+	}
+	// Series are made on first use: none at 0 for a kind or class never
+	// answered, none for a version only listed (issue 29, polish).
+	do(t, "GET", ts.URL+"/-/versions")
+	body := string(scrape(t, s))
+	if zeros := regexp.MustCompile(`(?m)^cdnserve_(version_)?requests_total\{.*\} 0$`).FindAllString(body, -1); len(zeros) > 0 {
+		t.Errorf("series at 0: %q", zeros)
+	}
+	if n := strings.Count(body, "\ncdnserve_requests_total{"); n != 5 {
+		t.Errorf("%d requests_total series, want the 5 answered (4 above and the listing)", n)
+	}
 }
 
 func TestTLSHTTP2AndHSTS(t *testing.T) {

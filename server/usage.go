@@ -49,6 +49,9 @@ func (c *versionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.reqs; 
 func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
 	for lib, versions := range c.s.usage.Totals() {
 		for v, n := range versions {
+			if n.Requests == 0 && n.Bytes == 0 {
+				continue // a version this process loaded but never served
+			}
 			ch <- prometheus.MustNewConstMetric(c.reqs, prometheus.CounterValue, float64(n.Requests), lib, v)
 			ch <- prometheus.MustNewConstMetric(c.byt, prometheus.CounterValue, float64(n.Bytes), lib, v)
 		}
