@@ -33,6 +33,7 @@ button{font:inherit;padding:.2rem .8rem;border:1px solid #333;border-radius:.3re
 .muted{color:#555}.sri{display:block;font-size:12px;color:#555;word-break:break-all}
 .file{overflow-wrap:anywhere}nav.versions a{margin-right:.75rem;white-space:nowrap}
 ul.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dd{margin:0;overflow-wrap:anywhere}
 form.switch{margin:.5rem 0}select{font:inherit;padding:.2rem;max-width:100%}
 @media (max-width:40rem){body{padding:.5rem}.type,th.type{display:none}th,td{padding:.3rem .25rem}}`
 
@@ -45,14 +46,48 @@ const browseJS = `document.querySelectorAll("button[data-copy]").forEach(functio
       navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
     } else { done(false); }
   });
-});`
+});
+(function () {
+  function mark() {
+    var m = /^#L(\d+)(?:-L(\d+))?$/.exec(location.hash);
+    document.querySelectorAll(".chroma .line.hl").forEach(function (l) { l.classList.remove("hl"); });
+    if (!m) { return; }
+    var a = +m[1], b = +(m[2] || m[1]);
+    if (b < a) { var t = a; a = b; b = t; }
+    for (var i = a; i <= b && i < a + 100000; i++) {
+      var n = document.getElementById("L" + i);
+      if (n && n.parentNode) { n.parentNode.classList.add("hl"); }
+    }
+    var first = document.getElementById("L" + a);
+    if (first) { first.scrollIntoView({block: "center"}); }
+  }
+  var anchor = 0;
+  document.querySelectorAll(".chroma a.lnlinks").forEach(function (a) {
+    a.addEventListener("click", function (e) {
+      var n = +a.getAttribute("href").slice(2);
+      if (e.shiftKey && anchor) {
+        e.preventDefault();
+        location.hash = "#L" + Math.min(anchor, n) + "-L" + Math.max(anchor, n);
+      } else { anchor = n; }
+    });
+  });
+  window.addEventListener("hashchange", mark);
+  mark();
+})();`
 
 // browseCSP is the pages' Content-Security-Policy: nothing but the one
 // inline style and the one inline script, by hash.
 // CSP is the pages' Content-Security-Policy: their own inline style and
 // script, by hash, and nothing else.
-var CSP = []string{"default-src 'none'; style-src '" + cspHash(browseCSS) + "'; script-src '" + cspHash(browseJS) +
-	"'; img-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
+var CSP = csp(browseCSS)
+
+// ViewCSP is the file viewer's: its stylesheet adds the highlighting's.
+var ViewCSP = csp(browseCSS + viewCSS)
+
+func csp(style string) []string {
+	return []string{"default-src 'none'; style-src '" + cspHash(style) + "'; script-src '" + cspHash(browseJS) +
+		"'; img-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"}
+}
 
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -67,6 +102,24 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <title>{{.Title}}</title><style>` + browseCSS + `</style></head><body>
 <header><p><a href="/">cdnserve</a></p></header><main>
 {{end}}
+{{define "viewhead"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title><style>` + browseCSS + viewCSS + `</style></head><body>
+<header><p><a href="/">cdnserve</a></p></header><main>
+{{end}}
+{{define "view"}}{{template "viewhead" .}}
+<h1>{{if .Library}}<a href="{{.Base}}">{{.Library}}</a> {{end}}<a href="{{.Base}}{{.Name}}/">{{.Name}}</a>{{range .Crumbs}} / <a href="{{.URL}}">{{.Name}}</a>{{end}} / {{.File}}</h1>
+{{if ne .Name .Exact}}<p>This is an alias of <a href="{{.Base}}{{.Exact}}/">{{.Exact}}</a>.</p>{{end}}
+{{template "switcher" .Switcher}}
+<dl class="facts"><dt>Size</dt><dd>{{size .Size}}{{if .Lines}}, {{.Lines}} lines{{end}}</dd><dt>Type</dt><dd><code>{{.ContentType}}</code></dd><dt>SRI</dt><dd><code class="sri">{{.Integrity}}</code></dd>
+<dt>Links</dt><dd><a href="{{.RawURL}}">raw</a>{{if .MapURL}} · <a href="{{.MapURL}}">source map</a>{{end}}</dd>
+{{if .Elsewhere}}<dt>In other versions</dt><dd>{{range $i, $v := .Elsewhere}}{{if $i}}, {{end}}<a href="{{$v.URL}}?view">{{$v.Name}}</a>{{end}}</dd>{{end}}</dl>
+{{if .Tag}}<pre><code id="view-tag">{{.Tag}}</code></pre>
+<button type="button" data-copy="view-tag" hidden aria-label="Copy the tag for {{.Path}}">Copy</button>{{end}}
+<h2 id="code">{{.Path}}</h2>
+{{if .Code}}<p class="muted">Line numbers are links; shift-click a second one to link a range.</p>
+<div aria-labelledby="code">{{.Code}}</div>{{else}}<p>{{.Why}} <a href="{{.RawURL}}">Download it</a> ({{size .Size}}).</p>{{end}}
+{{template "foot" .}}{{end}}
 {{define "foot"}}</main><script>` + browseJS + `</script></body></html>
 {{end}}
 {{define "index"}}{{template "head" .}}
@@ -131,11 +184,11 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{define "listing"}}<p class="muted">{{if .Dirs}}{{.Dirs}} {{if eq .Dirs 1}}directory{{else}}directories{{end}} and {{end}}{{.FileCount}} {{if eq .FileCount 1}}file{{else}}files{{end}} here; {{.Files}} {{if eq .Files 1}}file{{else}}files{{end}}, {{size .Size}} in all{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}.</p>
 <table><caption class="muted">Directories first, each with its file count and total size; then the files with their SRI</caption><thead><tr><th scope="col">Name</th><th scope="col" class="num">Size</th><th scope="col" class="num">gzip</th><th scope="col" class="num">br</th><th scope="col" class="type">Type</th></tr></thead><tbody>
 {{range .Entries}}{{if .Dir}}<tr><td class="file"><a href="{{.URL}}">{{.Name}}</a></td><td class="num">{{size .Size}}</td><td class="num" colspan="2">{{.Files}} {{if eq .Files 1}}file{{else}}files{{end}}</td><td class="type">directory</td></tr>
-{{else}}<tr><td class="file"><a href="{{.URL}}">{{.Name}}</a><code class="sri">{{.Integrity}}</code></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
+{{else}}<tr><td class="file"><a href="{{.URL}}">{{.Name}}</a><code class="sri">{{.Integrity}}</code><a href="{{.URL}}?view" aria-label="view {{.Name}}">view</a></td><td class="num">{{size .Size}}</td><td class="num">{{if .Gzip}}{{size .Gzip}}{{else}}–{{end}}</td><td class="num">{{if .Br}}{{size .Br}}{{else}}–{{end}}</td><td class="type"><code>{{.ContentType}}</code></td></tr>
 {{end}}{{end}}</tbody></table>
 {{if or .PrevURL .NextURL}}<nav class="versions" aria-label="pages of this directory">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
 {{end}}
-{{define "switcher"}}{{with .}}<form class="switch" method="get" action="/-/switch"><input type="hidden" name="library" value="{{.Library}}"><input type="hidden" name="path" value="{{.Path}}">
+{{define "switcher"}}{{with .}}<form class="switch" method="get" action="/-/switch"><input type="hidden" name="library" value="{{.Library}}"><input type="hidden" name="path" value="{{.Path}}">{{if .View}}<input type="hidden" name="view" value="1">{{end}}
 <label for="switch-version">{{if .Path}}Open {{.Path}} in version{{else}}Open version{{end}}</label> <select id="switch-version" name="version">{{range .Options}}<option{{if eq . $.Current}} selected{{end}}>{{.}}</option>{{end}}</select> <button type="submit">Open</button>{{if .More}} <span class="muted">(the newest {{len .Options}}; {{.More}} older on the library's page)</span>{{end}}</form>
 {{end}}{{end}}
 {{define "dir"}}{{template "head" .}}

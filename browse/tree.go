@@ -162,6 +162,8 @@ const SwitcherMax = 100
 // another version (GET /-/switch), with no script.
 type Switcher struct {
 	Library, Path, Current string
+	// View keeps the file viewer in the other version.
+	View bool
 	// Options are the versions to offer, newest first; the current one
 	// is among them.
 	Options []string

@@ -216,6 +216,9 @@ func (s *Server) redirectTo(w http.ResponseWriter, r *http.Request, code int, ca
 // of ETags, files too big for the cache) goes to http.ServeContent with
 // the same headers (RFC 9110 §13, §14).
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, v *version, f *content.File) (int, int64, routeKind) {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("view") {
+		return s.viewPage(w, r, v, f)
+	}
 	kind := v.kind()
 	byteRanges(r.Header)
 	vr, err := s.pickVariant(f, r.Header.Get("Accept-Encoding"))

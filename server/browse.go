@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/browse"
+	"github.com/cdnserve/cdnserve/content"
 	"github.com/cdnserve/cdnserve/importmap"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/loaderjs"
@@ -140,6 +142,32 @@ func (s *Server) dirPage(w http.ResponseWriter, r *http.Request, v *version, dir
 	return status, n, kindMeta
 }
 
+// viewPage answers /<name>/<version>/<file>?view: the file viewer
+// (browse.View), with the file's verified bytes when it fits the viewer.
+func (s *Server) viewPage(w http.ResponseWriter, r *http.Request, v *version, f *content.File) (int, int64, routeKind) {
+	var mf layout.ManifestFile
+	for _, m := range v.Manifest.Files {
+		if m.Path == f.Path {
+			mf = m
+		}
+	}
+	var data []byte
+	if mf.Size <= browse.ViewMax {
+		var err error
+		if data, err = s.content.Body(f.Identity); err != nil && !errors.Is(err, content.ErrTooBig) {
+			return s.bodyError(w, r, kindMeta, err)
+		}
+	}
+	h := w.Header()
+	s.setTags(h, aboutVersionTags(v.Lib.Name(), v.Exact, v.Name))
+	page, err := s.render("view", browse.View(v.Version, mf, data, s.tagBase(r), samePath(v.Lib, f.Path, v.Name)))
+	if err != nil {
+		return s.writeError(w, r, kindMeta, http.StatusInternalServerError, "internal error")
+	}
+	status, n := s.sendPageCSP(w, r, page, browse.ViewCSP)
+	return status, n, kindMeta
+}
+
 // handleSwitch answers the version switcher's form,
 // /-/switch?library=NAME&version=V&path=P: a 302 to P in version V of
 // the library, so the same file or directory opens in another version.
@@ -164,6 +192,9 @@ func (s *Server) handleSwitch(c echo.Context) error {
 		prefix += name + "/"
 	}
 	c.Request().URL.RawQuery = "" // the form's, not the target's
+	if q.Has("view") {
+		c.Request().URL.RawQuery = "view" // the viewer stays the viewer
+	}
 	s.redirectTo(c.Response(), c.Request(), http.StatusFound, s.policy.redirect, prefix+v+"/", p)
 	return nil
 }
@@ -238,9 +269,14 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, name string,
 // sendPage sends a rendered browse page with its headers: a strict CSP,
 // cached like an alias.
 func (s *Server) sendPage(w http.ResponseWriter, r *http.Request, page []byte) (int, int64) {
+	return s.sendPageCSP(w, r, page, browse.CSP)
+}
+
+// sendPageCSP is sendPage with a page's own Content-Security-Policy.
+func (s *Server) sendPageCSP(w http.ResponseWriter, r *http.Request, page []byte, csp []string) (int, int64) {
 	h := w.Header()
 	h["Content-Type"] = hvHTML
-	h["Content-Security-Policy"] = browse.CSP
+	h["Content-Security-Policy"] = csp
 	h["Cache-Control"] = s.policy.alias
 	h["Referrer-Policy"] = hvNoReferrer
 	return s.sendGenerated(w, r, hvHTML[0], page)

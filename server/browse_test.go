@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -263,6 +264,7 @@ func TestVersionSwitcher(t *testing.T) {
 		{"library=&version=1.0.0&path=dist/a.js", "/1.0.0/dist/a.js"},
 		{"version=2.0.0&path=dist/", "/2.0.0/dist/"},
 		{"library=widgets&version=1.0&path=", "/widgets/1.0/"},
+		{"version=1.0.0&path=dist/a.js&view=1", "/1.0.0/dist/a.js?view"},
 	} {
 		if resp, _ := do(t, "GET", ts.URL+"/-/switch?"+tc.query); resp.StatusCode != 302 || resp.Header.Get("Location") != tc.loc {
 			t.Errorf("/-/switch?%s: %d %q, want 302 %q", tc.query, resp.StatusCode, resp.Header.Get("Location"), tc.loc)
@@ -279,5 +281,51 @@ func TestVersionSwitcher(t *testing.T) {
 		if want := `dist/a.js is in <a href="/1.1.0/dist/a.js">1.1.0</a>, <a href="/1.0.0/dist/a.js">1.0.0</a>.`; resp.StatusCode != 404 || !strings.Contains(string(body), want) {
 			t.Errorf("%s: %d, lacks %q:\n%s", p, resp.StatusCode, want, body)
 		}
+	}
+}
+
+// TestFileViewer: /<version>/<file>?view shows a text file highlighted
+// on the server, every name and token escaped, with linkable line
+// numbers, its size, type, SRI, tag, raw link, source map and the same
+// file in other versions; a binary or very large file gets a summary;
+// the raw URL is unchanged (issue 29, item 2).
+func TestFileViewer(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "1.0.0", []layout.File{
+		{Name: "dist/app.js", Data: []byte("// </script><script>alert(1)</script>\nvar a = \"x\";\nfunction f() { return a; }\n")},
+		{Name: "dist/app.js.map", Data: []byte(`{"version":3,"sources":["app.ts"],"mappings":""}`)},
+		{Name: "img.bin", Data: []byte("\x89PNG\x00\x01\x02")},
+		{Name: "big.bin", Data: bytes.Repeat([]byte("a line of text\n"), browse.ViewMax/15+10)},
+	})
+	f.publish(t, "1.1.0", []layout.File{{Name: "dist/app.js", Data: []byte("var a;\n")}})
+	_, ts := f.server(t, nil)
+	resp, body := do(t, "GET", ts.URL+"/1.0.0/dist/app.js?view")
+	page := string(body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || resp.Header.Get("Content-Security-Policy") != browse.ViewCSP[0] {
+		t.Fatalf("viewer: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
+	for _, want := range []string{
+		`<span class="ln" id="L2"><a class="lnlinks" href="#L2">`, `class="chroma"`, "&lt;/script&gt;&lt;script&gt;alert(1)",
+		`<a href="/1.0.0/dist/app.js">raw</a>`, `<a href="/1.0.0/dist/app.js.map?view">source map</a>`, `<a href="/1.1.0/dist/app.js?view">1.1.0</a>`,
+		`<code class="sri">sha384-`, `&lt;script src=&#34;http://` + strings.TrimPrefix(ts.URL, "http://") + `/1.0.0/dist/app.js&#34; integrity=`,
+		`<input type="hidden" name="path" value="dist/app.js">`, "3 lines", `<a href="/1.0.0/dist/">dist</a>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the viewer lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>alert(1)") {
+		t.Error("the file's text reached the page unescaped")
+	}
+	if resp, body := do(t, "GET", ts.URL+"/1.0.0/dist/app.js"); resp.Header.Get("Content-Type") != jsType || !strings.HasPrefix(string(body), "// </script>") {
+		t.Errorf("the raw file: %q", resp.Header.Get("Content-Type"))
+	}
+	for p, want := range map[string]string{"/1.0.0/img.bin?view": "This is a binary file.", "/1.0.0/big.bin?view": "This file is too large to show here"} {
+		if resp, body := do(t, "GET", ts.URL+p); resp.StatusCode != 200 || !strings.Contains(string(body), want) || strings.Contains(string(body), `class="chroma"`) {
+			t.Errorf("%s: %d, lacks %q", p, resp.StatusCode, want)
+		}
+	}
+	if _, body := do(t, "GET", ts.URL+"/1.0.0/dist/", "Accept", "text/html"); !strings.Contains(string(body), `<a href="/1.0.0/dist/app.js?view" aria-label="view app.js">view</a>`) {
+		t.Error("the listing does not link the viewer")
 	}
 }

@@ -264,6 +264,27 @@ func TestBrowserBrowseUI(t *testing.T) {
 		t.Errorf("clicking the file went to %q", loc)
 	}
 	shot("file.png")
+	// The file viewer: highlighted by the page's own stylesheet (allowed
+	// by its CSP hash), a #L3-L5 range marked, nothing sideways on a
+	// phone but the code itself, and the version switcher keeping the
+	// file and the viewer.
+	p.Run(t, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(cdn.URL+"/2.2.3/pusher.js?view#L3-L5"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shot("viewer.png")
+	if got := p.Eval(t, `document.querySelectorAll(".chroma .line.hl").length + " " + document.querySelector(".chroma .line.hl .ln").id + " " + getComputedStyle(document.querySelector(".chroma")).whiteSpace`); got != "3 L3 pre" {
+		t.Errorf("viewer at #L3-L5: %q, want 3 marked lines from L3, and the highlighting's stylesheet", got)
+	}
+	p.Run(t, chromedp.EmulateViewport(390, 844), chromedp.Navigate(cdn.URL+"/2.2.3/pusher.js?view"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shot("phone-viewer.png")
+	if got := p.Eval(t, `String(document.documentElement.scrollWidth <= 390)`); got != "true" {
+		t.Errorf("the viewer is wider than a 390 px phone")
+	}
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#switch-version"), "2.2.2"), chromedp.Click(chromedp.CSS("form.switch button")), chromedp.WaitVisible(chromedp.CSS(".chroma")))
+	if loc := browsertest.Value(t, p, chromedp.Location()); loc != cdn.URL+"/2.2.2/pusher.js?view" {
+		t.Errorf("the switcher went to %q", loc)
+	}
+	if strings.Contains(p.Log(), "Content Security Policy") {
+		t.Errorf("CSP violations on the viewer:\n%s", p.Log())
+	}
 	saveArtifacts(t, shots)
 }
 
