@@ -97,16 +97,16 @@ func TestLibrariesArePaged(t *testing.T) {
 		first      string
 	}{{"first page", "", 100, "lib-1000"}, {"second page", "2", 50, "lib-1100"}} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := Libraries(c, all, tc.page)
+			l := Libraries(c, all, tc.page, "")
 			if l == nil || len(l.Rows) != tc.rows || l.Rows[0].Name != tc.first || l.Rows[0].Latest != "0.1.0" || l.Count != 150 || l.Pages != 2 {
 				t.Errorf("Libraries(%q) = %+v", tc.page, l)
 			}
 		})
 	}
-	if l := Libraries(c, all, "3"); l != nil {
+	if l := Libraries(c, all, "3", ""); l != nil {
 		t.Errorf("a page past the end = %+v, want nil", l)
 	}
-	if l := Libraries(c, func(n string) bool { return n != "lib-1000" }, ""); l.Count != 149 || l.Rows[0].Name == "lib-1000" {
+	if l := Libraries(c, func(n string) bool { return n != "lib-1000" }, "", ""); l.Count != 149 || l.Rows[0].Name == "lib-1000" {
 		t.Errorf("a hidden library is listed: %+v", l.Rows[0])
 	}
 }

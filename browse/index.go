@@ -2,7 +2,9 @@ package browse
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/catalog"
@@ -50,6 +52,10 @@ type LibraryList struct {
 	Count, Page, Pages int
 	Rows               []libraryRow
 	PrevURL, NextURL   string
+	// Query is the search the list answers ("" for every library), and
+	// All how many libraries there are to search.
+	Query string
+	All   int
 }
 
 type libraryRow struct{ Name, Latest string }
@@ -58,16 +64,25 @@ type libraryRow struct{ Name, Latest string }
 // near 10 KB, however many libraries there are.
 const librariesPage = 100
 
-// Libraries is one page of the named libraries that visible shows, each with its latest
-// version; nil when the page does not exist.
-func Libraries(cat *catalog.Catalog, visible func(string) bool, pageParam string) *LibraryList {
+// Libraries is one page of the named libraries that visible shows and
+// whose names contain query (any case; "" for all), each with its latest
+// version; nil when the page does not exist. A search reads only the
+// sorted names it already holds: at 1,000 libraries, a scan of their
+// names.
+func Libraries(cat *catalog.Catalog, visible func(string) bool, pageParam, query string) *LibraryList {
 	var names []string
+	all := 0
+	needle := strings.ToLower(strings.TrimSpace(query))
 	for _, name := range cat.Libraries() {
-		if visible(name) {
+		if !visible(name) {
+			continue
+		}
+		all++
+		if strings.Contains(name, needle) { // names are lower case
 			names = append(names, name)
 		}
 	}
-	out := &LibraryList{Count: len(names), Page: 1, Pages: max(1, (len(names)+librariesPage-1)/librariesPage)}
+	out := &LibraryList{Count: len(names), Page: 1, Pages: max(1, (len(names)+librariesPage-1)/librariesPage), Query: query, All: all}
 	if pageParam != "" {
 		p, err := strconv.Atoi(pageParam)
 		if err != nil || p < 1 || p > out.Pages {
@@ -82,11 +97,15 @@ func Libraries(cat *catalog.Catalog, visible func(string) bool, pageParam string
 		}
 		out.Rows = append(out.Rows, row)
 	}
+	search := ""
+	if query != "" {
+		search = "&q=" + url.QueryEscape(query)
+	}
 	if out.Page > 1 {
-		out.PrevURL = fmt.Sprintf("/?libraries=%d", out.Page-1)
+		out.PrevURL = fmt.Sprintf("/?libraries=%d%s", out.Page-1, search)
 	}
 	if out.Page < out.Pages {
-		out.NextURL = fmt.Sprintf("/?libraries=%d", out.Page+1)
+		out.NextURL = fmt.Sprintf("/?libraries=%d%s", out.Page+1, search)
 	}
 	return out
 }

@@ -34,7 +34,7 @@ button{font:inherit;padding:.2rem .8rem;border:1px solid #333;border-radius:.3re
 .file{overflow-wrap:anywhere}nav.versions a{margin-right:.75rem;white-space:nowrap}
 ul.inline{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dd{margin:0;overflow-wrap:anywhere}
-form.switch{margin:.5rem 0}select{font:inherit;padding:.2rem;max-width:100%}
+form.switch,form.search{margin:.5rem 0}input[type=search]{font:inherit;padding:.2rem;max-width:100%}select{font:inherit;padding:.2rem;max-width:100%}
 @media (max-width:40rem){body{padding:.5rem}.type,th.type{display:none}th,td{padding:.3rem .25rem}}`
 
 const browseJS = `document.querySelectorAll("button[data-copy]").forEach(function (b) {
@@ -128,7 +128,8 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 <ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted">· {{count .Requests "request"}} this week</span>{{end}}</li>{{end}}</ul>
 <nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
 {{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
-<p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>
+<form class="search" method="get" action="/" role="search"><label for="search-q">Search libraries by name</label> <input id="search-q" name="q" type="search" value="{{.Query}}" autocomplete="off"> <button type="submit">Search</button></form>
+{{if .Query}}<p>{{.Count}} of {{.All}} libraries match <q>{{.Query}}</q>{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. <a href="/">All libraries</a></p>{{else}}<p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>{{end}}
 <ul class="inline" aria-label="libraries">{{range .Rows}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Latest}} <span class="muted">{{.Latest}}</span>{{end}}</li>{{end}}</ul>
 {{if or .PrevURL .NextURL}}<nav class="versions" aria-label="library pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
 {{end}}{{if or .Majors (not .Libraries)}}{{if .Libraries}}<h2>Root library</h2>{{else}}<h1>{{.Heading}}</h1>{{end}}

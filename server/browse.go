@@ -49,11 +49,13 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 	q := r.URL.Query()
 	key := lib.Name() + "\x00" + q.Get("major") + "/" + q.Get("page") + "/" + q.Get("libraries")
 	gen := s.cat.Gen()
-	cacheable := r.Header.Get("Authorization") == "" // a credential may show private libraries
+	// A credential may show private libraries; a search is not kept (its
+	// keys would be unbounded).
+	cacheable := r.Header.Get("Authorization") == "" && q.Get("q") == ""
 	if page, ok := s.pages.Get(gen, key); ok && cacheable {
 		return s.sendPage(w, r, page)
 	}
-	if !cacheable {
+	if r.Header.Get("Authorization") != "" {
 		w = s.private(w, access.Grant{})
 	}
 	var data map[string]any
@@ -63,10 +65,10 @@ func (s *Server) indexPage(w http.ResponseWriter, r *http.Request, lib *store) (
 		data = map[string]any{"Title": "cdnserve: libraries", "Heading": "Libraries", "Base": "/", "VersionsPath": ""}
 	}
 	if data != nil && lib.Name() == "" && q.Get("major") == "" {
-		libs := browse.Libraries(s.cat, s.visible(r), q.Get("libraries"))
+		libs := browse.Libraries(s.cat, s.visible(r), q.Get("libraries"), q.Get("q"))
 		if libs == nil {
 			data = nil
-		} else if libs.Count > 0 {
+		} else if libs.Count > 0 || libs.Query != "" {
 			data["Libraries"] = libs
 		}
 	}

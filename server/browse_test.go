@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cdnserve/cdnserve/browse"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/spf13/afero"
 )
 
 func TestBrowseIndex(t *testing.T) {
@@ -327,5 +329,50 @@ func TestFileViewer(t *testing.T) {
 	}
 	if _, body := do(t, "GET", ts.URL+"/1.0.0/dist/", "Accept", "text/html"); !strings.Contains(string(body), `<a href="/1.0.0/dist/app.js?view" aria-label="view app.js">view</a>`) {
 		t.Error("the listing does not link the viewer")
+	}
+}
+
+// TestLibrarySearch: / searches the libraries by name on the server, a
+// page at a time, with no script; at 1,000 libraries too (issue 29,
+// item 5; BenchmarkLibrarySearch measures it).
+func TestLibrarySearch(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"react", "react-dom", "preact", "lodash-es", "@corp/react-widgets"} {
+		f.publishSeedIn(t, name, "1.0.0")
+	}
+	_, ts := f.server(t, nil)
+	_, body := do(t, "GET", ts.URL+"/")
+	if !strings.Contains(string(body), `<form class="search" method="get" action="/" role="search"><label for="search-q">Search libraries by name</label> <input id="search-q" name="q" type="search" value=""`) {
+		t.Fatalf("/ has no search form:\n%s", body)
+	}
+	resp, body := do(t, "GET", ts.URL+"/?q=React")
+	page := string(body)
+	if resp.StatusCode != 200 || !strings.Contains(page, "4 of 5 libraries match <q>React</q>") {
+		t.Errorf("/?q=React: %d\n%s", resp.StatusCode, page)
+	}
+	for name, want := range map[string]bool{"react": true, "react-dom": true, "preact": true, "@corp/react-widgets": true, "lodash-es": false} {
+		if got := strings.Contains(page, `<a href="/`+name+`/">`); got != want {
+			t.Errorf("/?q=React lists %s: %v, want %v", name, got, want)
+		}
+	}
+	if _, body := do(t, "GET", ts.URL+"/?q=%3Cscript%3E"); !strings.Contains(string(body), "0 of 5 libraries match <q>&lt;script&gt;</q>") {
+		t.Errorf("a search with no match, or unescaped:\n%s", body)
+	}
+}
+
+// BenchmarkLibrarySearch renders a search of / over 1,000 libraries.
+func BenchmarkLibrarySearch(b *testing.B) {
+	fs := afero.NewMemMapFs()
+	for i := range 1000 {
+		afero.WriteFile(fs, fmt.Sprintf("/dist/lib-%04d/1.0.0/%s", i, layout.ManifestName), []byte(`{"format":1,"version":"1.0.0","files":[]}`), 0o644)
+	}
+	s, err := New(Config{Fs: fs, Root: "/dist"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &discard{h: http.Header{}}
+	req := httptest.NewRequest("GET", "/?q=lib-01", nil)
+	for b.Loop() {
+		s.ServeHTTP(w, req)
 	}
 }
