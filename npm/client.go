@@ -47,7 +47,7 @@ var (
 	ErrTimeout error = kindError{"registry timed out", context.DeadlineExceeded}
 	// ErrIntegrity is a tarball whose bytes do not match the registry's
 	// integrity string, or a package document that cannot be used.
-	ErrIntegrity = errors.New("integrity check failed")
+	ErrIntegrity error = integrityError{}
 	// ErrDenied is a registry that refused the request (401, 403): a
 	// missing or wrong token.
 	ErrDenied = errors.New("registry refused access")
@@ -422,3 +422,13 @@ func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
+
+// integrityError is ErrIntegrity: a server tells its clients of it
+// (IntegrityFailure) without importing this package.
+type integrityError struct{}
+
+func (integrityError) Error() string { return "integrity check failed" }
+
+// IntegrityFailure marks a failure the client may be told of: what the
+// registry sent did not match what it promised.
+func (integrityError) IntegrityFailure() bool { return true }

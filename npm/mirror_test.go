@@ -171,8 +171,14 @@ func TestMirrorStaleIfError(t *testing.T) {
 		})
 	}
 	_, _, body := m.get(t, "/"+never+"@1/a.js")
-	if !strings.Contains(body, "fetching "+never+" from the registry failed; nothing of it is stored yet") || strings.Contains(body, "127.0.0.1") {
+	if !strings.Contains(body, "fetching "+never+"@1 from the registry failed, and nothing of it is stored") || strings.Contains(body, "127.0.0.1") {
 		t.Errorf("502 body: %s", body)
+	}
+	// A version never fetched of a library that has others: the 502
+	// names the version asked for and the versions stored.
+	if _, _, body := m.get(t, "/"+name+"/1.0.0/"+min); !strings.Contains(body, "fetching "+name+"@1.0.0 from the registry failed") ||
+		!strings.Contains(body, "versions stored here: 1.1.0 (/-/versions/"+name+")") || strings.Contains(body, "127.0.0.1") {
+		t.Errorf("502 body for a version never fetched: %s", body)
 	}
 
 	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))

@@ -111,7 +111,39 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetP
 		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; the fetch goes on, so try again shortly", s.policy.retry)
 	}
 	s.log.Error("fetching a library from upstream failed", "library", ap.lib, "err", err)
-	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, "fetching "+ap.lib+" from the registry failed; nothing of it is stored yet (this says nothing of whether it exists; the server's log says why)", s.policy.retry)
+	return s.writeErrorCached(w, r, kindOther, http.StatusBadGateway, s.upstreamFailure(ap, err), s.policy.retry)
+}
+
+// upstreamFailure says what a failed fetch means for the client: which
+// version was asked for, whether it is the registry's bytes that failed
+// their integrity check, and which versions are stored here, unless the
+// library is private. It names no registry, URL or credential.
+func (s *Server) upstreamFailure(ap assetPath, err error) string {
+	asked := ap.lib
+	if ap.spec != "" {
+		asked += "@" + ap.spec
+	} else if spec, _, _ := strings.Cut(ap.rest, "/"); spec != "" {
+		asked += "@" + spec
+	}
+	var integrity interface{ IntegrityFailure() bool }
+	msg := "fetching " + asked + " from the registry failed"
+	if errors.As(err, &integrity) && integrity.IntegrityFailure() {
+		msg += ": what the registry sent failed its integrity check, so none of it was stored"
+	} else {
+		msg += ", and nothing of it is stored (this says nothing of whether it exists; the server's log says why)"
+	}
+	if lib := s.cat.Loaded(ap.lib); lib != nil && !s.isPrivate(ap.lib, lib) && len(lib.Versions()) > 0 {
+		var stored []string
+		for i, v := range lib.Versions() {
+			if i == 10 {
+				stored = append(stored, "…")
+				break
+			}
+			stored = append(stored, v.Original())
+		}
+		msg += "; versions stored here: " + strings.Join(stored, ", ") + " (/-/versions/" + ap.lib + ")"
+	}
+	return msg
 }
 
 // refusal is a version the supply-chain gate refused at ingest
