@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"html/template"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -97,6 +98,7 @@ func cspHash(s string) string {
 var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
 	"size":  humanSize,
 	"count": count,
+	"base":  path.Base,
 }).Parse(`{{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title><style>` + browseCSS + `</style></head><body>
@@ -162,7 +164,15 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{if .Warnings}}<dt>Admitted with warnings</dt><dd><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul></dd>{{end}}
 <dt>Policy</dt><dd><code>{{.Policy}}</code></dd>
 </dl>{{else}}<p class="muted">Fetched from {{.Registry}} and checked against its integrity; stored before the supply-chain gate, so nothing more was verified.</p>{{end}}{{end}}
-<h2 id="files">Files</h2>
+{{with .Facts}}<h2 id="package">Package</h2>
+<dl class="facts"><dt>Registry</dt><dd>{{.Registry}}</dd>{{if .Tarball}}<dt>Tarball</dt><dd><code>{{base .Tarball}}</code></dd>{{end}}{{if .Integrity}}<dt>Tarball integrity</dt><dd><code class="sri">{{.Integrity}}</code></dd>{{end}}<dt>Licence</dt><dd>{{if .License}}{{.License}}{{else}}none given{{end}}</dd></dl>
+{{if .Exports}}<h3 id="exports">Exports</h3>
+<table aria-labelledby="exports"><thead><tr><th scope="col">Subpath</th><th scope="col">Condition and file</th></tr></thead><tbody>
+{{range .Exports}}<tr><td><code>{{.Subpath}}</code></td><td>{{range $i, $t := .Targets}}{{if $i}}<br>{{end}}{{if $t.Condition}}<span class="muted">{{$t.Condition}}</span> {{end}}{{if $t.URL}}<a href="{{$t.URL}}"><code>{{$t.File}}</code></a>{{else}}<code>{{$t.File}}</code>{{end}}{{end}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{if .Dependencies}}<h3 id="dependencies">Dependencies</h3>
+<ul class="inline" aria-labelledby="dependencies">{{range .Dependencies}}<li>{{if .URL}}<a href="{{.URL}}">{{.Name}}</a>{{else}}{{.Name}}{{end}} <code>{{.Range}}</code>{{if .Kind}} <span class="muted">({{.Kind}})</span>{{end}}</li>{{end}}</ul>{{else}}<p class="muted">No dependencies.</p>{{end}}
+{{end}}<h2 id="files">Files</h2>
 {{template "listing" .Files}}
 {{if .Tags}}<h2 id="tags">Tags to paste</h2>
 {{range $i, $t := .Tags}}<h3>{{$t.Path}}</h3>

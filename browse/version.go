@@ -39,6 +39,9 @@ type VersionData struct {
 	// Verified what the supply-chain gate checked then (nil: not checked).
 	Registry string
 	Verified *layout.Verified
+	// Facts are an npm package's: its tarball, licence, exports and
+	// dependencies (nil for a built library).
+	Facts *Facts
 }
 
 // VersionInput is what a version page shows beyond the catalog: the
@@ -56,6 +59,10 @@ type VersionInput struct {
 	Requests Requests
 	// Page is the page of the root directory to show, from 1.
 	Page int
+	// PackageJSON is an npm package's package.json (verified bytes), and
+	// Known says whether a dependency is a library this server shows.
+	PackageJSON []byte
+	Known       func(string) bool
 }
 
 // MaxTags bounds the tags a version page offers to paste: a package of
@@ -90,6 +97,9 @@ func Version(v *catalog.Version, in VersionInput) *VersionData {
 		return nil
 	}
 	data.Files = listing
+	if in.Known != nil {
+		data.Facts = PackageFacts(v, in.PackageJSON, in.Known)
+	}
 	data.Switcher = NewSwitcher(v.Lib, v.Name, "")
 	for _, mf := range tagged(v, listing) {
 		abs := tagBase + v.Lib.Prefix()[1:] + v.Exact + "/" + (&url.URL{Path: mf.Path}).EscapedPath()

@@ -101,6 +101,13 @@ func (s *Server) versionPage(w http.ResponseWriter, r *http.Request, v *version)
 	s.setTags(w.Header(), aboutVersionTags(v.Lib.Name(), v.Exact, v.Name))
 	page, ok := listingPage(r)
 	in.Page = page
+	if v.Manifest.Provenance.Registry != "" { // an npm package: its package.json's facts
+		visible := s.visible(r)
+		in.Known = func(name string) bool { return s.cat.Known(name) && visible(name) }
+		if f := v.files["package.json"]; f != nil {
+			in.PackageJSON, _ = s.content.Body(f.Identity) // unreadable: the facts of provenance alone
+		}
+	}
 	data := browse.Version(v.Version, in)
 	if !ok || data == nil {
 		return s.writeError(w, r, kindMeta, http.StatusNotFound, "version "+v.Name+" has no page "+r.URL.Query().Get("page")+" of files")

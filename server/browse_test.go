@@ -376,3 +376,53 @@ func BenchmarkLibrarySearch(b *testing.B) {
 		s.ServeHTTP(w, req)
 	}
 }
+
+// TestPackageFacts: an npm package's version page shows its registry,
+// tarball, integrity and licence, its exports map as a table of subpaths
+// to files (in the order written, linked to the viewer), and its
+// dependencies, linked when this server has them (issue 29, item 3).
+func TestPackageFacts(t *testing.T) {
+	f := newFixture(t)
+	pkg := `{"name":"tinydep","version":"2.0.0","license":"MIT",
+  "exports":{".":{"import":"./dist/index.mjs","require":"./dist/index.cjs"},"./utils":"./dist/utils.mjs","./package.json":"./package.json","./internal/*":null},
+  "dependencies":{"react":"^18.0.0","left-pad":"1.3.0"},"peerDependencies":{"preact":">=10"}}`
+	f.publishIn(t, "tinydep", "2.0.0", []layout.File{
+		{Name: "package.json", Data: []byte(pkg)},
+		{Name: "dist/index.mjs", Data: []byte("export default 1;\n")},
+		{Name: "dist/index.cjs", Data: []byte("module.exports = 1;\n")},
+		{Name: "dist/utils.mjs", Data: []byte("export const u = 1;\n")},
+	})
+	f.publishSeedIn(t, "react", "18.2.0")
+	// Recorded as fetched from a registry, as cdnserve add records it.
+	mpath := filepath.Join(f.root, "tinydep", "2.0.0", layout.ManifestName)
+	var m layout.Manifest
+	raw, err := os.ReadFile(mpath)
+	if err != nil || json.Unmarshal(raw, &m) != nil {
+		t.Fatal(err)
+	}
+	m.Provenance.Registry, m.Provenance.Tarball, m.Provenance.Integrity = "https://registry.npmjs.org/", "https://registry.npmjs.org/tinydep/-/tinydep-2.0.0.tgz", "sha512-AAAA"
+	raw, _ = json.Marshal(m)
+	os.WriteFile(mpath, raw, 0o644)
+	_, ts := f.server(t, nil)
+	_, body := do(t, "GET", ts.URL+"/tinydep/2.0.0/")
+	page := string(body)
+	for _, want := range []string{
+		`<dt>Registry</dt><dd>https://registry.npmjs.org/</dd>`, `<code>tinydep-2.0.0.tgz</code>`, `<code class="sri">sha512-AAAA</code>`, `<dt>Licence</dt><dd>MIT</dd>`,
+		`<tr><td><code>.</code></td><td><span class="muted">import</span> <a href="/tinydep/2.0.0/dist/index.mjs?view"><code>./dist/index.mjs</code></a><br><span class="muted">require</span> <a href="/tinydep/2.0.0/dist/index.cjs?view">`,
+		`<tr><td><code>./utils</code></td><td><a href="/tinydep/2.0.0/dist/utils.mjs?view"><code>./dist/utils.mjs</code></a></td></tr>`,
+		`<tr><td><code>./internal/*</code></td><td><code>(none)</code></td></tr>`,
+		`<li>left-pad <code>1.3.0</code></li><li><a href="/react/">react</a> <code>^18.0.0</code></li><li>preact <code>&gt;=10</code> <span class="muted">(peer)</span></li>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the version page lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(page, "<code>./utils</code>"), strings.Index(page, "<code>./package.json</code>"); i < 0 || j < i {
+		t.Error("the exports are not in the order package.json writes them")
+	}
+	// A built library has no package facts.
+	_, body = do(t, "GET", ts.URL+"/react/18.2.0/")
+	if strings.Contains(string(body), `id="package"`) {
+		t.Error("a built library shows package facts")
+	}
+}
