@@ -278,14 +278,68 @@ func TestBrowserBrowseUI(t *testing.T) {
 	if got := p.Eval(t, `String(document.documentElement.scrollWidth <= 390)`); got != "true" {
 		t.Errorf("the viewer is wider than a 390 px phone")
 	}
-	p.Run(t, chromedp.SetValue(chromedp.CSS("#switch-version"), "2.2.2"), chromedp.Click(chromedp.CSS("form.switch button")), chromedp.WaitVisible(chromedp.CSS(".chroma")))
-	if loc := browsertest.Value(t, p, chromedp.Location()); loc != cdn.URL+"/2.2.2/pusher.js?view" {
+	p.Run(t, chromedp.SetValue(chromedp.CSS("#switch-version"), "2.2.2"), chromedp.Click(chromedp.CSS("form.switch button")))
+	loc = ""
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if loc = browsertest.Value(t, p, chromedp.Location()); loc == cdn.URL+"/2.2.2/pusher.js?view" {
+			break
+		}
+	}
+	if loc != cdn.URL+"/2.2.2/pusher.js?view" {
 		t.Errorf("the switcher went to %q", loc)
 	}
 	if strings.Contains(p.Log(), "Content Security Policy") {
 		t.Errorf("CSP violations on the viewer:\n%s", p.Log())
 	}
+	// Big packages: a 300-file version collapses by directory, and a
+	// 2,000-file directory's page renders in under a second (issue 29,
+	// items 1 and 6).
+	writeManifest(t, f.root, "3.0.0", 300, func(i int) string { return fmt.Sprintf("dist/part-%d/file-%03d.js", i%12, i) })
+	writeManifest(t, f.root, "4.0.0", 2000, func(i int) string { return fmt.Sprintf("lib/file-%04d.js", i) })
+	for _, vp := range []struct {
+		w, h       int
+		path, name string
+		rows       string
+	}{
+		{1280, 900, "/3.0.0/", "version-300.png", "1"}, {390, 844, "/3.0.0/", "phone-version-300.png", "1"},
+		{1280, 900, "/3.0.0/dist/", "directory-300.png", "12"}, {390, 844, "/3.0.0/dist/", "phone-directory-300.png", "12"},
+	} {
+		p.Run(t, chromedp.EmulateViewport(int64(vp.w), int64(vp.h)), chromedp.Navigate(cdn.URL+vp.path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		shot(vp.name)
+		if got := p.Eval(t, `String(document.documentElement.scrollWidth <= `+strconv.Itoa(vp.w)+`) + " " + document.querySelectorAll("tbody tr").length`); got != "true "+vp.rows {
+			t.Errorf("%s at %d px: %q, want no sideways scroll and %s directory rows", vp.path, vp.w, got, vp.rows)
+		}
+	}
+	p.Run(t, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(cdn.URL+"/4.0.0/lib/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	ms, err := strconv.ParseFloat(p.Eval(t, `String(performance.getEntriesByType("navigation")[0].loadEventEnd - performance.getEntriesByType("navigation")[0].startTime)`), 64)
+	t.Logf("a 2,000-file directory's first page loaded in %.0f ms", ms)
+	if err != nil || ms >= 1000 {
+		t.Errorf("a 2,000-file directory's page took %.0f ms (%v) to load, want < 1 s", ms, err)
+	}
+	shot("directory-2000.png")
+	// Keyboard: the first thing a tab reaches on / is the home link, then
+	// the search field, each with a visible focus outline.
+	p.Run(t, chromedp.Navigate(cdn.URL+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := p.Eval(t, `String(!!document.querySelector("label[for=search-q]") === !!document.getElementById("search-q"))`); got != "true" {
+		t.Errorf("the search field has no label")
+	}
 	saveArtifacts(t, shots)
+}
+
+// writeManifest writes a version of n files named by name straight into
+// a tree (the pages list manifests; no file needs its bytes).
+func writeManifest(t *testing.T, root, version string, n int, name func(int) string) {
+	t.Helper()
+	m := layout.Manifest{Format: 1, Version: version}
+	for i := range n {
+		m.Files = append(m.Files, layout.ManifestFile{Path: name(i), Size: 1000 + int64(i), ContentType: "text/javascript; charset=utf-8",
+			SHA256: strings.Repeat(fmt.Sprintf("%02x", i%256), 32), Integrity: "sha384-" + strings.Repeat("A", 64)})
+	}
+	raw, _ := json.Marshal(m)
+	os.MkdirAll(filepath.Join(root, version), 0o755)
+	if err := os.WriteFile(filepath.Join(root, version, layout.ManifestName), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func decode(t *testing.T, encoding string, body []byte) []byte {
