@@ -22,7 +22,7 @@ var App = (function() {
     return __copyProps(__defProp({}, "__esModule", { value: true }), mod);
   };
 
-  // cdnserve-src:modern/index.js
+  // modern/index.js
   var modern_exports = {};
   __export(modern_exports, {
     hello: function() {
@@ -33,12 +33,12 @@ var App = (function() {
     }
   });
 
-  // cdnserve-src:modern/greet.js
+  // modern/greet.js
   function greet(who) {
     return "hello, " + who;
   }
 
-  // cdnserve-src:modern/index.js
+  // modern/index.js
   var version = "2.2.3";
   function hello(who) {
     return greet(who) + " from " + version;
