@@ -61,7 +61,7 @@ func TestIndex(t *testing.T) {
 		want              []string // in the rendered page
 		missing           bool
 	}{
-		{name: "every major", want: []string{"1.2.3", "1.2.2", "2.0.0-rc.1", "prerelease", "Aliases", "· 7 requests this week", "Latest stable version"}},
+		{name: "every major", want: []string{"1.2.3", "1.2.2", "2.0.0-rc.1", "prerelease", "Aliases", "· 7 requests this week", "Latest stable version", "(1 version)", "(2 versions)"}},
 		{name: "one major", major: "1", want: []string{"1.x", "1.2.3", "page 1 of 1"}},
 		{name: "a major that does not exist", major: "9", missing: true},
 		{name: "a page past the end", major: "1", page: "2", missing: true},

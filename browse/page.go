@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"path"
 	"strconv"
@@ -96,9 +97,17 @@ func cspHash(s string) string {
 }
 
 var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
-	"size":  humanSize,
-	"count": count,
-	"base":  path.Base,
+	"size": humanSize,
+	"count": func(n any, noun string) string {
+		switch n := n.(type) {
+		case int:
+			return count(n, noun)
+		case int64:
+			return count(n, noun)
+		}
+		return fmt.Sprint(n) + " " + noun + "s"
+	},
+	"base": path.Base,
 }).Parse(`{{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title><style>` + browseCSS + `</style></head><body>
@@ -126,18 +135,18 @@ var browseTemplates = template.Must(template.New("layout").Funcs(template.FuncMa
 {{end}}
 {{define "index"}}{{template "head" .}}
 {{if .One}}{{with index .Majors 0}}<h1>{{$.Heading}} {{.Major}}.x</h1>
-<p>{{.Count}} versions, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
+<p>{{count .Count "version"}}, newest first; page {{.Page}} of {{.Pages}}. <a href="{{$.Base}}">All majors</a></p>
 <ul class="inline" aria-label="versions">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted">· {{count .Requests "request"}} this week</span>{{end}}</li>{{end}}</ul>
 <nav class="versions" aria-label="pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ newer</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">older ›</a>{{end}}</nav>
 {{end}}{{else}}{{with .Libraries}}<h1>Libraries</h1>
 <form class="search" method="get" action="/" role="search"><label for="search-q">Search libraries by name</label> <input id="search-q" name="q" type="search" value="{{.Query}}" autocomplete="off"> <button type="submit">Search</button></form>
-{{if .Query}}<p>{{.Count}} of {{.All}} libraries match <q>{{.Query}}</q>{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. <a href="/">All libraries</a></p>{{else}}<p>{{.Count}} libraries{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>{{end}}
+{{if .Query}}<p>{{.Count}} of {{.All}} libraries match <q>{{.Query}}</q>{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. <a href="/">All libraries</a></p>{{else}}<p>{{if eq .Count 1}}1 library{{else}}{{.Count}} libraries{{end}}{{if gt .Pages 1}}; page {{.Page}} of {{.Pages}}{{end}}. Each is at <code>/&lt;name&gt;/&lt;version&gt;/</code>, or <code>/&lt;name&gt;@&lt;range&gt;/</code>.</p>{{end}}
 <ul class="inline" aria-label="libraries">{{range .Rows}}<li><a href="/{{.Name}}/">{{.Name}}</a>{{if .Latest}} <span class="muted">{{.Latest}}</span>{{end}}</li>{{end}}</ul>
 {{if or .PrevURL .NextURL}}<nav class="versions" aria-label="library pages">{{if .PrevURL}}<a href="{{.PrevURL}}" rel="prev">‹ previous</a>{{end}}{{if .NextURL}}<a href="{{.NextURL}}" rel="next">next ›</a>{{end}}</nav>{{end}}
 {{end}}{{if or .Majors (not .Libraries)}}{{if .Libraries}}<h2>Root library</h2>{{else}}<h1>{{.Heading}}</h1>{{end}}
 {{if .Latest}}<p>Latest stable version: <a href="{{.Base}}{{.Latest}}/">{{.Latest}}</a> (also at <code>{{.Base}}latest/</code>)</p>{{else}}<p>No stable version is published yet.</p>{{end}}
 {{if not .Majors}}<p>None.</p>{{end}}
-{{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{.Count}} versions)</span></h2>
+{{range .Majors}}<h2 id="major-{{.Major}}">{{.Major}}.x <span class="muted">({{count .Count "version"}})</span></h2>
 <ul class="inline" aria-labelledby="major-{{.Major}}">{{range .Versions}}<li><a href="{{$.Base}}{{.Name}}/">{{.Name}}</a>{{if .Pre}} <span class="badge">prerelease</span>{{end}}{{if .Deprecated}} <span class="badge">deprecated</span>{{end}}{{if ge .Requests 0}} <span class="muted">· {{count .Requests "request"}} this week</span>{{end}}</li>{{end}}</ul>
 {{if .More}}<p><a href="{{$.Base}}?major={{.Major}}">All {{.Count}} versions of {{.Major}}.x</a></p>{{end}}
 {{if .Aliases}}<p>Aliases: {{range $i, $a := .Aliases}}{{if $i}}, {{end}}<a href="{{$.Base}}{{$a.Name}}/">{{$a.Name}}</a> → <a href="{{$.Base}}{{$a.Holds}}/">{{$a.Holds}}</a>{{end}}</p>{{end}}
@@ -229,11 +238,11 @@ func Render(name string, data any) ([]byte, error) {
 
 // count writes n and a noun, plural but for one: "1 request", "2
 // requests".
-func count(n int64, noun string) string {
+func count[N int | int64](n N, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return strconv.FormatInt(n, 10) + " " + noun + "s"
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
 }
 
 // humanSize writes a byte count as the version page shows it: "870 B",

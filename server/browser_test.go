@@ -21,6 +21,7 @@ import (
 	"github.com/cdnserve/cdnserve/internal/browsertest"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -418,4 +419,75 @@ func TestBrowserModuleTags(t *testing.T) {
 	if got != "mjs esm classic" {
 		t.Errorf("pasted tags ran %q, want all three\nbrowser log:\n%s", got, p.Log())
 	}
+}
+
+// TestBrowserAccessibility checks the keyboard and screen-reader basics
+// of every kind of page in Chromium, at 1280 and 390 px, and saves a
+// screenshot of each (issue 29, item 6): one h1 and no skipped heading
+// level; a label for every field and a name for every button; no
+// positive tabindex (the focus order is the reading order) and a visible
+// focus outline; text contrast of at least 4.5:1 (3:1 for large text,
+// WCAG AA) against its own background; nothing scrolling sideways.
+func TestBrowserAccessibility(t *testing.T) {
+	f := newFixture(t, "2.2.2", "2.2.3")
+	for i := range 150 {
+		writeManifest(t, filepath.Join(f.root, fmt.Sprintf("lib-%03d", i)), "1.0.0", 2, func(j int) string { return fmt.Sprintf("lib-%d.js", j) })
+	}
+	writeManifest(t, f.root, "3.0.0", 300, func(i int) string { return fmt.Sprintf("dist/part-%d/file-%03d.js", i%12, i) })
+	_, cdn := f.server(t, nil)
+	p := browsertest.NewPage(t)
+	// A headless page has no window focus: :focus would never match.
+	if _, err := chromedp.Call(p.Ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	shots := t.TempDir()
+	const audit = `(function () {
+  var out = [];
+  var h1 = document.querySelectorAll("h1").length;
+  if (h1 !== 1) { out.push(h1 + " h1 elements"); }
+  var last = 0;
+  document.querySelectorAll("h1, h2, h3, h4, h5, h6").forEach(function (h) {
+    var n = +h.tagName[1];
+    if (n > last + 1) { out.push("heading " + h.tagName + " after h" + last + ": " + h.textContent.slice(0, 30)); }
+    last = n;
+  });
+  document.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(function (e) {
+    if (!(e.id && document.querySelector("label[for='" + e.id + "']")) && !e.getAttribute("aria-label")) { out.push("unlabelled " + e.tagName + " " + e.name); }
+  });
+  document.querySelectorAll("button").forEach(function (b) {
+    if (!b.hidden && !b.textContent.trim() && !b.getAttribute("aria-label")) { out.push("a button with no name"); }
+  });
+  document.querySelectorAll("[tabindex]").forEach(function (e) {
+    if (+e.getAttribute("tabindex") > 0) { out.push("positive tabindex on " + e.tagName); }
+  });
+  var link = document.querySelector("main a, header a");
+  if (link) { link.focus(); if (getComputedStyle(link).outlineStyle === "none") { out.push("no focus outline on links"); } }
+  function rgba(c) { var m = c.match(/[\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; }
+  function lum(c) { var v = c.slice(0, 3).map(function (x) { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); }); return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; }
+  function bg(e) { for (; e; e = e.parentElement) { var c = rgba(getComputedStyle(e).backgroundColor); if (c[3] > 0) { return c; } } return [255, 255, 255, 1]; }
+  document.querySelectorAll("body *").forEach(function (e) {
+    if (!e.getClientRects().length) { return; }
+    if (!Array.from(e.childNodes).some(function (n) { return n.nodeType === 3 && n.textContent.trim(); })) { return; }
+    var st = getComputedStyle(e), a = lum(rgba(st.color)), b = lum(bg(e));
+    var ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    var size = parseFloat(st.fontSize), large = size >= 24 || (parseInt(st.fontWeight, 10) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) { out.push("contrast " + ratio.toFixed(2) + " of " + st.color + " (" + e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 20) + ")"); }
+  });
+  return out.join("\n");
+})()`
+	for _, pg := range []string{"/", "/?q=lib-01", "/2.2.3/", "/3.0.0/", "/3.0.0/dist/part-1/", "/2.2.3/pusher.js?view", "/9.9.9/x.js"} {
+		for _, w := range []int{1280, 390} {
+			name := fmt.Sprintf("%d%s.png", w, strings.NewReplacer("/", "_", ".", "-", "?", "_", "=", "-").Replace(pg))
+			p.Run(t, chromedp.EmulateViewport(int64(w), 900), chromedp.Navigate(cdn.URL+pg), chromedp.WaitVisible(chromedp.CSS("h1")))
+			png := browsertest.Value(t, p, chromedp.FullScreenshot(100))
+			os.WriteFile(filepath.Join(shots, name), png, 0o644)
+			if got := p.Eval(t, audit); got != "" {
+				t.Errorf("%s at %d px:\n%s", pg, w, got)
+			}
+			if got := p.Eval(t, `String(document.documentElement.scrollWidth <= `+strconv.Itoa(w)+`)`); got != "true" {
+				t.Errorf("%s scrolls sideways at %d px", pg, w)
+			}
+		}
+	}
+	saveArtifacts(t, shots)
 }
