@@ -475,7 +475,7 @@ func TestBrowserAccessibility(t *testing.T) {
   });
   return out.join("\n");
 })()`
-	for _, pg := range []string{"/", "/?q=lib-01", "/2.2.3/", "/3.0.0/", "/3.0.0/dist/part-1/", "/2.2.3/pusher.js?view", "/9.9.9/x.js"} {
+	for _, pg := range []string{"/", "/?q=lib-01", "/lib-000/", "/2.2.3/", "/3.0.0/", "/3.0.0/dist/part-1/", "/2.2.3/pusher.js?view", "/9.9.9/x.js"} {
 		for _, w := range []int{1280, 390} {
 			name := fmt.Sprintf("%d%s.png", w, strings.NewReplacer("/", "_", ".", "-", "?", "_", "=", "-").Replace(pg))
 			p.Run(t, chromedp.EmulateViewport(int64(w), 900), chromedp.Navigate(cdn.URL+pg), chromedp.WaitVisible(chromedp.CSS("h1")))
@@ -486,6 +486,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 			if got := p.Eval(t, `String(document.documentElement.scrollWidth <= `+strconv.Itoa(w)+`)`); got != "true" {
 				t.Errorf("%s scrolls sideways at %d px", pg, w)
+			}
+			// No control is clipped: each lies whole inside the page's width.
+			if got := p.Eval(t, `Array.from(document.querySelectorAll("input:not([type=hidden]), select, button:not([hidden])")).filter(function (e) {
+  var r = e.getBoundingClientRect(); return r.left < 0 || r.right > document.documentElement.clientWidth || r.width < 20; }).map(function (e) { return e.outerHTML.slice(0, 60); }).join("\n")`); got != "" {
+				t.Errorf("%s at %d px: clipped controls:\n%s", pg, w, got)
 			}
 		}
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -223,11 +225,15 @@ func TestSettingsMistakes(t *testing.T) {
 		{nil, []string{"serve", "--adr", ":1"}, 2,
 			"cdnserve serve: flag provided but not defined: -adr; did you mean --addr?\nUsage: cdnserve serve [flags] (cdnserve serve -h: its flags and examples)\n"},
 		{nil, []string{"--verison"}, 2, "cdnserve: unknown command \"--verison\"; did you mean --version?\nUsage: cdnserve <command> [flags] (cdnserve help: the commands)\n"},
+		{nil, []string{"serve", "--print-config"}, 0, ""}, // tokens: "" when no file is set (checked below)
 		{map[string]string{"CDNSERVE_REFRES": "1s", "CDNSERVE_TEST_NPM_TOKEN": "x"}, []string{"serve", "--print-config"}, 0,
 			"cdnserve serve: warning: CDNSERVE_REFRES is not a setting of this command, and is ignored; did you mean CDNSERVE_REFRESH?\n"},
 	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, _, errOut := withEnv(tc.env, tc.args...)
+		t.Run(strings.Join(tc.args, " ")+fmt.Sprint(len(tc.env)), func(t *testing.T) {
+			code, out, errOut := withEnv(tc.env, tc.args...)
+			if code == 0 && slices.Contains(tc.args, "--print-config") && (!strings.Contains(out, "tokens: \"\"  # default\n") || strings.Contains(out, "REDACTED")) {
+				t.Errorf("--print-config with no tokens file:\n%s", out)
+			}
 			exact := tc.code == 2 // usage mistakes: nothing but the hint and the line
 			if code != tc.code || exact && errOut != tc.want || !exact && !strings.HasPrefix(errOut, tc.want) {
 				t.Errorf("%v %v: exit %d\n%q\nwant %d\n%q", tc.env, tc.args, code, errOut, tc.code, tc.want)
