@@ -157,7 +157,9 @@ func (t Tree) recover() (cleaned, recovered []string, err error) {
 		}
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), layout.TmpPrefix) || strings.HasPrefix(e.Name(), ".lock-stale-") {
+		stale := strings.HasPrefix(e.Name(), layout.TmpPrefix) || strings.HasPrefix(e.Name(), ".lock-stale-") ||
+			strings.HasPrefix(e.Name(), LockName+layout.NewInfix) && t.now().Sub(e.ModTime()) > layout.StaleNewAfter
+		if stale {
 			if err := t.Fs.RemoveAll(path.Join(t.Root, e.Name())); err != nil {
 				return nil, nil, fmt.Errorf("removing leftover %s: %w", e.Name(), err)
 			}

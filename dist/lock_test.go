@@ -82,3 +82,29 @@ func TestEmptyLockOnDiskIsTakenOverAtOnce(t *testing.T) {
 		t.Errorf("the lock held during the publish never named its holder: %q", seen)
 	}
 }
+
+// TestLockCopyOutlivesCleanup: the whole copy a publisher writes before
+// linking it into place as .lock is not a staging name, so another
+// publisher's cleanup of leftovers cannot remove it between the write
+// and the link (a build failed with "link …: no such file or directory"
+// in TestConcurrentBuildProcesses); one older than a minute was left by
+// a process that died, and is removed.
+func TestLockCopyOutlivesCleanup(t *testing.T) {
+	root := t.TempDir()
+	tree := NewTree(storage.DiskFs{Root: root}, root)
+	fresh := layout.NewName(filepath.Join(root, LockName))
+	old := layout.NewName(filepath.Join(root, LockName))
+	os.WriteFile(fresh, []byte("pid"), 0o644)
+	os.WriteFile(old, []byte("pid"), 0o644)
+	os.Chtimes(old, time.Now().Add(-2*layout.StaleNewAfter), time.Now().Add(-2*layout.StaleNewAfter))
+	cleaned, _, err := tree.recover()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(fresh); err != nil || !slices.Equal(cleaned, []string{filepath.Base(old)}) {
+		t.Errorf("cleaned %q; the fresh copy: %v", cleaned, err)
+	}
+	if strings.HasPrefix(filepath.Base(fresh), layout.TmpPrefix) {
+		t.Errorf("%s is a staging name", fresh)
+	}
+}

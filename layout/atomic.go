@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"time"
 
 	"github.com/spf13/afero"
 )
@@ -14,6 +15,26 @@ import (
 // dot-name, it is never served; dist removes the ones a killed publisher
 // left in the root.
 const TmpPrefix = ".tmp-"
+
+// NewInfix joins a file's name and a random suffix to name the whole
+// copy that CreateExclusive links into place (".lock.new-1a2b…"). It is
+// not a TmpPrefix name: a publisher that holds the lock removes those,
+// and would remove another process's copy between its write and its
+// link. dist removes one only once it is older than StaleNewAfter.
+const NewInfix = ".new-"
+
+// StaleNewAfter is the age past which a NewInfix copy was left by a
+// process that died between its write and its link (which take
+// milliseconds).
+const StaleNewAfter = time.Minute
+
+// NewName returns a new random name for the whole copy of name that is
+// linked into place.
+func NewName(name string) string {
+	b := make([]byte, 8)
+	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return name + NewInfix + hex.EncodeToString(b)
+}
 
 // TempName returns a new random name for a temporary file or directory in
 // dir.

@@ -152,7 +152,7 @@ func (d DiskFs) CreateExclusive(name string, data []byte) error {
 	if err := d.beneath("create", name, true); err != nil {
 		return err
 	}
-	tmp := layout.TempName(filepath.Dir(name))
+	tmp := layout.NewName(name) // not a TmpPrefix name, which a publisher cleans up (layout.NewInfix)
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		os.Remove(tmp)
 		return err
