@@ -79,8 +79,9 @@ func (lib *Library) Summary() Summary {
 	return doc
 }
 
-// NewestMax bounds how many libraries Newest reads a manifest of.
-const NewestMax = 200
+// NewestMax bounds how many libraries Newest reads a manifest of: it
+// runs before serve listens, and on S3 each is a request.
+const NewestMax = 32
 
 // Newest returns the library whose versions a start-up message should
 // show: of the libraries show allows (the public ones), the one whose

@@ -122,15 +122,9 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request, ap assetPath, lib
 		return s.dirPage(w, r, v, name)
 	case err == nil && v.files[name] == nil:
 		s.setTags(w.Header(), v.tags)
-		msg := "version " + v.Name + " has no file " + name + "; its files are listed at " + lib.Prefix() + v.Name + "/ and /-/meta/" + lib.MetaPath(v.Name)
-		if wantsHTML(r) && !wantsJSON(r) { // with links to the versions that have it
-			h := w.Header()
-			h["Cache-Control"] = s.policy.header(v.kind(), http.StatusNotFound)
-			varyAccept(h)
-			status, n := s.errorPage(w, r, http.StatusNotFound, msg, lib, nil)
-			return status, n, v.kind()
-		}
-		return s.writeError(w, r, v.kind(), http.StatusNotFound, msg) // also: internal names
+		return s.writeErrorIn(w, r, v.kind(), http.StatusNotFound, // also: internal names
+			"version "+v.Name+" has no file "+name+"; its files are listed at "+lib.Prefix()+v.Name+"/ and /-/meta/"+lib.MetaPath(v.Name),
+			s.policy.header(v.kind(), http.StatusNotFound), lib)
 	case err == nil:
 		return s.serveFile(w, r, v, v.files[name])
 	case layout.IsVersionDir(spec):

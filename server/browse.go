@@ -301,11 +301,11 @@ func (s *Server) publicBases(r *http.Request) (httpBase, httpsBase string) {
 		host, prefix := s.publicURL.Host, strings.TrimRight(s.publicURL.Path, "/")+"/"
 		return "http://" + host + prefix, "https://" + host + prefix
 	}
-	own, other, otherScheme := "http://"+r.Host+"/", "", "https"
+	own, otherScheme := "http://"+r.Host+"/", "https"
 	if r.TLS != nil {
 		own, otherScheme = "https://"+r.Host+"/", "http"
 	}
-	other = own
+	other := own
 	if port := s.ports[otherScheme].Load(); port != 0 {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {

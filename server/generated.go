@@ -34,6 +34,8 @@ type generatedCache struct {
 	mu    sync.Mutex
 	m     map[generatedKey][]byte
 	bytes int
+	// made counts the bodies compressed (misses).
+	made int
 }
 
 type generatedKey struct {
@@ -54,6 +56,7 @@ func (c *generatedCache) encoded(sum [sha256.Size]byte, enc layout.Encoding, bod
 	b = enc.Compress(body, layout.Fast)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.made++
 	if c.m == nil {
 		c.m = map[generatedKey][]byte{}
 	}
@@ -75,9 +78,14 @@ func (c *generatedCache) encoded(sum [sha256.Size]byte, enc layout.Encoding, bod
 // above). Headers already set (Cache-Control, tags) are kept; Vary gains
 // Accept-Encoding.
 func (s *Server) sendGenerated(w http.ResponseWriter, r *http.Request, contentType string, body []byte) (int, int64) {
+	return s.sendGeneratedSum(w, r, contentType, body, sha256.Sum256(body))
+}
+
+// sendGeneratedSum is sendGenerated for a body whose SHA-256 is known
+// (the loader's, taken once).
+func (s *Server) sendGeneratedSum(w http.ResponseWriter, r *http.Request, contentType string, body []byte, sum [sha256.Size]byte) (int, int64) {
 	h := w.Header()
 	h["Content-Type"] = []string{contentType}
-	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
 	if len(body) >= compressFrom {
 		addVary(h, "Accept-Encoding")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -16,12 +17,15 @@ import (
 	"github.com/cdnserve/cdnserve/catalog"
 )
 
+// loaderSum is /-/loader.js's SHA-256, its ETag's source.
+var loaderSum = sha256.Sum256(loaderjs.Min)
+
 // handleLoader serves /-/loader.js: the browser dependency loader
 // (package loaderjs), cached like an alias (it changes with cdnserve).
 func (s *Server) handleLoader(c echo.Context) error {
 	setKind(c, kindMeta)
 	c.Response().Header()["Cache-Control"] = s.policy.alias
-	s.sendGenerated(c.Response(), c.Request(), layout.ContentType("loader.js"), loaderjs.Min)
+	s.sendGeneratedSum(c.Response(), c.Request(), layout.ContentType("loader.js"), loaderjs.Min, loaderSum)
 	return nil
 }
 

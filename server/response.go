@@ -23,6 +23,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind routeKi
 
 // writeErrorCached is writeError with a Cache-Control of the caller's.
 func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind routeKind, code int, msg string, cacheControl []string) (int, int64, routeKind) {
+	return s.writeErrorIn(w, r, kind, code, msg, cacheControl, nil)
+}
+
+// writeErrorIn is writeErrorCached for an error inside a library: its
+// page links the library, and, for a missing file, the versions that
+// have it (errorPage).
+func (s *Server) writeErrorIn(w http.ResponseWriter, r *http.Request, kind routeKind, code int, msg string, cacheControl []string, lib *store) (int, int64, routeKind) {
 	h := w.Header()
 	h["Cache-Control"] = cacheControl
 	if code == http.StatusMethodNotAllowed && h.Get("Allow") == "" {
@@ -34,7 +41,7 @@ func (s *Server) writeErrorCached(w http.ResponseWriter, r *http.Request, kind r
 		return status, n, kind
 	}
 	if wantsHTML(r) {
-		status, n := s.errorPage(w, r, code, msg, nil, nil)
+		status, n := s.errorPage(w, r, code, msg, lib, nil)
 		return status, n, kind
 	}
 	status, n := writeText(w, r, code, http.StatusText(code)+": "+msg+"\n")
