@@ -56,6 +56,13 @@ type Request struct {
 	// Progress, if set, is called after each file (or sidecar) of the
 	// version is written, with how many of how many and its name.
 	Progress func(done, total int, name string)
+	// Stored, if set, publishes a version as another tree stored it (cdnserve
+	// import): this manifest, with its provenance and entry, and Files
+	// holding its files and their sidecars byte for byte, each checked
+	// against it. Nothing is compressed again, so the copy serves the
+	// same bytes as the original; Provenance, Entry and Compression are
+	// not used.
+	Stored *layout.Manifest
 }
 
 // Action says what publishing did to one directory.
@@ -131,10 +138,11 @@ func (t Tree) Plan(req Request) (*Result, error) {
 	if err := t.checkRequest(req); err != nil {
 		return nil, err
 	}
-	c := newContent(req.Version.Original(), req.Files, req.Provenance, req.Compression)
-	c.manifest.Entry = req.Entry
-	res := &Result{Version: req.Version.Original(), Files: len(req.Files), Sidecars: c.sidecars}
-	var err error
+	c, err := requestContent(req)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Version: req.Version.Original(), Files: len(c.manifest.Files), Sidecars: c.sidecars}
 	if _, res.Action, _, err = t.planExact(c, req.Force); err != nil {
 		return nil, err
 	}
@@ -154,6 +162,9 @@ func (t Tree) checkRequest(req Request) error {
 	}
 	if req.Version == nil || len(req.Files) == 0 {
 		return errors.New("dist: a publish needs a version and at least one file")
+	}
+	if req.Stored != nil {
+		return checkStored(req)
 	}
 	if req.Entry != "" && !slices.ContainsFunc(req.Files, func(f layout.File) bool { return f.Name == req.Entry }) {
 		return fmt.Errorf("dist: the entry %q is not one of the files", req.Entry)
@@ -189,10 +200,12 @@ func (t Tree) Publish(ctx context.Context, req Request) (*Result, error) {
 	if req.Provenance.BuiltAt.IsZero() {
 		req.Provenance.BuiltAt = t.now().UTC()
 	}
-	c := newContent(req.Version.Original(), req.Files, req.Provenance, req.Compression)
-	c.manifest.Entry = req.Entry
+	c, err := requestContent(req)
+	if err != nil {
+		return nil, err
+	}
 	c.progress = req.Progress
-	res.Files, res.Sidecars = len(req.Files), c.sidecars
+	res.Files, res.Sidecars = len(c.manifest.Files), c.sidecars
 	if res.Action, err = t.publishExact(ctx, c, req.Force); err != nil {
 		return nil, &StateError{Version: res.Version, Err: err}
 	}

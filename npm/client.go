@@ -12,6 +12,7 @@
 package npm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,7 @@ import (
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/redact"
 	"github.com/cdnserve/cdnserve/retry"
+	"github.com/spf13/afero"
 )
 
 // Errors a Client returns; each comes wrapped with the package and URL.
@@ -51,7 +53,21 @@ var (
 	// ErrDenied is a registry that refused the request (401, 403): a
 	// missing or wrong token.
 	ErrDenied = errors.New("registry refused access")
+	// ErrOffline is a request an offline client (Client.Offline) could
+	// not answer from its cache: nothing was sent. It is also
+	// context.DeadlineExceeded, so a server that knows nothing of it
+	// answers 504, and it has OfflineMiss, for one that says more.
+	ErrOffline error = offlineError{}
 )
+
+// offlineError is ErrOffline.
+type offlineError struct{}
+
+func (offlineError) Error() string {
+	return "offline: not in the cache, and the network is not used (--offline)"
+}
+func (offlineError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (offlineError) OfflineMiss() bool    { return true }
 
 // kindError is an error that is also a standard one, for errors.Is.
 type kindError struct {
@@ -91,11 +107,21 @@ type Client struct {
 	// files are fetched for storage or a build (Add, File); nil admits
 	// what the integrity check admits.
 	Gate *gate.Gate
+	// Offline never touches the network: documents and tarballs come
+	// from CacheDir only, and anything else fails with ErrOffline,
+	// naming what is missing (serve --offline, add --offline).
+	Offline bool
+	// BreakerFailures failures in a row open a registry's circuit
+	// breaker (default 3), which then skips it for BreakerCooldown
+	// (default 30 s) before one trial request (retry.Breaker).
+	BreakerFailures int
+	BreakerCooldown time.Duration
 
-	mu     sync.Mutex
-	docs   map[string]cachedDoc
-	public map[string]publicity
-	group  singleflight.Group
+	mu       sync.Mutex
+	breakers map[string]*retry.Breaker
+	docs     map[string]cachedDoc
+	public   map[string]publicity
+	group    singleflight.Group
 	// downloads counts tarball requests sent, for tests and metrics.
 	downloads atomic.Int64
 }
@@ -136,7 +162,7 @@ func (c *Client) IsPublic(ctx context.Context, name string) (bool, error) {
 	if ok && c.Clock().Sub(known.at) < c.DocTTL {
 		return known.public, nil
 	}
-	anon := &Client{Config: NewConfig(registry), HTTP: c.HTTP, Attempts: 1, Limits: c.Limits}
+	anon := &Client{Config: NewConfig(registry), HTTP: c.HTTP, Attempts: 1, Limits: c.Limits, Offline: c.Offline}
 	_, err := anon.fetchPackument(ctx, name)
 	if err != nil && !errors.Is(err, ErrDenied) && !errors.Is(err, ErrNotFound) {
 		return false, err
@@ -283,13 +309,43 @@ func (c *Client) remember(name string, d cachedDoc) {
 	c.docs[name] = d
 }
 
+// fetchPackument asks the registries of the package's rule, in order
+// (fromRule), for its document, and keeps a copy in CacheDir for
+// Offline. Offline, the copy is all there is.
 func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, error) {
-	registry := c.Config.RegistryFor(name)
-	u := registry + strings.Replace(url.PathEscape(name), "%40", "@", 1)
-	body, err := c.get(ctx, u, "application/json", 64<<20)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", name, err)
+	if c.Offline {
+		kept, err := afero.ReadFile(c.cacheFs(), c.docPath(name))
+		registry, body, ok := bytes.Cut(kept, []byte("\n"))
+		if err != nil || !ok {
+			return nil, fmt.Errorf("package %s: %w: its document was never fetched into the cache", name, ErrOffline)
+		}
+		doc, err := parsePackument(name, body, "the cache")
+		if err == nil {
+			doc.Registry = string(registry)
+		}
+		return doc, err
 	}
+	return fromRule(c, name, func(registry string) (*Packument, error) {
+		u := registry + strings.Replace(url.PathEscape(name), "%40", "@", 1)
+		body, err := c.get(ctx, u, "application/json", 64<<20)
+		if err != nil {
+			return nil, fmt.Errorf("package %s: %w", name, err)
+		}
+		doc, err := parsePackument(name, body, u)
+		if err != nil {
+			return nil, err
+		}
+		doc.Registry = registry
+		if c.CacheDir != "" {
+			// A cache that cannot be written costs offline use, no more.
+			layout.WriteFileAtomic(c.cacheFs(), c.docPath(name), append([]byte(registry+"\n"), body...))
+		}
+		return doc, nil
+	})
+}
+
+// parsePackument reads a package's document, from u (for messages).
+func parsePackument(name string, body []byte, u string) (*Packument, error) {
 	var doc Packument
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("package %s: %s: %w: not a package document: %v", name, redact.URL(u), ErrIntegrity, err)
@@ -297,7 +353,6 @@ func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, e
 	if doc.Name != name {
 		return nil, fmt.Errorf("package %s: %s: %w: the document is for %q", name, redact.URL(u), ErrIntegrity, doc.Name)
 	}
-	doc.Registry = registry
 	doc.check()
 	return &doc, nil
 }
@@ -377,6 +432,9 @@ func (c *Client) getTo(ctx context.Context, u string, w io.Writer, limit int64, 
 // response of a 200; any other answer is an error (again: worth another
 // try), wrapping ErrNotFound, ErrDenied or ErrUnavailable.
 func (c *Client) open(ctx context.Context, u, accept string) (*http.Response, error, bool) {
+	if c.Offline {
+		return nil, fmt.Errorf("%s: %w", redact.URL(u), ErrOffline), false
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", redact.URL(u), err), false

@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/cdnserve/cdnserve/dist"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/versioning"
 	"github.com/spf13/afero"
 	"golang.org/x/sync/singleflight"
 
@@ -117,6 +119,11 @@ func (m *Mirror) EnsureFor(ctx context.Context, name, spec, dependent string) (s
 	}
 	if err := m.ours(name); err != nil {
 		return "", err
+	}
+	if m.Client.Offline {
+		if v, ok := m.storedMatch(name, spec); ok {
+			return v, nil
+		}
 	}
 	if err := m.tokenOnly(ctx, name); err != nil {
 		return "", err
@@ -320,4 +327,37 @@ func (m *Mirror) tokenOnly(ctx context.Context, name string) error {
 		m.Log.Warn("not fetching an npm package that only a token opens into a public library; make it private with cdnserve private NAME or serve --private", "package", name)
 	}
 	return fmt.Errorf("npm package %s is private at its registry, and its library is not private here (cdnserve private NAME, or serve --private): %w", name, ErrNotFound)
+}
+
+// storedMatch resolves spec against the versions storage holds, for an
+// offline mirror: an exact version, a range (npm's rules: the highest
+// match, a prerelease only when the range names one of its line), or
+// "latest" (the highest stable version). Other tags need the package's
+// document.
+func (m *Mirror) storedMatch(name, spec string) (string, bool) {
+	tree, err := m.Tree.Library(name)
+	if err != nil {
+		return "", false
+	}
+	stored, err := tree.Versions()
+	if err != nil || len(stored) == 0 {
+		return "", false
+	}
+	if spec == "" || spec == "latest" {
+		spec = "*"
+	}
+	r, err := versioning.ParseRange(spec)
+	if err != nil {
+		return "", false
+	}
+	var best *semver.Version
+	for _, v := range stored {
+		if r.MatchNPM(v) && (best == nil || v.GreaterThan(best)) {
+			best = v
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	return best.Original(), true
 }

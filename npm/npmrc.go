@@ -28,6 +28,9 @@ type Config struct {
 	Registry string
 	// Scopes maps "@scope" to its registry, with a trailing slash.
 	Scopes map[string]string
+	// Upstreams are the rules that .npmrc cannot say (--npm-upstream):
+	// several registries for a pattern, tried in order (Rule).
+	Upstreams []Upstream
 	// tokens maps a registry's "nerf dart" (//host[:port]/path/, the URL
 	// without its scheme) to its token.
 	tokens map[string]string
@@ -154,15 +157,9 @@ func (c *Config) SetToken(registry, token string) {
 	c.tokens[nerfDart(registry)] = token
 }
 
-// RegistryFor is the registry a package comes from: its scope's, or
-// the default.
+// RegistryFor is the first registry a package comes from (Rule).
 func (c *Config) RegistryFor(name string) string {
-	if scope, _, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(scope, "@") {
-		if r, ok := c.Scopes[scope]; ok {
-			return r
-		}
-	}
-	return c.Registry
+	return c.Rule(name).Registries[0]
 }
 
 // tokenFor returns the token for a request URL: the one configured for
@@ -201,6 +198,15 @@ func (c *Config) String() string {
 	sort.Strings(scopes)
 	for _, s := range scopes {
 		fmt.Fprintf(&b, " %s:registry=%s", s, redact.URL(c.Scopes[s]))
+	}
+	for _, u := range c.Upstreams {
+		fmt.Fprintf(&b, " upstream %s=", u.Pattern)
+		for i, r := range u.Registries {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(redact.URL(r))
+		}
 	}
 	dart := make([]string, 0, len(c.tokens))
 	for d := range c.tokens {

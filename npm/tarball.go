@@ -179,6 +179,15 @@ func (c *Client) versionPath(name, version string) string {
 	return path.Join(c.CacheDir, "versions", h[:2], h+".json")
 }
 
+// docPath is where a package's document is kept in CacheDir, for
+// Offline: its registry's URL on the first line, then the document as
+// the registry sent it. Named by the SHA-256 of the name, as versionPath.
+func (c *Client) docPath(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	h := hex.EncodeToString(sum[:])
+	return path.Join(c.CacheDir, "docs", h[:2], h+".json")
+}
+
 // cachedVersion is an exact version remembered with a verified tarball
 // in the cache, or nil.
 func (c *Client) cachedVersion(name, version string) *PackageVersion {

@@ -20,6 +20,7 @@ import (
 	"github.com/cdnserve/cdnserve/access"
 	"github.com/cdnserve/cdnserve/headers"
 	"github.com/cdnserve/cdnserve/layout"
+	"github.com/cdnserve/cdnserve/retry"
 	"github.com/spf13/afero"
 )
 
@@ -121,6 +122,10 @@ type Config struct {
 	// them, and publishes them into storage for good (npm.Mirror: the npm
 	// mirror of serve --npm-mirror). Nil serves storage alone.
 	Mirror Mirror
+	// Upstreams, if set, reports the registries the mirror asks and their
+	// circuit breakers (npm.Client.Upstreams): /-/upstreams on the admin
+	// listener, and the cdnserve_upstream_* metrics.
+	Upstreams func() []retry.Upstream
 	// Modules, if set, makes /-/importmap's maps for npm packages: whole
 	// dependency graphs, built where a browser cannot run the files as
 	// they are (esm/graph.Maker, wired by the command). Nil maps each

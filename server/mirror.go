@@ -106,6 +106,9 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetP
 		return s.writeErrorCached(w, r, kindOther, http.StatusServiceUnavailable, "the mirror is busy fetching other packages; try again after Retry-After seconds", noStore)
 	case errors.Is(err, fs.ErrNotExist):
 		return s.writeError(w, r, kindOther, http.StatusNotFound, "the registry has no package "+ap.lib+" matching what was asked for")
+	case isOfflineMiss(err):
+		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "this server is offline (--offline) and storage holds no "+asked(ap)+
+			"; nothing is fetched: import a bundle that holds it (cdnserve import), or add it where the registry is reachable", s.policy.retry)
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Error("fetching a library from upstream timed out", "library", ap.lib, "err", err)
 		return s.writeErrorCached(w, r, kindOther, http.StatusGatewayTimeout, "the registry did not answer in time for "+ap.lib+"; the fetch goes on, so try again shortly", s.policy.retry)
@@ -119,14 +122,8 @@ func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, ap assetP
 // their integrity check, and which versions are stored here, unless the
 // library is private. It names no registry, URL or credential.
 func (s *Server) upstreamFailure(ap assetPath, err error) string {
-	asked := ap.lib
-	if ap.spec != "" {
-		asked += "@" + ap.spec
-	} else if spec, _, _ := strings.Cut(ap.rest, "/"); spec != "" {
-		asked += "@" + spec
-	}
 	var integrity interface{ IntegrityFailure() bool }
-	msg := "fetching " + asked + " from the registry failed"
+	msg := "fetching " + asked(ap) + " from the registry failed"
 	if errors.As(err, &integrity) && integrity.IntegrityFailure() {
 		msg += ": what the registry sent failed its integrity check, so none of it was stored"
 	} else {
@@ -173,3 +170,20 @@ func (s *Server) writeRefusal(w http.ResponseWriter, r *http.Request, kind route
 type tooManyMisses struct{ wait time.Duration }
 
 func (e *tooManyMisses) Error() string { return "too many misses from one client" }
+
+// asked is the library and version spec a request names: "react@^18".
+func asked(ap assetPath) string {
+	if ap.spec != "" {
+		return ap.lib + "@" + ap.spec
+	} else if spec, _, _ := strings.Cut(ap.rest, "/"); spec != "" {
+		return ap.lib + "@" + spec
+	}
+	return ap.lib
+}
+
+// isOfflineMiss reports an error of an offline mirror (npm.ErrOffline):
+// what was asked for is in neither storage nor the cache.
+func isOfflineMiss(err error) bool {
+	var offline interface{ OfflineMiss() bool }
+	return errors.As(err, &offline) && offline.OfflineMiss()
+}

@@ -121,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 	s.misses = &access.Limiter{Max: cfg.MirrorMisses, Clock: cfg.Clock}
 	s.content = content.NewStore(cfg.Fs, s.cache)
 	s.metrics = newMetrics(s.cache)
+	if cfg.Upstreams != nil {
+		s.metrics.reg.MustRegister(newUpstreamCollector(cfg.Upstreams))
+	}
 	s.cat = catalog.New(catalog.Options{Fs: cfg.Fs, Root: cfg.Root, NegativeTTL: cfg.NegativeTTL, Clock: cfg.Clock, Log: cfg.Logger,
 		NewLibrary:    s.newLibrary,
 		NewVersion:    s.newVersion,
@@ -174,6 +177,9 @@ func (s *Server) AdminHandler() http.Handler {
 	get := []string{http.MethodGet, http.MethodHead}
 	e.Match(get, "/-/healthz", s.handleHealthz)
 	e.Match(get, "/-/readyz", s.handleReadyz)
+	if s.cfg.Upstreams != nil {
+		e.Match(get, "/-/upstreams", s.handleUpstreams)
+	}
 	metricsHandler := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 	e.Match(get, "/-/metrics", func(c echo.Context) error {
 		setKind(c, kindHealth)

@@ -20,6 +20,12 @@ import (
 type npmFlags struct {
 	registry string
 	cacheDir string
+	// upstreams are the --npm-upstream rules; offline never touches the
+	// network; the breaker's settings say when a registry is skipped.
+	upstreams       settings.StringList
+	offline         bool
+	breakerFailures int
+	breakerCooldown time.Duration
 	// The supply-chain gate (package gate): a policy file, and flags for
 	// the common cases, which win over it.
 	policyFile string
@@ -35,6 +41,10 @@ type npmFlags struct {
 
 func (n *npmFlags) register(e *env, fs *settings.Set) {
 	fs.StringVar(&n.registry, "npm-registry", "", "fetch every npm package from this registry `URL`, whatever .npmrc says (its tokens still apply)")
+	fs.Var(&n.upstreams, "npm-upstream", "the registries of the npm packages matching a pattern, tried in `order`: 'PATTERN=URL [URL…]', such as '@corp/*=https://npm.corp.example/' or '*=https://registry.npmjs.org/ https://mirror.example/' (repeatable); a later URL is asked only while the earlier ones are down, and a package is never asked of another pattern's registries")
+	fs.BoolVar(&n.offline, "offline", false, "never touch the network: resolve and serve from storage and the npm cache only; what they lack fails (504 when serving), naming it")
+	fs.IntVar(&n.breakerFailures, "npm-breaker-failures", 3, "failed requests in a row after which a registry is skipped (its circuit breaker opens)")
+	fs.DurationVar(&n.breakerCooldown, "npm-breaker-cooldown", 30*time.Second, "how long a registry whose breaker opened is skipped before one request tries it again")
 	fs.StringVar(&n.cacheDir, "npm-cache", "", "keep verified npm tarballs in this `dir`, keyed by integrity (default: the user's cache dir/cdnserve/npm)")
 	fs.StringVar(&n.policyFile, "policy", "", "the supply-chain gate's policy, a YAML `file` (docs/security.md); the --npm-* gate flags win over it")
 	fs.StringVar(&n.signatures, "npm-signatures", "auto", "check the registry's signatures: off, warn, require, or auto (require when the registry publishes keys at /-/npm/v1/keys; otherwise warn once)")
@@ -118,7 +128,17 @@ func (n *npmFlags) client(e *env, dir string) (*npm.Client, error) {
 			return nil, err
 		}
 	}
+	for _, rule := range n.upstreams {
+		u, err := npm.ParseUpstream(rule)
+		if err != nil {
+			return nil, fmt.Errorf("--npm-upstream %w", err)
+		}
+		if err := cfg.AddUpstream(u); err != nil {
+			return nil, err
+		}
+	}
 	c := npm.NewClient(cfg)
+	c.Offline, c.BreakerFailures, c.BreakerCooldown = n.offline, n.breakerFailures, n.breakerCooldown
 	c.CacheDir = n.cacheDir
 	if c.CacheDir == "" {
 		c.CacheDir = defaultNPMCache(e)

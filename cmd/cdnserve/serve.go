@@ -149,9 +149,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		client.DocTTL = *npmDocTTL
 		mirror = &npm.Mirror{Client: client, Tree: dist.NewTree(st.Fs, st.Root), Allow: npmAllow, AllowDependencies: *npmDeps,
 			Tool: "cdnserve " + toolVersion(), Log: logger, Private: patterns.IsPrivate}
-		cfg.Mirror = mirror
+		cfg.Mirror, cfg.Upstreams = mirror, client.Upstreams
 		logger.Info("npm mirror on", "allow", strings.Join(npmAllow, ","), "dependencies", *npmDeps, "registries", client.Config.String(),
-			"policy", nf.policy.Digest(), "policy_source", nf.policy.Source)
+			"offline", client.Offline, "policy", nf.policy.Digest(), "policy_source", nf.policy.Source)
 	}
 	if *esmOn {
 		o := graph.Options{Fs: st.Fs, Root: st.Root, Tool: "cdnserve " + toolVersion(), Log: logger,

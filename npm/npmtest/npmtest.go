@@ -167,6 +167,8 @@ type Proxy struct {
 	docs      int
 	withToken []string // paths of requests that carried Authorization
 	limited   int      // 429s still to send
+	paths     []string // every request's path, in order
+	answer    int      // a status to answer every request with; 0 passes them on
 }
 
 // NewProxy starts a proxy in front of the registry. Tarball URLs in the
@@ -191,7 +193,13 @@ func (r *Registry) NewProxy(t testing.TB) *Proxy {
 		if limited {
 			p.limited--
 		}
+		p.paths = append(p.paths, req.URL.Path)
+		answer := p.answer
 		p.mu.Unlock()
+		if answer != 0 {
+			http.Error(w, http.StatusText(answer), answer)
+			return
+		}
 		if limited {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "slow down", http.StatusTooManyRequests)
@@ -225,4 +233,19 @@ func (p *Proxy) Limit(n int) {
 	p.mu.Lock()
 	p.limited = n
 	p.mu.Unlock()
+}
+
+// Answer makes every request answer status (503: a registry that is
+// down; 404: one that has none of the packages); 0 passes them on again.
+func (p *Proxy) Answer(status int) {
+	p.mu.Lock()
+	p.answer = status
+	p.mu.Unlock()
+}
+
+// Paths lists the paths of every request seen, in order.
+func (p *Proxy) Paths() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.paths...)
 }
