@@ -168,7 +168,7 @@ func selectVersions(top dist.Tree, sel Selection) ([]item, error) {
 		}
 	}
 	for _, spec := range sel.Specs {
-		name, rng := splitSpec(spec)
+		name, rng := SplitSpec(spec)
 		tree, err := top.Library(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", spec, err)
@@ -240,9 +240,9 @@ func selectVersions(top dist.Tree, sel Selection) ([]item, error) {
 	return append(items, builds...), err
 }
 
-// splitSpec splits "NAME@RANGE" ("@scope/name@^1"); a bare name is every
+// SplitSpec splits "NAME@RANGE" ("@scope/name@^1"); a bare name is every
 // version ("*").
-func splitSpec(spec string) (name, rng string) {
+func SplitSpec(spec string) (name, rng string) {
 	if i := strings.LastIndex(spec, "@"); i > 0 {
 		return spec[:i], spec[i+1:]
 	}

@@ -111,6 +111,16 @@ func Import(ctx context.Context, top dist.Tree, f io.ReadSeeker, o ImportOptions
 	return rep, err
 }
 
+// ReadIndex reads a bundle's index, once the bundle passes every check
+// but the signature's (for export --since).
+func ReadIndex(f io.Reader) (*Index, error) {
+	chk, err := check(f, nil)
+	if err != nil {
+		return nil, err
+	}
+	return chk.idx, nil
+}
+
 // checked is a bundle that passed check: its index, signature, and the
 // decoded manifest of each version (by its Dir).
 type checked struct {

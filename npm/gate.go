@@ -96,7 +96,7 @@ func previous(tree *dist.Tree) *gate.Previous {
 // RegistryKeys returns the body of a registry's /-/npm/v1/keys (for the
 // gate); ErrNotFound (fs.ErrNotExist) when it publishes none.
 func (c *Client) RegistryKeys(ctx context.Context, registry string) ([]byte, error) {
-	body, err := c.get(ctx, registry+"-/npm/v1/keys", "application/json", 1<<20)
+	body, err := c.kept(ctx, registry+"-/npm/v1/keys", "application/json", 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("the registry's signing keys: %w", err)
 	}
@@ -106,5 +106,5 @@ func (c *Client) RegistryKeys(ctx context.Context, registry string) ([]byte, err
 // Attestations returns the body of a version's attestations URL (for
 // the gate).
 func (c *Client) Attestations(ctx context.Context, u string) ([]byte, error) {
-	return c.get(ctx, u, "application/json", 16<<20)
+	return c.kept(ctx, u, "application/json", 16<<20)
 }

@@ -188,6 +188,36 @@ func (c *Client) docPath(name string) string {
 	return path.Join(c.CacheDir, "docs", h[:2], h+".json")
 }
 
+// kept is get for what the gate reads (a registry's keys, attestations):
+// the answer, a 404 too, is kept in CacheDir, and Offline reads only
+// what is kept.
+func (c *Client) kept(ctx context.Context, u, accept string, limit int64) ([]byte, error) {
+	sum := sha256.Sum256([]byte(u))
+	h := hex.EncodeToString(sum[:])
+	p := path.Join(c.CacheDir, "kept", h[:2], h)
+	if c.Offline {
+		raw, err := afero.ReadFile(c.cacheFs(), p)
+		status, body, _ := bytes.Cut(raw, []byte("\n"))
+		switch {
+		case err != nil || c.CacheDir == "":
+			return nil, fmt.Errorf("%s: %w", redact.URL(u), ErrOffline)
+		case string(status) == "404":
+			return nil, fmt.Errorf("%s: %w (HTTP 404, when it was last asked)", redact.URL(u), ErrNotFound)
+		}
+		return body, nil
+	}
+	body, err := c.get(ctx, u, accept, limit)
+	if c.CacheDir != "" {
+		switch {
+		case err == nil:
+			layout.WriteFileAtomic(c.cacheFs(), p, append([]byte("200\n"), body...))
+		case errors.Is(err, ErrNotFound):
+			layout.WriteFileAtomic(c.cacheFs(), p, []byte("404\n"))
+		}
+	}
+	return body, err
+}
+
 // cachedVersion is an exact version remembered with a verified tarball
 // in the cache, or nil.
 func (c *Client) cachedVersion(name, version string) *PackageVersion {

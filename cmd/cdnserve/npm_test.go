@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,5 +192,100 @@ func TestServeNPMMirror(t *testing.T) {
 				t.Errorf("%v: %d %q", tc.args, code, errOut)
 			}
 		})
+	}
+}
+
+// TestServeUpstreams: the first registry of a rule is down; serve
+// fetches from the backup, its breaker opens after two failures, and
+// /-/upstreams and /-/metrics on the admin listener say so.
+func TestServeUpstreams(t *testing.T) {
+	t.Parallel()
+	reg := npmtest.Start(t)
+	dead, backup := reg.NewProxy(t), reg.NewProxy(t)
+	dead.Answer(http.StatusServiceUnavailable)
+	var names []string
+	for range 3 {
+		name := npmtest.Name("cdnstest-upstream")
+		npmPackage(t, reg, name)
+		names = append(names, name)
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
+	s := startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--storage", "dist", "--npm-cache", t.TempDir(), "--npm-mirror", "--npm-allow", "cdnstest-upstream-*",
+		"--npm-upstream", "cdnstest-upstream-*="+dead.Base()+" "+backup.Base(), "--npm-breaker-failures", "2")
+	for _, name := range names {
+		if r, body := get(t, s.base+"/"+name+"/1.1.0/dist/"+name+".min.js"); r.StatusCode != 200 || body != "window.dep='1.1.0';" {
+			t.Fatalf("%s: %d %s", name, r.StatusCode, body)
+		}
+	}
+	r, body := get(t, s.admin+"/-/upstreams")
+	var got struct {
+		Upstreams []struct {
+			URL      string   `json:"url"`
+			Patterns []string `json:"patterns"`
+			State    string   `json:"state"`
+			Calls    int      `json:"Calls"`
+			Skipped  int      `json:"Skipped"`
+		} `json:"upstreams"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil || r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("/-/upstreams: %d %v %s", r.StatusCode, err, body)
+	}
+	states := map[string]string{}
+	for _, u := range got.Upstreams {
+		states[u.URL] = fmt.Sprintf("%s %v calls=%d skipped=%d", u.State, u.Patterns, u.Calls, u.Skipped)
+	}
+	if states[dead.Base()] != "open [cdnstest-upstream-*] calls=2 skipped=1" || !strings.HasPrefix(states[backup.Base()], "closed [cdnstest-upstream-*] calls=3 ") {
+		t.Errorf("/-/upstreams: %v\n%s", states, body)
+	}
+	if r, _ := get(t, s.base+"/-/upstreams"); r.StatusCode != 404 {
+		t.Errorf("/-/upstreams on the public listener: %d", r.StatusCode)
+	}
+	_, metrics := get(t, s.admin+"/-/metrics")
+	for _, want := range []string{
+		`cdnserve_upstream_state{state="open",upstream="` + dead.Base() + `"} 1`,
+		`cdnserve_upstream_state{state="closed",upstream="` + backup.Base() + `"} 1`,
+		`cdnserve_upstream_skipped_total{upstream="` + dead.Base() + `"} 1`,
+		`cdnserve_upstream_failures_total{upstream="` + dead.Base() + `"} 2`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/-/metrics lacks %s", want)
+		}
+	}
+	s.stop(t)
+}
+
+// TestAddOffline: add --offline resolves and publishes from the npm
+// cache alone, and names what the cache lacks; the registry is never
+// asked.
+func TestAddOffline(t *testing.T) {
+	t.Parallel()
+	reg := npmtest.Start(t)
+	proxy := reg.NewProxy(t)
+	name, never := npmtest.Name("cdnstest-offline"), npmtest.Name("cdnstest-offline-never")
+	npmPackage(t, reg, name)
+	npmPackage(t, reg, never)
+	cache := t.TempDir()
+	online := t.TempDir()
+	if code, _, errOut := cli(t, online, "add", "npm:"+name+"@^1", "--npm-cache", cache, "--npm-registry", proxy.Base()); code != 0 {
+		t.Fatal(errOut)
+	}
+	asked := len(proxy.Paths())
+	dir := t.TempDir()
+	code, out, errOut := cli(t, dir, "add", "npm:"+name+"@^1", "--offline", "--npm-cache", cache, "--npm-registry", proxy.Base())
+	if code != 0 || !strings.Contains(out, "resolved npm:"+name+"@^1 to 1.1.0") || !strings.Contains(out, "published 1.1.0") {
+		t.Errorf("add --offline of a cached package: %d %q %q", code, out, errOut)
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{name + "@1.0.0", "offline: not in the cache"},                   // its document is cached, its tarball is not
+		{never + "@^1", "its document was never fetched into the cache"}, // never fetched
+	} {
+		code, _, errOut := cli(t, dir, "add", "npm:"+tc.spec, "--offline", "--npm-cache", cache, "--npm-registry", proxy.Base())
+		if code != 1 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, strings.Split(tc.spec, "@")[0]) {
+			t.Errorf("add --offline %s: %d %q, want %q", tc.spec, code, errOut, tc.want)
+		}
+	}
+	if got := proxy.Paths(); len(got) != asked {
+		t.Errorf("add --offline asked the registry: %v", got[asked:])
 	}
 }

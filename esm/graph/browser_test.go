@@ -23,7 +23,6 @@ import (
 	"github.com/cdnserve/cdnserve/npm/npmtest"
 	"github.com/cdnserve/cdnserve/server"
 	"github.com/cdnserve/cdnserve/storage"
-	"github.com/chromedp/chromedp"
 )
 
 // cdn is a real server with the npm mirror (fetching from the test
@@ -131,99 +130,6 @@ func (c *cdn) post(t *testing.T, body []byte) (int, []byte) {
 	return resp.StatusCode, out
 }
 
-// realApps are pages' module scripts, each using real packages the way
-// their documentation does, and the text each must put in the page.
-var realApps = []struct {
-	name, libs, script, want string
-}{
-	{"react", "lib=react@^18&lib=react-dom@^18/client", `
-import React, { useState, useEffect } from "react";
-import { createRoot } from "react-dom/client";
-function App() {
-  const [n, setN] = useState(0);
-  useEffect(() => { setN(1); }, []);
-  return React.createElement("p", { id: "out" }, "react " + React.version + " count " + n);
-}
-createRoot(document.getElementById("app")).render(React.createElement(App));
-// The effect runs after the first paint: wait for it (up to 5 s, on a busy machine).
-for (let i = 0; i < 100 && !(document.getElementById("out")?.textContent || "").endsWith("count 1"); i++) await new Promise((r) => setTimeout(r, 50));
-window.result = document.getElementById("out")?.textContent;`, "react 18.3.1 count 1"},
-	{"preact", "lib=preact@^10", `
-import { h, render } from "preact";
-import { useState, useEffect } from "preact/hooks";
-function App() {
-  const [n, setN] = useState(0);
-  useEffect(() => setN(2), []);
-  return h("p", { id: "out" }, "preact count " + n);
-}
-render(h(App), document.getElementById("app"));
-for (let i = 0; i < 100 && !(document.getElementById("out")?.textContent || "").endsWith("count 2"); i++) await new Promise((r) => setTimeout(r, 50));
-window.result = document.getElementById("out")?.textContent;`, "preact count 2"},
-	{"lit", "lib=lit@^3", `
-import { LitElement, html } from "lit";
-import { classMap } from "lit/directives/class-map.js";
-class HelloLit extends LitElement {
-  render() { return html` + "`<p class=${classMap({ on: true })}>lit works</p>`" + `; }
-}
-customElements.define("hello-lit", HelloLit);
-const el = document.createElement("hello-lit");
-document.body.append(el);
-await el.updateComplete;
-window.result = el.shadowRoot.querySelector("p.on").textContent;`, "lit works"},
-	{"vue", "lib=vue@^3", `
-import { createApp, h, ref } from "vue";
-createApp({ setup() { const n = ref(3); return () => h("p", { id: "out" }, "vue count " + n.value); } }).mount("#app");
-window.result = document.getElementById("out")?.textContent;`, "vue count 3"},
-	{"three", "lib=three@^0.170&lib=three@^0.170/addons/controls/OrbitControls.js", `
-import * as THREE from "three";
-import { OrbitControls } from "three/addons/controls/OrbitControls.js";
-const camera = new THREE.PerspectiveCamera();
-const controls = new OrbitControls(camera, document.body);
-window.result = "three " + new THREE.Vector3(3, 4, 0).length() + " " + (typeof controls.update);`, "three 5 function"},
-	{"d3", "lib=d3@^7", `
-import * as d3 from "d3";
-const x = d3.scaleLinear().domain([0, 10]).range([0, 100]);
-d3.select("#app").append("p").attr("id", "out").text("d3 " + x(5) + " " + d3.sum([1, 2, 3]));
-window.result = document.getElementById("out").textContent;`, "d3 50 6"},
-	{"lodash-es", "lib=lodash-es@^4", `
-import { chunk, debounce } from "lodash-es";
-window.result = "lodash " + JSON.stringify(chunk([1, 2, 3, 4], 2)) + " " + typeof debounce;`, "lodash [[1,2],[3,4]] function"},
-	{"floating-ui", "lib=@floating-ui/dom@^1", `
-import { computePosition } from "@floating-ui/dom";
-const ref = document.createElement("button"), tip = document.createElement("div");
-document.body.append(ref, tip);
-const pos = await computePosition(ref, tip, { placement: "bottom" });
-window.result = "floating " + pos.placement;`, "floating bottom"},
-}
-
-// page runs module scripts, one after the other, with an import map in
-// a fresh Chromium, on another origin than the CDN, and returns what
-// each put in window.result, or why it failed.
-func page(t *testing.T, mapJSON []byte, scripts ...string) ([]string, *browsertest.Page) {
-	t.Helper()
-	p := browsertest.NewPage(t)
-	sources, _ := json.Marshal(scripts)
-	p.Run(t, chromedp.Navigate(browsertest.OtherOrigin(t, `<!doctype html><title>app</title>
-<script type="importmap">`+string(mapJSON)+`</script>
-<div id="app"></div>
-<script>window.appSources = `+strings.ReplaceAll(string(sources), "</", "<\\/")+`;</script>`)))
-	out := p.Eval(t, `(async function () {
-  const results = [];
-  for (const src of window.appSources) {
-    window.result = undefined;
-    document.getElementById("app").replaceWith(Object.assign(document.createElement("div"), { id: "app" }));
-    const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
-    try { await import(url); } catch (e) { window.result = window.result || "failed: " + e; }
-    for (let i = 0; i < 250 && window.result === undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    results.push(String(window.result));
-  }
-  return JSON.stringify(results);
-})()`)
-	var got []string
-	json.Unmarshal([]byte(out), &got)
-	return got, p
-}
-
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return strings.ReplaceAll(string(b), "</", "<\\/")
@@ -258,12 +164,12 @@ func TestRealPackagesInChromium(t *testing.T) {
 		// Every app but three's, which imports an addon by a pattern
 		// subpath (below), in one page with the lockfile's map.
 		var scripts, names, wants []string
-		for _, app := range realApps {
-			if app.name != "three" {
-				scripts, names, wants = append(scripts, app.script), append(names, app.name), append(wants, app.want)
+		for _, app := range browsertest.RealApps {
+			if app.Name != "three" {
+				scripts, names, wants = append(scripts, app.Script), append(names, app.Name), append(wants, app.Want)
 			}
 		}
-		got, p := page(t, body, scripts...)
+		got, p := browsertest.RunModules(t, body, scripts...)
 		if !slices.Equal(got, wants) {
 			t.Errorf("%q with the lockfile's map:\n got %q\nwant %q\nbrowser log:\n%s", names, got, wants, p.Log())
 		}
@@ -285,13 +191,13 @@ func TestRealPackagesInChromium(t *testing.T) {
 		}
 	})
 	t.Run("ranges", func(t *testing.T) {
-		for _, app := range realApps {
-			if app.name != "three" {
+		for _, app := range browsertest.RealApps {
+			if app.Name != "three" {
 				continue
 			}
-			_, body := c.importMap(t, app.libs)
-			if got, p := page(t, body, app.script); len(got) != 1 || got[0] != app.want {
-				t.Errorf("%s: %q, want %q\nmap: %s\nbrowser log:\n%s", app.name, got, app.want, body, p.Log())
+			_, body := c.importMap(t, app.Libs)
+			if got, p := browsertest.RunModules(t, body, app.Script); len(got) != 1 || got[0] != app.Want {
+				t.Errorf("%s: %q, want %q\nmap: %s\nbrowser log:\n%s", app.Name, got, app.Want, body, p.Log())
 			}
 		}
 	})
@@ -313,13 +219,13 @@ func TestRealPackagesInChromium(t *testing.T) {
 		}},
 	} {
 		t.Run("changed byte/"+tc.app, func(t *testing.T) {
-			var app = realApps[0]
-			for _, a := range realApps {
-				if a.name == tc.app {
+			var app = browsertest.RealApps[0]
+			for _, a := range browsertest.RealApps {
+				if a.Name == tc.app {
 					app = a
 				}
 			}
-			m, body := c.importMap(t, app.libs)
+			m, body := c.importMap(t, app.Libs)
 			target := tc.module(m)
 			if target == "" || m.Integrity[target] == "" {
 				t.Fatalf("no module to change, or it has no integrity: %q\n%s", target, body)
@@ -327,7 +233,7 @@ func TestRealPackagesInChromium(t *testing.T) {
 			u, _ := url.Parse(target)
 			c.tamper.Store(&u.Path)
 			defer c.tamper.Store(nil)
-			got, p := page(t, body, app.script)
+			got, p := browsertest.RunModules(t, body, app.Script)
 			if len(got) != 1 || !strings.HasPrefix(got[0], "failed") || !strings.Contains(p.Log(), "integrity") {
 				t.Errorf("with one byte of %s changed: %q, want a failure on integrity\nbrowser log:\n%s", u.Path, got, p.Log())
 			}

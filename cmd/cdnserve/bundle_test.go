@@ -1,0 +1,307 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cdnserve/cdnserve/internal/browsertest"
+	"github.com/cdnserve/cdnserve/npm/npmtest"
+	"github.com/cdnserve/cdnserve/storage/s3test"
+)
+
+// offlineApps are the real apps the bundle tests carry: preact, whose
+// modules are served as they are, and react, whose CommonJS is built.
+func offlineApps() []browsertest.App {
+	var out []browsertest.App
+	for _, a := range browsertest.RealApps {
+		if a.Name == "preact" || a.Name == "react" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// openssl makes an Ed25519 key pair the way the README says, with the
+// real openssl: key.pem and pub.pem in dir.
+func openssl(t *testing.T, dir, name string) (key, pub string) {
+	t.Helper()
+	key, pub = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+".pub.pem")
+	for _, args := range [][]string{{"genpkey", "-algorithm", "ed25519", "-out", key}, {"pkey", "-in", key, "-pubout", "-out", pub}} {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v %s", args, err, out)
+		}
+	}
+	return key, pub
+}
+
+// importMap asks a server for an app's import map and follows its
+// redirect to the map's own URL.
+func importMap(t *testing.T, base, query string) string {
+	t.Helper()
+	r, body := get(t, base+"/-/importmap?"+query)
+	if r.StatusCode == 302 {
+		r, body = get(t, base+r.Header.Get("Location"))
+	}
+	if r.StatusCode != 200 {
+		t.Fatalf("/-/importmap?%s: %d %s", query, r.StatusCode, body)
+	}
+	return body
+}
+
+// TestBundleToOfflineSite: a server fetches real packages from the
+// registry and builds their ES modules, and a library is built; all of
+// it is exported, signed with an openssl key, imported into an empty
+// tree on disk and an empty bucket, verified, and served --offline with
+// every byte and header the source serves, and the apps run in Chromium
+// from the offline copy. A damaged or badly signed bundle imports
+// nothing.
+func TestBundleToOfflineSite(t *testing.T) {
+	t.Parallel()
+	reg := npmtest.Start(t)
+	bucket := s3test.Bucket(t, s3test.Endpoint(t))
+	src := seedProject(t)
+	if code, _, errOut := cli(t, src, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	allow := []string{"--npm-mirror", "--npm-allow", "react", "--npm-allow", "react-dom", "--npm-allow", "preact"}
+	a := startServe(t, src, nil, append([]string{"--addr", "127.0.0.1:0", "--storage", "dist", "--npm-cache", t.TempDir(), "--npm-registry", reg.URL}, allow...)...)
+	maps := map[string]string{} // with the server's base as "BASE"
+	for _, app := range offlineApps() {
+		maps[app.Name] = strings.ReplaceAll(importMap(t, a.base, app.Libs), a.base, "BASE")
+	}
+	a.stop(t)
+
+	work := t.TempDir()
+	key, pub := openssl(t, work, "key")
+	_, otherPub := openssl(t, work, "other")
+	lock, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "realpkgs", "package-lock.json"))
+	site := filepath.Join(work, "site.tar")
+	code, out, errOut := runBin(t, src, "export", "--all", "--output", site, "--sign-key", key)
+	if code != 0 || !regexpMatch(`^exported \d+ versions and \d+ ES-module builds \(\d+ files, [0-9.]+ [KM]B\) to .*site.tar, signed with ed25519:[0-9a-f]{16}, in `, out) {
+		t.Fatalf("export: %d %q %s", code, out, errOut)
+	}
+	// A lockfile's export needs every package it pins: the source lacks
+	// most of the lockfile's 78, so nothing is written.
+	code, _, errOut = runBin(t, src, "export", "--lockfile", lock, "--output", filepath.Join(work, "app.tar"))
+	if _, err := os.Stat(filepath.Join(work, "app.tar")); code != 1 || err == nil || !strings.Contains(errOut, "storage lacks") || !strings.Contains(errOut, "vue@3.") || !strings.Contains(errOut, "nothing was written") {
+		t.Errorf("export --lockfile of what the source lacks: %d %q (file written: %v)", code, errOut, err == nil)
+	}
+
+	offlineSite(t, site, pub, otherPub, maps, bucket)
+
+	// Every byte the source serves, the offline copies serve: compared
+	// through real servers, with each encoding, with their headers.
+	srcServer := startServe(t, src, nil, "--addr", "127.0.0.1:0", "--storage", "dist", "--offline")
+	dst := t.TempDir()
+	if code, _, errOut := runBin(t, dst, "import", site, "--verify-key", pub); code != 0 {
+		t.Fatal(errOut)
+	}
+	b := startServe(t, dst, nil, append([]string{"--addr", "127.0.0.1:0", "--storage", "dist", "--offline", "--npm-cache", t.TempDir()}, allow...)...)
+	s3 := startServe(t, dst, nil, append([]string{"--addr", "127.0.0.1:0", "--storage", bucket, "--offline", "--npm-cache", t.TempDir()}, allow...)...)
+	n := 0
+	for _, p := range servedPaths(t, filepath.Join(src, "dist")) {
+		for _, enc := range []string{"identity", "br", "gzip"} {
+			ra, ba := get(t, srcServer.base+p, "Accept-Encoding", enc)
+			for _, s := range []*served{b, s3} {
+				rb, bb := get(t, s.base+p, "Accept-Encoding", enc)
+				for _, h := range []string{"Etag", "Content-Type", "Content-Encoding", "Cache-Control", "Content-Length"} {
+					if ra.Header.Get(h) != rb.Header.Get(h) {
+						t.Errorf("%s (%s) from %s: %s %q, the source's %q", p, enc, s.base, h, rb.Header.Get(h), ra.Header.Get(h))
+					}
+				}
+				if ra.StatusCode != 200 || rb.StatusCode != 200 || ba != bb {
+					t.Errorf("%s (%s) from %s: %d, %d bytes; the source's %d, %d bytes", p, enc, s.base, rb.StatusCode, len(bb), ra.StatusCode, len(ba))
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d responses compared, byte for byte, with the source's", n)
+	for _, s := range []*served{srcServer, b, s3} {
+		s.stop(t)
+	}
+}
+
+// regexpMatch is regexp.MatchString for a pattern known to compile.
+func regexpMatch(pattern, s string) bool {
+	return regexp.MustCompile(pattern).MatchString(s)
+}
+
+// servedPaths lists the URL paths of every public file of every version
+// and alias below a dist root on disk.
+func servedPaths(t *testing.T, root string) []string {
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		ext := path.Ext(rel)
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".") || d.Name() == "_cdnserve.json" || ext == ".br" || ext == ".gz" {
+			return nil
+		}
+		out = append(out, "/"+rel)
+		return nil
+	})
+	if len(out) < 10 {
+		t.Fatalf("only %d files below %s", len(out), root)
+	}
+	return out
+}
+
+// offlineSite is the site with no network: it imports the bundle into
+// an empty tree on disk and into an empty bucket, with --verify-key,
+// after refusing a damaged and a badly signed copy; verifies both;
+// serves them --offline, each file as the bundle holds it; and runs the
+// apps in Chromium with the maps the source made. It needs nothing but
+// the bundle.
+func offlineSite(t *testing.T, site, pub, otherPub string, maps map[string]string, bucket string) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := bundleFiles(t, raw)
+	flipped := filepath.Join(dir, "flipped.tar")
+	os.WriteFile(flipped, flipOne(t, raw, files), 0o644)
+	for _, tc := range []struct {
+		name, file, key, want string
+	}{
+		{"a flipped byte", flipped, pub, "the bundle was damaged or changed; nothing was imported"},
+		{"another key", site, otherPub, "does not verify with ed25519:"},
+	} {
+		code, out, errOut := runBin(t, dir, "import", tc.file, "--verify-key", tc.key)
+		if code != 1 || !strings.Contains(errOut, tc.want) || !strings.HasSuffix(strings.TrimSpace(errOut), "nothing was imported") || out != "" {
+			t.Errorf("import of %s: %d %q %q", tc.name, code, out, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "dist")); err == nil {
+			t.Errorf("import of %s wrote into dist", tc.name)
+		}
+	}
+	lock := filepath.Join(t.TempDir(), "package-lock.json")
+	os.WriteFile(lock, []byte(`{"name": "app", "lockfileVersion": 3, "packages": {"": {"dependencies": {"preact": "^10"}},
+		"node_modules/preact": {"version": "10.29.8", "resolved": "https://registry.npmjs.org/preact/-/preact-10.29.8.tgz", "integrity": "sha512-ej2aVZ+vZ8WO7tvlQWRM9N63A0KzF9q4mWJfDUHgYaIofWY9hu74QdnQrjoPMmZi2/nZ5gN0bJCQF49xQqx09Q=="}}}`), 0o644)
+	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
+	if code, out, errOut := runBin(t, dir, "missing", "--lockfile", lock); code != 1 || out != "preact@10.29.8\n" || !strings.Contains(errOut, "storage lacks 1 of the 1 package") {
+		t.Errorf("missing before the import: %d %q %q", code, out, errOut)
+	}
+	for _, storage := range []string{"dist", bucket} {
+		code, out, errOut := runBin(t, dir, "import", site, "--verify-key", pub, "--storage", storage)
+		if code != 0 || !strings.Contains(out, "imported react@18.3.1\n") || !strings.Contains(out, "signed by ed25519:") || !regexpMatch(`imported \d+ versions into .* \(0 versions already here\)`, out) {
+			t.Fatalf("import into %s: %d %q %q", storage, code, out, errOut)
+		}
+		code, out, errOut = runBin(t, dir, "import", site, "--storage", storage)
+		if code != 0 || !regexpMatch(`imported 0 versions into .* \(\d+ versions already here\)`, out) || !strings.Contains(out, "its signature was not checked: give --verify-key") {
+			t.Errorf("importing again into %s: %d %q %q", storage, code, out, errOut)
+		}
+		if code, out, errOut := runBin(t, dir, "verify", storage); code != 0 || !strings.Contains(out, "verified ") {
+			t.Errorf("verify %s: %d %q %q", storage, code, out, errOut)
+		}
+	}
+	if code, out, errOut := runBin(t, dir, "missing", "--lockfile", lock); code != 0 || out != "" || !strings.Contains(errOut, "storage holds all 1 package") {
+		t.Errorf("missing after the import: %d %q %q", code, out, errOut)
+	}
+	var servers []*served
+	for _, storage := range []string{"dist", bucket} {
+		servers = append(servers, startServe(t, dir, nil, "--addr", "127.0.0.1:0", "--storage", storage, "--offline", "--npm-cache", t.TempDir(),
+			"--npm-mirror", "--npm-allow", "*", "--npm-registry", "http://192.0.2.1/"))
+	}
+	for _, s := range servers {
+		for name, body := range files {
+			p, enc := urlOf(name)
+			if p == "" {
+				continue
+			}
+			if r, got := get(t, s.base+p, "Accept-Encoding", enc); r.StatusCode != 200 || got != body {
+				t.Errorf("%s (%s) from %s: %d, %d bytes; the bundle's %d", p, enc, s.base, r.StatusCode, len(got), len(body))
+			}
+		}
+		// What storage lacks, an offline server cannot fetch: 504, naming it.
+		if r, body := get(t, s.base+"/vue@^3/"); r.StatusCode != 504 || !strings.Contains(body, "offline (--offline) and storage holds no vue@^3") {
+			t.Errorf("a package not imported: %d %s", r.StatusCode, body)
+		}
+		for _, app := range offlineApps() {
+			m := importMap(t, s.base, app.Libs)
+			if strings.ReplaceAll(m, s.base, "BASE") != maps[app.Name] {
+				t.Errorf("%s: the offline map differs from the source's:\n%s\n%s", app.Name, m, maps[app.Name])
+			}
+			if got, p := browsertest.RunModules(t, []byte(m), app.Script); !slices.Equal(got, []string{app.Want}) {
+				t.Errorf("%s offline: %q, want %q\nbrowser log:\n%s", app.Name, got, app.Want, p.Log())
+			}
+		}
+		s.stop(t)
+		for _, line := range strings.Split(s.stderr.String(), "\n") {
+			if strings.Contains(line, "192.0.2.1") && !strings.Contains(line, `"msg":"npm mirror on"`) {
+				t.Errorf("an offline server tried the registry: %s", line)
+			}
+		}
+	}
+}
+
+// bundleFiles reads a bundle's files by their name in the tar.
+func bundleFiles(t *testing.T, raw []byte) map[string]string {
+	out := map[string]string{}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		out[h.Name] = string(b)
+	}
+}
+
+// flipOne changes one byte of the largest file of a library's version.
+func flipOne(t *testing.T, raw []byte, files map[string]string) []byte {
+	best := ""
+	for name, body := range files {
+		if strings.HasPrefix(name, "libraries/") && len(body) > len(files[best]) {
+			best = name
+		}
+	}
+	i := bytes.Index(raw, []byte(files[best]))
+	out := bytes.Clone(raw)
+	out[i+len(files[best])/2] ^= 0x20
+	return out
+}
+
+// urlOf is the URL path and Accept-Encoding that serve a bundle's file:
+// "libraries/react/18.3.1/index.js.br" is /react/18.3.1/index.js with
+// br; "" for manifests, builds and the bundle's own files.
+func urlOf(name string) (string, string) {
+	var p string
+	switch {
+	case strings.HasPrefix(name, "libraries/"):
+		p = strings.TrimPrefix(name, "libraries")
+	case strings.HasPrefix(name, "root/"):
+		p = strings.TrimPrefix(name, "root")
+	default:
+		return "", ""
+	}
+	if path.Base(p) == "_cdnserve.json" {
+		return "", ""
+	}
+	for _, enc := range []struct{ suffix, name string }{{".br", "br"}, {".gz", "gzip"}} {
+		if base, ok := strings.CutSuffix(p, enc.suffix); ok {
+			return base, enc.name
+		}
+	}
+	return p, "identity"
+}

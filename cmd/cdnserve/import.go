@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cdnserve/cdnserve/bundle"
+	"github.com/cdnserve/cdnserve/storage"
+)
+
+const importExamples = `  cdnserve import site.tar --verify-key pub.pem                  # check the signature and every file, then publish
+  cdnserve import site.tar --storage 's3://assets/cdn?region=eu-west-1'
+  cdnserve serve --offline --npm-mirror --npm-allow '*'          # then serve it with no network
+`
+
+// runImport checks a bundle whole and publishes what storage lacks of it
+// (package bundle).
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := newSettings(e, "import", "BUNDLE [flags]", importExamples)
+	verifyKey := fs.String("verify-key", "", "refuse the bundle unless this Ed25519 public key (a PEM `file`: openssl pkey -in key.pem -pubout) signed it")
+	storageURL := fs.StorageFlag("dist", "import into this `storage`")
+	pos, err := fs.ParseArgs(args, 1, 1, "need the bundle's file")
+	if err != nil {
+		return err
+	}
+	var o bundle.ImportOptions
+	if *verifyKey != "" {
+		if o.Key, err = bundle.ReadPublicKey(e.abs(*verifyKey)); err != nil {
+			return fmt.Errorf("--verify-key: %w", err)
+		}
+	}
+	f, err := os.Open(e.abs(pos[0]))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, tree, err := openStorage(ctx, e, *storageURL, "")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	o.Wait = true
+	rep, err := bundle.Import(ctx, tree, f, o)
+	var refused *bundle.Refused
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	if rep != nil {
+		for _, v := range rep.Imported {
+			fmt.Fprintf(e.stdout, "imported %s\n", v)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	switch {
+	case rep.KeyID != "":
+		fmt.Fprintf(e.stdout, "checked %s against the index, signed by %s\n", count(rep.Files, "file"), rep.KeyID)
+	case rep.Signed:
+		fmt.Fprintf(e.stdout, "checked %s against the index; the bundle is signed, but its signature was not checked: give --verify-key\n", count(rep.Files, "file"))
+	default:
+		fmt.Fprintf(e.stdout, "checked %s against the index; the bundle is not signed\n", count(rep.Files, "file"))
+	}
+	name := st.Display
+	if st.Kind == storage.Local {
+		name = e.rel(st.Root)
+	}
+	fmt.Fprintf(e.stdout, "imported %s into %s in %s (%s already here)\n", count(len(rep.Imported), "version"), name,
+		time.Since(start).Round(time.Millisecond), count(len(rep.Present), "version"))
+	return nil
+}
