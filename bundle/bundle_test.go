@@ -24,7 +24,7 @@ import (
 )
 
 // diskTree is an empty dist root on disk.
-func diskTree(t *testing.T) (dist.Tree, string) {
+func diskTree(t testing.TB) (dist.Tree, string) {
 	dir := t.TempDir()
 	return dist.NewTree(storage.NewBasePathFs(afero.NewOsFs(), dir), "dist"), filepath.Join(dir, "dist")
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,6 +97,11 @@ func TestBundleToOfflineSite(t *testing.T) {
 	code, _, errOut = runBin(t, src, "export", "--lockfile", lock, "--output", filepath.Join(work, "app.tar"))
 	if _, err := os.Stat(filepath.Join(work, "app.tar")); code != 1 || err == nil || !strings.Contains(errOut, "storage lacks") || !strings.Contains(errOut, "vue@3.") || !strings.Contains(errOut, "nothing was written") {
 		t.Errorf("export --lockfile of what the source lacks: %d %q (file written: %v)", code, errOut, err == nil)
+	}
+
+	code, out, errOut = runBin(t, src, "export", "--all", "--since", site, "--output", filepath.Join(work, "none.tar"))
+	if code != 0 || !strings.HasPrefix(out, "exported 0 versions and 0 ES-module builds") || !regexpMatch(`left out \d+ versions that --since .*site.tar already covers`, out) {
+		t.Errorf("export --since the same bundle: %d %q %q", code, out, errOut)
 	}
 
 	offlineSite(t, site, pub, otherPub, maps, bucket)
@@ -304,4 +312,85 @@ func urlOf(name string) (string, string) {
 		}
 	}
 	return p, "identity"
+}
+
+// TestImportKilled: an import killed halfway leaves every version whole
+// or absent (verify passes), and importing again finishes the job.
+func TestImportKilled(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	for i := range 200 {
+		lib := filepath.Join(src, "lib")
+		os.MkdirAll(lib, 0o755)
+		os.WriteFile(filepath.Join(lib, "big.js"), bytes.Repeat([]byte(fmt.Sprintf("var v%d = %q;\n", i, strings.Repeat("x", 200))), 20), 0o644)
+		if code, _, errOut := cli(t, src, "publish", lib, "--name", "big", "--version", fmt.Sprintf("1.%d.0", i)); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	site := filepath.Join(t.TempDir(), "site.tar")
+	if code, _, errOut := cli(t, src, "export", "big", "--output", site); code != 0 {
+		t.Fatal(errOut)
+	}
+	dst := t.TempDir()
+	cmd := exec.Command(binary(t), "import", site)
+	cmd.Dir = dst
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "imported big@1.3.0") {
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if code, out, errOut := runBin(t, dst, "verify"); code != 0 {
+		t.Fatalf("verify after the kill: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut := runBin(t, dst, "import", site)
+	m := regexp.MustCompile(`imported (\d+) versions into dist in .* \((\d+) versions already here\)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || atoi(m[1])+atoi(m[2]) != 200 || atoi(m[2]) < 4 || atoi(m[1]) == 0 {
+		t.Fatalf("importing again after the kill: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := runBin(t, dst, "verify"); code != 0 || !strings.Contains(out, "200 versions") {
+		t.Errorf("verify after finishing: %d %s %s", code, out, errOut)
+	}
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// TestBundleCommandMistakes: each mistake says what is wrong and what to
+// do, and exits 1 or 2, writing nothing.
+func TestBundleCommandMistakes(t *testing.T) {
+	t.Parallel()
+	dir := seedProject(t)
+	if code, _, errOut := cli(t, dir, "build", "--quiet"); code != 0 {
+		t.Fatal(errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "notakey.pem"), []byte("hello"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "--all"}, 2, "--output is required"},
+		{[]string{"export", "--output", "x.tar"}, 2, "say what to export: NAME@RANGE arguments, --lockfile FILE, or --all"},
+		{[]string{"export", "--all", "--output", "x.tar", "--since", "yesterday"}, 1, "--since yesterday: neither a bundle file nor a date"},
+		{[]string{"export", "--all", "--output", "x.tar", "--sign-key", "notakey.pem"}, 1, "notakey.pem: not a PEM file"},
+		{[]string{"export", "pusher@^9", "--output", "x.tar"}, 1, "pusher@^9 (no stored version matches)"},
+		{[]string{"export", "../etc", "--output", "x.tar"}, 1, `"../etc": not a library name`},
+		{[]string{"import"}, 2, "need the bundle's file"},
+		{[]string{"import", "nosuch.tar"}, 1, "nosuch.tar: no such file"},
+		{[]string{"import", "cdnserve.yaml"}, 1, "not a readable tar file"},
+		{[]string{"missing"}, 2, "--lockfile is required"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, _, errOut := cli(t, dir, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("%d %q, want %d and %q", code, errOut, tc.code, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "x.tar")); err == nil {
+				t.Error("x.tar was written")
+			}
+		})
+	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -44,16 +43,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	start := time.Now()
 	o.Wait = true
+	o.Progress = func(v bundle.Version, done, total int) {
+		fmt.Fprintf(e.stdout, "imported %s\n", v) // as it is published: a kill leaves a true list
+	}
 	rep, err := bundle.Import(ctx, tree, f, o)
-	var refused *bundle.Refused
-	if errors.As(err, &refused) {
-		return fmt.Errorf("%s: %w", pos[0], err)
-	}
-	if rep != nil {
-		for _, v := range rep.Imported {
-			fmt.Fprintf(e.stdout, "imported %s\n", v)
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
