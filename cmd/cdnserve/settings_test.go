@@ -56,7 +56,7 @@ var checkedAtStart = map[string]string{"policy": "policy.yaml", "npm-min-age": "
 func TestEveryFlagFromEnvAndConfig(t *testing.T) {
 	seed := seedProject(t)
 	os.WriteFile(filepath.Join(seed, "policy.yaml"), []byte("signatures: auto\n"), 0o644)
-	argsOf := map[string][]string{"init": {"x"}, "publish": {"src"}, "fetch": {"json2"}, "add": {"npm:x1"}, "purge": {"x@1.0"}, "importmap": {"x@1"}, "token": {"create"}, "sign": {"/x"}, "stats": {"x"}, "deprecate": {"x@1.0.0"}, "undeprecate": {"x@1.0.0"}, "prune": {"x@1.0.0"}, "private": {"x"}, "public": {"x"}}
+	argsOf := map[string][]string{"init": {"x"}, "publish": {"src"}, "fetch": {"json2"}, "add": {"npm:x1"}, "purge": {"x@1.0"}, "importmap": {"x@1"}, "token": {"create"}, "sign": {"/x"}, "stats": {"x"}, "deprecate": {"x@1.0.0"}, "undeprecate": {"x@1.0.0"}, "prune": {"x@1.0.0"}, "private": {"x"}, "public": {"x"}, "import": {"site.tar"}}
 	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
 			base := append([]string{c.name}, argsOf[c.name]...)
