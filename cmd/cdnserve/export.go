@@ -28,7 +28,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	lockfile := fs.String("lockfile", "", "export every package this package-lock.json `file` pins (each must be stored: see cdnserve missing)")
 	all := fs.Bool("all", false, "export every version of every library")
 	signKey := fs.String("sign-key", "", "sign the bundle with this Ed25519 private key, a PEM `file` as openssl genpkey -algorithm ed25519 writes")
-	since := fs.String("since", "", "leave out what an earlier bundle holds (a `bundle` file) or what was published before a date (2026-12-01 or RFC 3339)")
+	since := fs.String("since", "", "leave out what `bundle-or-date` covers: the versions an earlier bundle holds, or those published before a date (2026-12-01 or RFC 3339)")
 	storageURL := fs.StorageFlag("dist", "export from this `storage`")
 	specs, err := fs.ParseArgs(args, 0, -1, "")
 	if err != nil {
