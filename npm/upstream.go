@@ -169,6 +169,23 @@ func unavailable(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrTimeout)
 }
 
+// failure says why a registry failed, for /-/upstreams: the registry's
+// part of the error ("registry unavailable (HTTP 503)", "registry timed
+// out"), without the package or URL it was asked for, which may be a
+// private name.
+func failure(err error) string {
+	if !unavailable(err) {
+		return ""
+	}
+	switch msg := err.Error(); {
+	case errors.Is(err, ErrTimeout):
+		return ErrTimeout.Error()
+	case strings.Contains(msg, ErrUnavailable.Error()):
+		return redact.Text(msg[strings.LastIndex(msg, ErrUnavailable.Error()):])
+	}
+	return ErrUnavailable.Error()
+}
+
 // fromRule asks the registries of a package's rule in order, skipping
 // those whose breaker is open, until one answers: an answer (a document,
 // a 404, a refusal) ends the search; only an unavailable registry sends
@@ -190,11 +207,7 @@ func fromRule[T any](c *Client, name string, fetch func(registry string) (T, err
 		}
 		v, err := fetch(registry)
 		failed := unavailable(err)
-		why := ""
-		if failed {
-			why = redact.Text(err.Error())
-		}
-		b.Done(failed, why)
+		b.Done(failed, failure(err))
 		if !failed {
 			return v, err
 		}
