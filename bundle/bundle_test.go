@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/gate"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/storage"
 	"github.com/cdnserve/cdnserve/versioning"
@@ -63,6 +65,17 @@ func source(t *testing.T) (dist.Tree, string) {
 	if err := secret.SetPrivate(context.Background(), true, false); err != nil {
 		t.Fatal(err)
 	}
+	log := &gate.AuditLog{Fs: top.Fs, Root: top.Root}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, d := range []*gate.Decision{
+		{Time: at, Package: "greet", Version: "1.0.0", Admitted: true, Checks: []gate.Result{{Check: "signatures", Level: "require", Outcome: "pass"}}},
+		{Time: at.Add(time.Second), Package: "greet", Version: "9.0.0", Admitted: false, Checks: []gate.Result{{Check: "osv", Level: "require", Outcome: "fail", Detail: "MAL-2026-1"}}},
+		{Time: at.Add(2 * time.Second), Package: "left-pad", Version: "1.3.0", Admitted: true},
+	} {
+		if err := log.Append(d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return top, dir
 }
 
@@ -87,8 +100,8 @@ func files(t *testing.T, dir string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if strings.Contains(rel, ".changes") || strings.HasSuffix(rel, ".lock") {
-			return nil // the tree's own journal of changes and its lock differ by time
+		if strings.Contains(rel, ".changes") || strings.HasSuffix(rel, ".lock") || strings.HasPrefix(rel, ".audit") {
+			return nil // the tree's own journal of changes and its lock differ by time; the audit log is compared by its lines
 		}
 		b, _ := afero.ReadFile(afero.NewOsFs(), p)
 		out[rel] = string(b)
@@ -141,8 +154,16 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 	}
 
+	// The gate's decisions on exported versions travel; others do not.
+	if got.Decisions != 1 {
+		t.Errorf("%d decisions imported, want greet@1.0.0's", got.Decisions)
+	}
+	lines, err := (&gate.AuditLog{Fs: dst.Fs, Root: dst.Root}).Read("")
+	if err != nil || len(lines) != 1 || !strings.Contains(lines[0], `"package":"greet","version":"1.0.0"`) || !strings.Contains(lines[0], `"outcome":"pass"`) {
+		t.Errorf("the imported audit log: %q %v", lines, err)
+	}
 	again, err := Import(context.Background(), dst, bytes.NewReader(raw), ImportOptions{Key: pub})
-	if err != nil || len(again.Imported) != 0 || len(again.Present) != 5 {
+	if err != nil || len(again.Imported) != 0 || len(again.Present) != 5 || again.Decisions != 0 {
 		t.Fatalf("importing again: %+v %v", again, err)
 	}
 	if after := files(t, dstDir); len(after) != len(have) {
@@ -225,6 +246,12 @@ func TestImportRefusals(t *testing.T) {
 		{"a path that climbs", rewrite(t, unsigned, keep, tar.Header{Typeflag: tar.TypeReg, Name: "../../etc/cron.d/x", Size: 3, Mode: 0o644}), nil, "not a clean relative path"},
 		{"a link", rewrite(t, unsigned, keep, tar.Header{Typeflag: tar.TypeSymlink, Name: "libraries/greet/1.1.0/x", Linkname: "/etc/passwd"}), nil, "regular files only"},
 		{"not a tar", []byte("hello, this is not a bundle"), nil, "not a readable tar file"},
+		{"a forged decision, unsigned", reindex(t, rewrite(t, unsigned, func(h *tar.Header, b []byte) []byte {
+			if h.Name == AuditName {
+				return []byte(`{"package": "../../x", "version": "1.0.0"}` + "\n")
+			}
+			return b
+		})), nil, AuditName + ":1: not a decision of the supply-chain gate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dst, dstDir := diskTree(t)
@@ -299,4 +326,31 @@ func TestExportSelections(t *testing.T) {
 			t.Errorf("%s: %s (%+v)", tc.name, got, rep)
 		}
 	}
+}
+
+// reindex rewrites a bundle's index to list its files as they are now,
+// as a forger without the key would.
+func reindex(t *testing.T, raw []byte) []byte {
+	sums := map[string]FileSum{}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		body, _ := io.ReadAll(tr)
+		if h.Name != IndexName && h.Name != SignatureName {
+			sums[h.Name] = FileSum{Size: int64(len(body)), SHA256: sha256Hex(body)}
+		}
+	}
+	return rewrite(t, raw, func(h *tar.Header, b []byte) []byte {
+		if h.Name != IndexName {
+			return b
+		}
+		var idx Index
+		json.Unmarshal(b, &idx)
+		idx.Files = sums
+		out, _ := json.Marshal(idx)
+		return out
+	})
 }

@@ -112,6 +112,16 @@ func Export(ctx context.Context, top dist.Tree, sel Selection, w io.Writer, o Ex
 			rep.Versions++
 		}
 	}
+	audit, err := auditOf(top, items)
+	if err != nil {
+		return nil, err
+	}
+	if len(audit) > 0 {
+		if err := writeEntry(tw, AuditName, audit, idx.Created); err != nil {
+			return nil, err
+		}
+		idx.Files[AuditName] = FileSum{Size: int64(len(audit)), SHA256: sha256Hex(audit)}
+	}
 	rep.Files = len(idx.Files)
 	raw, _ := json.MarshalIndent(idx, "", " ") // plain data: cannot fail
 	raw = append(raw, '\n')

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/cdnserve/cdnserve/dist"
+	"github.com/cdnserve/cdnserve/gate"
 	"github.com/cdnserve/cdnserve/layout"
 	"github.com/cdnserve/cdnserve/versioning"
 )
@@ -44,6 +45,9 @@ type ImportReport struct {
 	// Imported are the versions published; Present those storage
 	// already held with the same content (a no-op).
 	Imported, Present []Version
+	// Decisions is how many of the gate's decisions were added to the
+	// audit log (AuditName); those it held already are not added again.
+	Decisions int
 }
 
 // Refused is a bundle that import would not publish from: damaged,
@@ -101,13 +105,15 @@ func Import(ctx context.Context, top dist.Tree, f io.ReadSeeker, o ImportOptions
 	if len(conflicts) > 0 {
 		return nil, &Refused{Reason: "the bundle conflicts with storage: " + strings.Join(conflicts, "; ")}
 	}
-	if len(todo) == 0 {
-		return rep, nil
+	if len(todo) > 0 {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		if err := publishAll(ctx, top, tar.NewReader(f), chk, todo, o, func(v Version) { rep.Imported = append(rep.Imported, v) }); err != nil {
+			return rep, err
+		}
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	err = publishAll(ctx, top, tar.NewReader(f), chk, todo, o, func(v Version) { rep.Imported = append(rep.Imported, v) })
+	rep.Decisions, err = importAudit(top, chk.decisions)
 	return rep, err
 }
 
@@ -129,6 +135,8 @@ type checked struct {
 	manifests map[string]*layout.Manifest
 	// below counts the files below each directory of the bundle.
 	below map[string]int
+	// decisions are the gate's decisions the bundle carries (AuditName).
+	decisions []*gate.Decision
 }
 
 // maxIndex bounds the index and signature held in memory.
@@ -140,7 +148,7 @@ const maxIndex = 256 << 20
 // and manifest. Any failure is a *Refused naming what failed.
 func check(f io.Reader, key ed25519.PublicKey) (*checked, error) {
 	sums := map[string]FileSum{}
-	var rawIndex, rawSig []byte
+	var rawIndex, rawSig, rawAudit []byte
 	manifests := map[string][]byte{}
 	tr := tar.NewReader(f)
 	for {
@@ -171,6 +179,14 @@ func check(f io.Reader, key ed25519.PublicKey) (*checked, error) {
 			} else {
 				rawSig = b
 			}
+			continue
+		case h.Name == AuditName:
+			b, err := io.ReadAll(io.LimitReader(tr, maxIndex+1))
+			if err != nil || len(b) > maxIndex {
+				return nil, &Refused{Reason: fmt.Sprintf("%s: unreadable or larger than %d MB", h.Name, maxIndex>>20)}
+			}
+			rawAudit = b
+			sums[h.Name] = FileSum{Size: int64(len(b)), SHA256: sha256Hex(b)}
 			continue
 		case path.Base(h.Name) == layout.ManifestName:
 			b, err := io.ReadAll(io.LimitReader(tr, maxIndex+1))
@@ -212,7 +228,14 @@ func check(f io.Reader, key ed25519.PublicKey) (*checked, error) {
 			return nil, &Refused{Reason: name + ": in the bundle but not in its index"}
 		}
 	}
-	return c, c.checkVersions(manifests)
+	if err := c.checkVersions(manifests); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.decisions, err = parseAudit(rawAudit); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // verifySignature checks the index's signature with key; without a key
@@ -291,7 +314,7 @@ func (c *checked) checkVersions(raw map[string][]byte) error {
 		c.manifests[v.Dir()] = m
 	}
 	for name := range c.idx.Files {
-		if !c.owned(name) {
+		if name != AuditName && !c.owned(name) {
 			return &Refused{Reason: name + ": in no version the index lists"}
 		}
 	}

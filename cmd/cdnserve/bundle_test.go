@@ -207,11 +207,12 @@ func offlineSite(t *testing.T, site, pub, otherPub, sourceMap string, bucket str
 	}
 	for _, storage := range []string{"dist", bucket} {
 		code, out, errOut := runBin(t, dir, "import", site, "--verify-key", pub, "--storage", storage)
-		if code != 0 || !strings.Contains(out, "imported react@18.3.1\n") || !strings.Contains(out, "signed by ed25519:") || !regexpMatch(`imported \d+ versions into .* \(0 versions already here\)`, out) {
+		if code != 0 || !strings.Contains(out, "imported react@18.3.1\n") || !strings.Contains(out, "signed by ed25519:") || !regexpMatch(`imported \d+ versions into .* \(0 versions already here\)`, out) ||
+			!regexpMatch(`added \d+ decisions of the supply-chain gate to its audit log`, out) {
 			t.Fatalf("import into %s: %d %q %q", storage, code, out, errOut)
 		}
 		code, out, errOut = runBin(t, dir, "import", site, "--storage", storage)
-		if code != 0 || !regexpMatch(`imported 0 versions into .* \(\d+ versions already here\)`, out) || !strings.Contains(out, "its signature was not checked: give --verify-key") {
+		if code != 0 || !regexpMatch(`imported 0 versions into .* \(\d+ versions already here\)`, out) || !strings.Contains(out, "its signature was not checked: give --verify-key") || strings.Contains(out, "decision") {
 			t.Errorf("importing again into %s: %d %q %q", storage, code, out, errOut)
 		}
 		if code, out, errOut := runBin(t, dir, "verify", storage); code != 0 || !strings.Contains(out, "verified ") {

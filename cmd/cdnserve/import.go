@@ -62,6 +62,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if st.Kind == storage.Local {
 		name = e.rel(st.Root)
 	}
+	if rep.Decisions > 0 {
+		fmt.Fprintf(e.stdout, "added %s of the supply-chain gate to its audit log (cdnserve audit log)\n", count(rep.Decisions, "decision"))
+	}
 	fmt.Fprintf(e.stdout, "imported %s into %s in %s (%s already here)\n", count(len(rep.Imported), "version"), name,
 		time.Since(start).Round(time.Millisecond), count(len(rep.Present), "version"))
 	return nil
