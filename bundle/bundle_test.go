@@ -340,7 +340,7 @@ func reindex(t *testing.T, raw []byte) []byte {
 		}
 		body, _ := io.ReadAll(tr)
 		if h.Name != IndexName && h.Name != SignatureName {
-			sums[h.Name] = FileSum{Size: int64(len(body)), SHA256: sha256Hex(body)}
+			sums[h.Name] = FileSum{Size: int64(len(body)), SHA256: layout.SHA256Hex(body)}
 		}
 	}
 	return rewrite(t, raw, func(h *tar.Header, b []byte) []byte {

@@ -4,9 +4,7 @@ import (
 	"archive/tar"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,7 +118,7 @@ func Export(ctx context.Context, top dist.Tree, sel Selection, w io.Writer, o Ex
 		if err := writeEntry(tw, AuditName, audit, idx.Created); err != nil {
 			return nil, err
 		}
-		idx.Files[AuditName] = FileSum{Size: int64(len(audit)), SHA256: sha256Hex(audit)}
+		idx.Files[AuditName] = FileSum{Size: int64(len(audit)), SHA256: layout.SHA256Hex(audit)}
 	}
 	rep.Files = len(idx.Files)
 	raw, _ := json.MarshalIndent(idx, "", " ") // plain data: cannot fail
@@ -142,11 +140,13 @@ func Export(ctx context.Context, top dist.Tree, sel Selection, w io.Writer, o Ex
 	return rep, nil
 }
 
-// item is one version to export and the tree it is in.
+// item is one version to export, the tree it is in, and its manifest,
+// decoded and as stored (written into the bundle as read, once).
 type item struct {
-	v    Version
-	tree dist.Tree
-	man  *layout.Manifest
+	v      Version
+	tree   dist.Tree
+	man    *layout.Manifest
+	rawMan []byte
 }
 
 // selectVersions lists the versions sel names, with their manifests and
@@ -269,8 +269,8 @@ func readItem(tree dist.Tree, v Version) (item, error) {
 	if err != nil {
 		return item{}, err
 	}
-	v.Manifest, v.BuiltAt = sha256Hex(raw), m.Provenance.BuiltAt
-	return item{v: v, tree: tree, man: m}, nil
+	v.Manifest, v.BuiltAt = layout.SHA256Hex(raw), m.Provenance.BuiltAt
+	return item{v: v, tree: tree, man: m, rawMan: raw}, nil
 }
 
 // buildSourcePrefix starts the provenance source of an npm package's
@@ -312,31 +312,27 @@ func selectBuilds(top dist.Tree, want func(pkg string) bool) ([]item, error) {
 	return items, nil
 }
 
-// writeVersion writes a version's manifest, files and sidecars, as
-// stored, and lists them in the index.
+// writeVersion writes a version's manifest (the bytes selectVersions
+// read), files and sidecars, as stored, and lists them in the index.
 func writeVersion(tw *tar.Writer, it item, idx *Index) error {
-	names := []string{layout.ManifestName}
+	put := func(name string, data []byte) error {
+		p := path.Join(it.v.Dir(), name)
+		idx.Files[p] = FileSum{Size: int64(len(data)), SHA256: layout.SHA256Hex(data)}
+		return writeEntry(tw, p, data, it.v.BuiltAt)
+	}
+	if err := put(layout.ManifestName, it.rawMan); err != nil {
+		return err
+	}
 	for _, mf := range it.man.Files {
-		names = append(names, mf.Path)
-		for _, enc := range layout.Encodings {
-			if _, ok := mf.Encodings[enc.Name]; ok {
-				names = append(names, mf.Path+enc.Suffix)
+		for _, o := range mf.Stored() {
+			data, err := afero.ReadFile(it.tree.Fs, path.Join(it.tree.Root, it.v.Version, o.Name))
+			if err != nil {
+				return fmt.Errorf("%s: %w", it.v, err)
+			}
+			if err := put(o.Name, data); err != nil {
+				return err
 			}
 		}
-	}
-	for _, name := range names {
-		data, err := afero.ReadFile(it.tree.Fs, path.Join(it.tree.Root, it.v.Version, name))
-		if err != nil {
-			return fmt.Errorf("%s: %w", it.v, err)
-		}
-		if name == layout.ManifestName && sha256Hex(data) != it.v.Manifest {
-			return fmt.Errorf("%s: its manifest changed while it was exported; export again", it.v)
-		}
-		p := path.Join(it.v.Dir(), name)
-		if err := writeEntry(tw, p, data, it.v.BuiltAt); err != nil {
-			return err
-		}
-		idx.Files[p] = FileSum{Size: int64(len(data)), SHA256: sha256Hex(data)}
 	}
 	return nil
 }
@@ -358,11 +354,6 @@ func (idx *Index) holds(v Version) bool {
 		}
 	}
 	return false
-}
-
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 type countingWriter struct {

@@ -186,7 +186,7 @@ func check(f io.Reader, key ed25519.PublicKey) (*checked, error) {
 				return nil, &Refused{Reason: fmt.Sprintf("%s: unreadable or larger than %d MB", h.Name, maxIndex>>20)}
 			}
 			rawAudit = b
-			sums[h.Name] = FileSum{Size: int64(len(b)), SHA256: sha256Hex(b)}
+			sums[h.Name] = FileSum{Size: int64(len(b)), SHA256: layout.SHA256Hex(b)}
 			continue
 		case path.Base(h.Name) == layout.ManifestName:
 			b, err := io.ReadAll(io.LimitReader(tr, maxIndex+1))
@@ -194,7 +194,7 @@ func check(f io.Reader, key ed25519.PublicKey) (*checked, error) {
 				return nil, &Refused{Reason: fmt.Sprintf("%s: %v", h.Name, err)}
 			}
 			manifests[path.Dir(h.Name)] = b
-			sums[h.Name] = FileSum{Size: int64(len(b)), SHA256: sha256Hex(b)}
+			sums[h.Name] = FileSum{Size: int64(len(b)), SHA256: layout.SHA256Hex(b)}
 			continue
 		}
 		hs := sha256.New()
@@ -291,7 +291,7 @@ func (c *checked) checkVersions(raw map[string][]byte) error {
 		}
 		seen[v.key()] = true
 		b, ok := raw[v.Dir()]
-		if !ok || sha256Hex(b) != v.Manifest {
+		if !ok || layout.SHA256Hex(b) != v.Manifest {
 			return bad("its integrity manifest is missing, or not the one the index names")
 		}
 		m, err := layout.DecodeManifest(path.Join(v.Dir(), layout.ManifestName), b)
@@ -301,11 +301,13 @@ func (c *checked) checkVersions(raw map[string][]byte) error {
 		if m.Version != v.Version || m.AliasOf != "" {
 			return bad("its manifest is of " + m.Version)
 		}
-		want := 1
+		want := 1 // the manifest
 		for _, mf := range m.Files {
-			want += 1 + len(mf.Encodings)
-			if _, ok := c.idx.Files[path.Join(v.Dir(), mf.Path)]; !ok {
-				return bad(mf.Path + " is in its manifest but not in the bundle")
+			for _, o := range mf.Stored() {
+				if _, ok := c.idx.Files[path.Join(v.Dir(), o.Name)]; !ok {
+					return bad(o.Name + " is in its manifest but not in the bundle")
+				}
+				want++
 			}
 		}
 		if c.below[v.Dir()] != want {
@@ -345,7 +347,7 @@ func target(top dist.Tree, v Version) (dist.Tree, error) {
 func compareStored(tree dist.Tree, v Version, m *layout.Manifest) (bool, error) {
 	old, err := tree.Manifest(v.Version)
 	if errors.Is(err, fs.ErrNotExist) {
-		if ok, _ := exists(tree, v.Version); ok {
+		if _, err := tree.Fs.Stat(path.Join(tree.Root, v.Version)); err == nil {
 			return false, fmt.Errorf("%s is stored here without an integrity manifest", v)
 		}
 		return false, nil
@@ -362,11 +364,6 @@ func compareStored(tree dist.Tree, v Version, m *layout.Manifest) (bool, error) 
 		}
 	}
 	return true, nil
-}
-
-func exists(tree dist.Tree, version string) (bool, error) {
-	_, err := tree.Fs.Stat(path.Join(tree.Root, version))
-	return err == nil, err
 }
 
 // publishAll reads the bundle again and publishes each version of todo
@@ -389,7 +386,7 @@ func publishAll(ctx context.Context, top dist.Tree, tr *tar.Reader, chk *checked
 			continue
 		}
 		data, err := io.ReadAll(tr)
-		if err != nil || (FileSum{Size: int64(len(data)), SHA256: sha256Hex(data)}) != chk.idx.Files[h.Name] {
+		if err != nil || (FileSum{Size: int64(len(data)), SHA256: layout.SHA256Hex(data)}) != chk.idx.Files[h.Name] {
 			return &Interrupted{Done: n, Total: len(todo), Version: v, Err: fmt.Errorf("%s changed since it was checked", h.Name)}
 		}
 		if name != layout.ManifestName {

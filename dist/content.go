@@ -71,19 +71,13 @@ func (t Tree) storedContent(dir string, m *layout.Manifest) (*content, error) {
 	c := &content{manifest: *m}
 	c.manifest.AliasOf = ""
 	for _, mf := range m.Files {
-		names := []string{mf.Path}
-		for _, enc := range layout.Encodings {
-			if _, ok := mf.Encodings[enc.Name]; ok {
-				names = append(names, mf.Path+enc.Suffix)
-			}
-		}
-		for i, name := range names {
-			b, err := afero.ReadFile(t.Fs, path.Join(dir, name))
+		for _, o := range mf.Stored() {
+			b, err := afero.ReadFile(t.Fs, path.Join(dir, o.Name))
 			if err != nil {
 				return nil, err
 			}
-			c.files = append(c.files, layout.File{Name: name, Data: b, Module: mf.IsModule()})
-			if i > 0 {
+			c.files = append(c.files, layout.File{Name: o.Name, Data: b, Module: mf.IsModule()})
+			if o.Encoding != "" {
 				c.sidecars++
 			}
 		}

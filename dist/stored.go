@@ -23,10 +23,9 @@ func requestContent(req Request) (*content, error) {
 	c := &content{manifest: *req.Stored}
 	c.manifest.AliasOf = ""
 	for _, mf := range c.manifest.Files {
-		c.files = append(c.files, layout.File{Name: mf.Path, Data: data[mf.Path].Data, Module: mf.IsModule()})
-		for _, enc := range layout.Encodings {
-			if _, ok := mf.Encodings[enc.Name]; ok {
-				c.files = append(c.files, layout.File{Name: mf.Path + enc.Suffix, Data: data[mf.Path+enc.Suffix].Data})
+		for _, o := range mf.Stored() {
+			c.files = append(c.files, layout.File{Name: o.Name, Data: data[o.Name].Data, Module: mf.IsModule()})
+			if o.Encoding != "" {
 				c.sidecars++
 			}
 		}
@@ -47,11 +46,8 @@ func checkStored(req Request) error {
 	want := map[string]layout.Sidecar{}
 	for _, mf := range m.Files {
 		public = append(public, layout.File{Name: mf.Path})
-		want[mf.Path] = layout.Sidecar{Size: mf.Size, SHA256: mf.SHA256}
-		for _, enc := range layout.Encodings {
-			if sc, ok := mf.Encodings[enc.Name]; ok {
-				want[mf.Path+enc.Suffix] = sc
-			}
+		for _, o := range mf.Stored() {
+			want[o.Name] = layout.Sidecar{Size: o.Size, SHA256: o.SHA256}
 		}
 	}
 	if len(public) == 0 {

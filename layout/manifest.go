@@ -144,6 +144,28 @@ func SHA256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// StoredObject is one object a version directory holds for a file: the
+// file itself (Encoding "") or one of its sidecars, with the size and
+// SHA-256 the manifest gives it.
+type StoredObject struct {
+	Name, Encoding string
+	Size           int64
+	SHA256         string
+}
+
+// Stored lists what a version directory holds for the file: the file,
+// then its sidecars in Encodings' order. Copying a stored version
+// (aliases, import) and exporting one walk this list.
+func (f ManifestFile) Stored() []StoredObject {
+	out := []StoredObject{{Name: f.Path, Size: f.Size, SHA256: f.SHA256}}
+	for _, enc := range Encodings {
+		if sc, ok := f.Encodings[enc.Name]; ok {
+			out = append(out, StoredObject{Name: f.Path + enc.Suffix, Encoding: enc.Name, Size: sc.Size, SHA256: sc.SHA256})
+		}
+	}
+	return out
+}
+
 // File returns the entry for path p, or false.
 func (m *Manifest) File(p string) (ManifestFile, bool) {
 	for _, f := range m.Files {

@@ -314,9 +314,10 @@ func (c *Client) remember(name string, d cachedDoc) {
 // Offline. Offline, the copy is all there is.
 func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, error) {
 	if c.Offline {
-		kept, err := afero.ReadFile(c.cacheFs(), c.docPath(name))
+		p := c.docPath(name)
+		kept, err := afero.ReadFile(c.cacheFs(), p)
 		registry, body, ok := bytes.Cut(kept, []byte("\n"))
-		if err != nil || !ok {
+		if p == "" || err != nil || !ok {
 			return nil, fmt.Errorf("package %s: %w: its document was never fetched into the cache", name, ErrOffline)
 		}
 		doc, err := parsePackument(name, body, "the cache")
@@ -325,7 +326,7 @@ func (c *Client) fetchPackument(ctx context.Context, name string) (*Packument, e
 		}
 		return doc, err
 	}
-	return fromRule(c, name, func(registry string) (*Packument, error) {
+	return c.fromRule(name, func(registry string) (*Packument, error) {
 		u := registry + strings.Replace(url.PathEscape(name), "%40", "@", 1)
 		body, err := c.get(ctx, u, "application/json", 64<<20)
 		if err != nil {

@@ -175,8 +175,7 @@ func (c *Client) rememberVersion(v *PackageVersion) {
 // becomes a path.
 func (c *Client) versionPath(name, version string) string {
 	sum := sha256.Sum256([]byte(name + "@" + version))
-	h := hex.EncodeToString(sum[:])
-	return path.Join(c.CacheDir, "versions", h[:2], h+".json")
+	return c.hashedPath("versions", sum[:], ".json")
 }
 
 // docPath is where a package's document is kept in CacheDir, for
@@ -184,8 +183,18 @@ func (c *Client) versionPath(name, version string) string {
 // the registry sent it. Named by the SHA-256 of the name, as versionPath.
 func (c *Client) docPath(name string) string {
 	sum := sha256.Sum256([]byte(name))
-	h := hex.EncodeToString(sum[:])
-	return path.Join(c.CacheDir, "docs", h[:2], h+".json")
+	return c.hashedPath("docs", sum[:], ".json")
+}
+
+// hashedPath is the one way a cache path is made: CacheDir/kind/ab/abcd…
+// from a digest's hex, so that nothing a registry sends becomes a path;
+// "" without a CacheDir.
+func (c *Client) hashedPath(kind string, sum []byte, ext string) string {
+	if c.CacheDir == "" {
+		return ""
+	}
+	h := hex.EncodeToString(sum)
+	return path.Join(c.CacheDir, kind, h[:2], h+ext)
 }
 
 // kept is get for what the gate reads (a registry's keys, attestations):
@@ -193,13 +202,12 @@ func (c *Client) docPath(name string) string {
 // what is kept.
 func (c *Client) kept(ctx context.Context, u, accept string, limit int64) ([]byte, error) {
 	sum := sha256.Sum256([]byte(u))
-	h := hex.EncodeToString(sum[:])
-	p := path.Join(c.CacheDir, "kept", h[:2], h)
+	p := c.hashedPath("kept", sum[:], "")
 	if c.Offline {
 		raw, err := afero.ReadFile(c.cacheFs(), p)
 		status, body, _ := bytes.Cut(raw, []byte("\n"))
 		switch {
-		case err != nil || c.CacheDir == "":
+		case err != nil || p == "":
 			return nil, fmt.Errorf("%s: %w", redact.URL(u), ErrOffline)
 		case string(status) == "404":
 			return nil, fmt.Errorf("%s: %w (HTTP 404, when it was last asked)", redact.URL(u), ErrNotFound)
@@ -207,7 +215,7 @@ func (c *Client) kept(ctx context.Context, u, accept string, limit int64) ([]byt
 		return body, nil
 	}
 	body, err := c.get(ctx, u, accept, limit)
-	if c.CacheDir != "" {
+	if p != "" {
 		switch {
 		case err == nil:
 			layout.WriteFileAtomic(c.cacheFs(), p, append([]byte("200\n"), body...))
@@ -248,11 +256,7 @@ func (c *Client) cacheFs() afero.Fs { return afero.NewOsFs() }
 // cachePath is a tarball's place in CacheDir, named by its sha512, or ""
 // without a cache.
 func (c *Client) cachePath(sum []byte) string {
-	if c.CacheDir == "" {
-		return ""
-	}
-	h := hex.EncodeToString(sum)
-	return path.Join(c.CacheDir, "sha512", h[:2], h+".tgz")
+	return c.hashedPath("sha512", sum, ".tgz")
 }
 
 // sha512Of reads the sha512 digest from a version's integrity string

@@ -190,8 +190,7 @@ func failure(err error) string {
 // those whose breaker is open, until one answers: an answer (a document,
 // a 404, a refusal) ends the search; only an unavailable registry sends
 // it on. fetch does one request to one registry.
-func fromRule[T any](c *Client, name string, fetch func(registry string) (T, error)) (T, error) {
-	var zero T
+func (c *Client) fromRule(name string, fetch func(registry string) (*Packument, error)) (*Packument, error) {
 	rule := c.Config.Rule(name)
 	var errs []error
 	for _, registry := range rule.Registries {
@@ -214,7 +213,7 @@ func fromRule[T any](c *Client, name string, fetch func(registry string) (T, err
 		errs = append(errs, err)
 	}
 	if len(errs) == 1 {
-		return zero, errs[0]
+		return nil, errs[0]
 	}
-	return zero, fmt.Errorf("every registry for %s (%s) failed: %w", rule.Pattern, rule.From, errors.Join(errs...))
+	return nil, fmt.Errorf("every registry for %s (%s) failed: %w", rule.Pattern, rule.From, errors.Join(errs...))
 }

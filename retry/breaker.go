@@ -44,7 +44,9 @@ type Breaker struct {
 type BreakerCounts struct {
 	// Calls is every call let through; Failures those that failed;
 	// Skipped the calls refused while open.
-	Calls, Failures, Skipped int64
+	Calls    int64 `json:"calls"`
+	Failures int64 `json:"failures"`
+	Skipped  int64 `json:"skipped"`
 }
 
 // BreakerState is a breaker as an operator sees it (/-/upstreams).

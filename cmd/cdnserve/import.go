@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cdnserve/cdnserve/bundle"
-	"github.com/cdnserve/cdnserve/storage"
 )
 
 const importExamples = `  cdnserve import site.tar --verify-key pub.pem                  # check the signature and every file, then publish
@@ -58,10 +57,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	default:
 		fmt.Fprintf(e.stdout, "checked %s against the index; the bundle is not signed\n", count(rep.Files, "file"))
 	}
-	name := st.Display
-	if st.Kind == storage.Local {
-		name = e.rel(st.Root)
-	}
+	name := storageName(e, st)
 	if rep.Decisions > 0 {
 		fmt.Fprintf(e.stdout, "added %s of the supply-chain gate to its audit log (cdnserve audit log)\n", count(rep.Decisions, "decision"))
 	}

@@ -178,6 +178,15 @@ Run 'cdnserve <command> -h' for a command's flags and examples.
 `)
 }
 
+// storageName names a storage in messages: a directory relative to the
+// working dir, else its display form (a bucket's URL, redacted).
+func storageName(e *env, st *storage.Storage) string {
+	if st.Kind == storage.Local {
+		return e.rel(st.Root)
+	}
+	return st.Display
+}
+
 // openStorage opens a --storage value (a directory, mem:// or s3://…)
 // relative to the working dir, and the tree in it.
 func openStorage(ctx context.Context, e *env, spec, library string) (*storage.Storage, dist.Tree, error) {

@@ -224,8 +224,8 @@ func TestServeUpstreams(t *testing.T) {
 			URL      string   `json:"url"`
 			Patterns []string `json:"patterns"`
 			State    string   `json:"state"`
-			Calls    int      `json:"Calls"`
-			Skipped  int      `json:"Skipped"`
+			Calls    int      `json:"calls"`
+			Skipped  int      `json:"skipped"`
 		} `json:"upstreams"`
 	}
 	if err := json.Unmarshal([]byte(body), &got); err != nil || r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-store" {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/cdnserve/cdnserve/dist"
-	"github.com/cdnserve/cdnserve/storage"
 )
 
 const verifyExamples = `  cdnserve verify              # checks ./dist: the root library and every named library
@@ -36,10 +35,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	name := st.Display
-	if st.Kind == storage.Local {
-		name = e.rel(st.Root)
-	}
+	name := storageName(e, st)
 	reports, err := tree.VerifyAll()
 	if err != nil {
 		return err
