@@ -332,17 +332,12 @@ func TestExportSelections(t *testing.T) {
 // as a forger without the key would.
 func reindex(t *testing.T, raw []byte) []byte {
 	sums := map[string]FileSum{}
-	tr := tar.NewReader(bytes.NewReader(raw))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		body, _ := io.ReadAll(tr)
+	rewrite(t, raw, func(h *tar.Header, body []byte) []byte {
 		if h.Name != IndexName && h.Name != SignatureName {
 			sums[h.Name] = FileSum{Size: int64(len(body)), SHA256: layout.SHA256Hex(body)}
 		}
-	}
+		return body
+	})
 	return rewrite(t, raw, func(h *tar.Header, b []byte) []byte {
 		if h.Name != IndexName {
 			return b
